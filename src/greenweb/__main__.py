@@ -1,0 +1,3 @@
+from greenweb.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,187 @@
+"""Atom feed, iCalendar file and sitemap of the bulletin, as plain functions."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlsplit
+
+from greenweb.bulletin import Item
+from greenweb.italian import ROME
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+SITE_NAME = "greenweb"
+FEED_TITLE = "Bollettino dell'impatto sociale a Torino"
+
+
+def _utc(value: datetime) -> datetime:
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _rfc3339(value: datetime) -> str:
+    return _utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def atom_feed(items: Sequence[Item], *, base_url: str, item_url: str, feed_url: str) -> bytes:
+    """An Atom 1.0 document; ``item_url`` has a ``{slug}`` placeholder."""
+    ET.register_namespace("", ATOM_NS)
+    feed = ET.Element(f"{{{ATOM_NS}}}feed", {"xml:lang": "it"})
+
+    def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+        if text is not None:
+            element.text = text
+        return element
+
+    sub(feed, "id", f"{base_url}/")
+    sub(feed, "title", FEED_TITLE)
+    sub(feed, "link", rel="alternate", type="text/html", href=f"{base_url}/")
+    sub(feed, "link", rel="self", type="application/atom+xml", href=feed_url)
+    updated = max((item.updated_at for item in items), default=datetime(2021, 1, 1, tzinfo=UTC))
+    sub(feed, "updated", _rfc3339(updated))
+    sub(sub(feed, "author"), "name", SITE_NAME)
+    for item in items:
+        url = item_url.format(slug=item.slug)
+        entry = sub(feed, "entry")
+        sub(entry, "id", url)
+        sub(entry, "title", item.title)
+        sub(entry, "link", rel="alternate", type="text/html", href=url)
+        # Seed items carry no publication date; `updated` is when greenweb last imported a
+        # change, which is the only honest timestamp we have.
+        sub(entry, "updated", _rfc3339(item.updated_at))
+        if item.published is not None:
+            sub(entry, "published", f"{item.published.isoformat()}T00:00:00Z")
+        if item.author:
+            sub(sub(entry, "author"), "name", item.author)
+        sub(entry, "category", term=item.kind, label=item.kind_label)
+        for tag in item.tags:
+            sub(entry, "category", term=tag)
+        sub(entry, "summary", item.summary)
+        sub(entry, "content", item.body_html, type="html")
+    body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return body
+
+
+# --- iCalendar (RFC 5545) ---------------------------------------------------------------
+
+
+def ical_escape(text: str) -> str:
+    """TEXT value escaping of RFC 5545 section 3.3.11."""
+    return (
+        text.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+        .replace("\r", "\\n")
+    )
+
+
+def fold(line: str, limit: int = 75) -> str:
+    """Fold a content line at ``limit`` octets without splitting a UTF-8 character."""
+    out: list[str] = []
+    current, size = "", 0
+    for char in line:
+        width = len(char.encode())
+        # Continuation lines start with one space, which counts towards their 75 octets.
+        if size + width > limit:
+            out.append(current)
+            current, size = " ", 1
+        current += char
+        size += width
+    out.append(current)
+    return "\r\n".join(out)
+
+
+def _ical_when(value: date | datetime) -> tuple[str, str]:
+    """(parameter suffix, value) for DTSTART/DTEND."""
+    if isinstance(value, datetime):
+        aware = value.replace(tzinfo=ROME) if value.tzinfo is None else value
+        return "", aware.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return ";VALUE=DATE", value.strftime("%Y%m%d")
+
+
+def _event(
+    uid: str,
+    stamp: datetime,
+    start: date | datetime,
+    end: date | datetime | None,
+    summary: str,
+    description: str,
+    url: str,
+    location: str | None,
+) -> list[str]:
+    if end is None:
+        end = start + timedelta(hours=1) if isinstance(start, datetime) else start + timedelta(1)
+    elif not isinstance(end, datetime):
+        end = end + timedelta(days=1)  # DTEND of an all-day event is exclusive
+    start_param, start_value = _ical_when(start)
+    end_param, end_value = _ical_when(end)
+    lines = [
+        "BEGIN:VEVENT",
+        f"UID:{uid}",
+        f"DTSTAMP:{_utc(stamp).strftime('%Y%m%dT%H%M%SZ')}",
+        f"DTSTART{start_param}:{start_value}",
+        f"DTEND{end_param}:{end_value}",
+        f"SUMMARY:{ical_escape(summary)}",
+        f"DESCRIPTION:{ical_escape(description)}",
+        f"URL:{url}",
+    ]
+    if location:
+        lines.append(f"LOCATION:{ical_escape(location)}")
+    lines.append("END:VEVENT")
+    return lines
+
+
+def icalendar(items: Iterable[Item], *, item_url: str, base_url: str) -> str:
+    """Events (with their times) and deadlines (all-day) of the bulletin."""
+    host = urlsplit(base_url).hostname or "greenweb"
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:-//{SITE_NAME}//Bollettino//IT",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{ical_escape(FEED_TITLE)}",
+        "X-WR-TIMEZONE:Europe/Rome",
+    ]
+    for item in items:
+        url = item_url.format(slug=item.slug)
+        if item.kind == "evento" and item.starts is not None:
+            lines += _event(
+                f"{item.slug}-evento@{host}",
+                item.updated_at,
+                item.starts,
+                item.ends,
+                item.title,
+                item.summary,
+                url,
+                item.place,
+            )
+        if item.deadline is not None:
+            lines += _event(
+                f"{item.slug}-scadenza@{host}",
+                item.updated_at,
+                item.deadline,
+                None,
+                f"Scadenza: {item.title}",
+                item.summary,
+                url,
+                None,
+            )
+    lines.append("END:VCALENDAR")
+    return "".join(fold(line) + "\r\n" for line in lines)
+
+
+def sitemap(urls: Iterable[tuple[str, datetime | None]]) -> bytes:
+    ET.register_namespace("", SITEMAP_NS)
+    root = ET.Element(f"{{{SITEMAP_NS}}}urlset")
+    for loc, modified in urls:
+        url = ET.SubElement(root, f"{{{SITEMAP_NS}}}url")
+        ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = loc
+        if modified is not None:
+            ET.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = _utc(modified).date().isoformat()
+    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return body

@@ -1,0 +1,135 @@
+"""Pages of the bulletin: home, list, item, deadlines, events, search."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from greenweb import bulletin
+from greenweb.pagination import PageNumberError, parse_page
+from greenweb.web.errors import bad_request, not_found
+from greenweb.web.templating import render
+
+
+def page_number(request: Request) -> int:
+    try:
+        return parse_page(request.query_params.get("page"))
+    except PageNumberError:
+        raise bad_request("Il numero di pagina deve essere un numero intero positivo.") from None
+
+
+def today(request: Request) -> date:
+    day: date = request.app.state.today()
+    return day
+
+
+async def home_GET(request: Request) -> Response:
+    conn = request.app.state.db.reader
+    day = today(request)
+    return render(
+        request,
+        "home.html",
+        {
+            "today": day,
+            "open_calls": await bulletin.open_calls(conn, day, limit=5),
+            "events": await bulletin.upcoming_events(conn, day, limit=3),
+            "latest": await bulletin.latest_items(conn, 6),
+        },
+    )
+
+
+async def bulletin_GET(request: Request) -> Response:
+    conn = request.app.state.db.reader
+    kind = request.query_params.get("tipo") or None
+    if kind is not None and kind not in bulletin.KINDS:
+        raise bad_request("Tipo sconosciuto: scegli tra bandi, premi, eventi e notizie.")
+    tag = request.query_params.get("tag") or None
+    if tag is not None and len(tag) > 40:
+        raise bad_request("Etichetta troppo lunga.")
+    number = page_number(request)
+    page = await bulletin.list_items(conn, kind=kind, tag=tag, page=number)
+    if not page.exists:
+        raise not_found("Questa pagina del bollettino non esiste.")
+    if tag is not None and page.total == 0:
+        raise not_found("Nessuna notizia ha questa etichetta.")
+    return render(
+        request,
+        "bulletin/list.html",
+        {
+            "page": page,
+            "kind": kind,
+            "tag": tag,
+            "kinds": bulletin.KINDS,
+            "tags": await bulletin.tag_counts(conn),
+            "today": today(request),
+        },
+    )
+
+
+async def item_GET(request: Request) -> Response:
+    item = await bulletin.get_item(request.app.state.db.reader, request.path_params["slug"])
+    if item is None:
+        raise not_found("Questa notizia del bollettino non esiste.")
+    return render(request, "bulletin/item.html", {"item": item, "today": today(request)})
+
+
+async def deadlines_GET(request: Request) -> Response:
+    conn = request.app.state.db.reader
+    day = today(request)
+    return render(
+        request,
+        "bulletin/deadlines.html",
+        {
+            "today": day,
+            "open_calls": await bulletin.open_calls(conn, day),
+            "closed_calls": await bulletin.closed_calls(conn, day),
+        },
+    )
+
+
+async def events_GET(request: Request) -> Response:
+    conn = request.app.state.db.reader
+    day = today(request)
+    return render(
+        request,
+        "bulletin/events.html",
+        {
+            "today": day,
+            "upcoming": await bulletin.upcoming_events(conn, day),
+            "past": await bulletin.past_events(conn, day),
+        },
+    )
+
+
+async def search_GET(request: Request) -> Response:
+    query = request.query_params.get("q", "").strip()
+    if len(query) > bulletin.MAX_QUERY_CHARS:
+        return render(
+            request,
+            "bulletin/search.html",
+            {
+                "query": query[: bulletin.MAX_QUERY_CHARS],
+                "page": None,
+                "error": f"La ricerca può contenere al massimo {bulletin.MAX_QUERY_CHARS} "
+                "caratteri.",
+            },
+            status_code=400,
+        )
+    number = page_number(request)
+    page = await bulletin.search(request.app.state.db.reader, query, page=number) if query else None
+    if page is not None and not page.exists:
+        raise not_found("Questa pagina dei risultati non esiste.")
+    return render(request, "bulletin/search.html", {"query": query, "page": page, "error": None})
+
+
+routes = [
+    Route("/", home_GET, name="home"),
+    Route("/bollettino", bulletin_GET, name="bulletin"),
+    Route("/bollettino/{slug}", item_GET, name="bulletin_item"),
+    Route("/scadenze", deadlines_GET, name="deadlines"),
+    Route("/eventi", events_GET, name="events"),
+    Route("/cerca", search_GET, name="search"),
+]

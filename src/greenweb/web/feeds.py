@@ -1,0 +1,82 @@
+"""Machine-readable views: Atom, iCalendar, sitemap, robots.txt and the health check."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from greenweb import bulletin, syndication
+from greenweb.db import fetch_value
+
+FEED_ENTRIES = 30
+
+# Other areas append here: each returns (absolute URL, last modified) pairs for the sitemap.
+SitemapSource = Callable[[Request], Awaitable[list[tuple[str, datetime | None]]]]
+
+
+def absolute(request: Request, name: str, **params: str) -> str:
+    base: str = request.app.state.settings.base_url
+    return base + str(request.app.url_path_for(name, **params))
+
+
+def item_url_pattern(request: Request) -> str:
+    return absolute(request, "bulletin_item", slug="SLUG").replace("SLUG", "{slug}")
+
+
+async def feed_GET(request: Request) -> Response:
+    items = await bulletin.latest_items(request.app.state.db.reader, FEED_ENTRIES)
+    body = syndication.atom_feed(
+        items,
+        base_url=request.app.state.settings.base_url,
+        item_url=item_url_pattern(request),
+        feed_url=absolute(request, "feed"),
+    )
+    return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+
+async def calendar_GET(request: Request) -> Response:
+    items = await bulletin.dated_items(request.app.state.db.reader)
+    body = syndication.icalendar(
+        items, item_url=item_url_pattern(request), base_url=request.app.state.settings.base_url
+    )
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": 'inline; filename="calendario.ics"'},
+    )
+
+
+async def sitemap_GET(request: Request) -> Response:
+    urls: list[tuple[str, datetime | None]] = [
+        (absolute(request, name), None) for name in request.app.state.sitemap_pages
+    ]
+    for slug, updated in await bulletin.all_slugs(request.app.state.db.reader):
+        urls.append((absolute(request, "bulletin_item", slug=slug), updated))
+    for source in request.app.state.sitemap_sources:
+        urls.extend(await source(request))
+    return Response(syndication.sitemap(urls), media_type="application/xml")
+
+
+async def robots_GET(request: Request) -> Response:
+    body = f"User-agent: *\nDisallow: /moderazione\n\nSitemap: {absolute(request, 'sitemap')}\n"
+    return Response(body, media_type="text/plain; charset=utf-8")
+
+
+async def healthz_GET(request: Request) -> Response:
+    items = await fetch_value(request.app.state.db.reader, "SELECT count(*) FROM bulletin_item")
+    return JSONResponse(
+        {"status": "ok", "bulletin_items": items}, headers={"Cache-Control": "no-store"}
+    )
+
+
+routes = [
+    Route("/feed.xml", feed_GET, name="feed"),
+    Route("/calendario.ics", calendar_GET, name="calendar"),
+    Route("/sitemap.xml", sitemap_GET, name="sitemap"),
+    Route("/robots.txt", robots_GET, name="robots"),
+    Route("/healthz", healthz_GET, name="healthz"),
+]
