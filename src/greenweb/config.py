@@ -112,13 +112,15 @@ def _flag(name: str, raw: str) -> bool:
     raise SettingsError(f"{name}: expected 1 or 0, got {raw!r}")
 
 
-def _int(name: str, raw: str, minimum: int = 0) -> int:
+def _int(name: str, raw: str, minimum: int = 0, maximum: int | None = None) -> int:
     try:
         value = int(raw)
     except ValueError:
         raise SettingsError(f"{name}: expected a whole number, got {raw!r}") from None
     if value < minimum:
         raise SettingsError(f"{name}: must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{name}: must be at most {maximum}, got {value}")
     return value
 
 
@@ -163,7 +165,7 @@ class Settings:
         return cls(
             db_path=db_path,
             host=raw["host"],
-            port=_int("GREENWEB_PORT", raw["port"], 0),
+            port=_int("GREENWEB_PORT", raw["port"], 0, 65535),
             secret=raw["secret"] or load_or_create_secret(db_path),
             base_url=base_url,
             premoderation=_flag("GREENWEB_PREMODERATION", raw["premoderation"]),
