@@ -155,7 +155,9 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read every setting from ``environ`` (default: the process environment)."""
         env = os.environ if environ is None else environ
-        raw = {s.name: env.get(s.env, s.default) for s in SETTINGS}
+        # A variable set to an empty string counts as unset: `GREENWEB_DB=` must not put the
+        # database at "." nor `GREENWEB_PREMODERATION=` turn moderation off.
+        raw = {s.name: env.get(s.env, "").strip() or s.default for s in SETTINGS}
         base_url = raw["base_url"].rstrip("/")
         if urlsplit(base_url).scheme not in {"http", "https"} or not urlsplit(base_url).netloc:
             raise SettingsError(f"GREENWEB_BASE_URL: expected an http(s) URL, got {base_url!r}")
