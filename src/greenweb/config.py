@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -189,22 +190,32 @@ def secret_path(db_path: Path) -> Path:
 def load_or_create_secret(db_path: Path) -> str:
     """Return the secret kept next to the database, creating it on first use."""
     path = secret_path(db_path)
-    try:
-        existing = path.read_text().strip()
-    except FileNotFoundError:
-        existing = ""
-    if existing:
-        return existing
+    if path.exists():
+        return _read_secret(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(32)
     # O_EXCL: two workers starting at once must agree on one secret, not overwrite each other.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return path.read_text().strip()
+        return _read_secret(path)
     with os.fdopen(fd, "w") as handle:
         handle.write(value + "\n")
     return value
+
+
+def _read_secret(path: Path) -> str:
+    # The process that won the O_EXCL race may not have written its line yet: wait a little
+    # for it rather than run with an empty key. A file that stays empty is an error.
+    for _ in range(50):
+        value = path.read_text().strip()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise SettingsError(
+        f"GREENWEB_SECRET: {path} is empty; delete it to generate a new secret, or set "
+        "GREENWEB_SECRET"
+    )
 
 
 def documented_names() -> list[str]:
