@@ -85,7 +85,8 @@ async def migrate(conn: aiosqlite.Connection) -> list[str]:
             await conn.execute(f"PRAGMA user_version = {number:d}")
             await conn.execute("COMMIT")
         except BaseException:
-            await conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
             raise
         applied.append(name)
     return applied
@@ -143,10 +144,13 @@ class Database:
             await conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+                await conn.execute("COMMIT")
             except BaseException:
-                await conn.execute("ROLLBACK")
+                # Also when COMMIT itself fails (a deferred constraint, a full disk): the
+                # transaction is still open then, and the next BEGIN would fail forever.
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
                 raise
-            await conn.execute("COMMIT")
 
 
 async def fetch_all(
