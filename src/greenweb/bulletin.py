@@ -198,13 +198,36 @@ def _as_datetime(value: date | datetime) -> datetime:
     return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
 
 
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+_TOML_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
+
+
+def _toml_error(path: Path, raw_meta: str, error: tomllib.TOMLDecodeError) -> BulletinFileError:
+    """Name the field on the line tomllib complains about, and count lines from the file's
+    top (the front matter starts on line 2, after the opening +++)."""
+    message = str(error)
+    field_name = "front matter"
+    position = _TOML_POSITION.search(message)
+    if position is not None:
+        line_number = int(position.group(1))
+        lines = raw_meta.splitlines()
+        if 1 <= line_number <= len(lines):
+            key = _TOML_KEY.match(lines[line_number - 1])
+            if key is not None:
+                field_name = key.group(1)
+        message = _TOML_POSITION.sub(
+            f"(line {line_number + 1} of the file, column {position.group(2)})", message
+        )
+    return BulletinFileError(path, field_name, f"invalid TOML: {message}")
+
+
 def parse_item(path: Path, text: str) -> ItemSource:
     """Validate one file's text; raise BulletinFileError naming the first bad field."""
     raw_meta, body = split_front_matter(text, path)
     try:
         meta = tomllib.loads(raw_meta)
     except tomllib.TOMLDecodeError as error:
-        raise BulletinFileError(path, "front matter", f"invalid TOML: {error}") from None
+        raise _toml_error(path, raw_meta, error) from None
 
     unknown = sorted(set(meta) - FIELDS)
     if unknown:
