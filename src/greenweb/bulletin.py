@@ -37,6 +37,9 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[a-z]{2,}$", re.IGNORECASE)
 URL = re.compile(r"^https?://[^\s<>\"]+$")
 TAG = re.compile(r"^[\w][\w '’-]{0,39}$")
+# C0 controls other than tab and line ends: invalid in XML (the Atom feed) and in iCalendar
+# text, and \x02/\x03 would pass for search-highlight markers.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 FIELDS = {
     "title",
@@ -142,7 +145,15 @@ def _string(path: Path, meta: dict[str, Any], name: str, *, max_len: int = 300) 
         raise BulletinFileError(path, name, "must be a non-empty string")
     if len(value) > max_len:
         raise BulletinFileError(path, name, f"longer than {max_len} characters")
+    _refuse_controls(path, name, value)
     return value.strip()
+
+
+def _refuse_controls(path: Path, name: str, value: str) -> None:
+    control = CONTROL.search(value)
+    if control is not None:
+        code = f"U+{ord(control.group()):04X}"
+        raise BulletinFileError(path, name, f"contains the control character {code}")
 
 
 def _date(path: Path, meta: dict[str, Any], name: str) -> date | None:
@@ -191,6 +202,8 @@ def _strings(path: Path, meta: dict[str, Any], name: str) -> tuple[str, ...]:
     value = meta.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise BulletinFileError(path, name, "must be a list of non-empty strings")
+    for v in value:
+        _refuse_controls(path, name, v)
     return tuple(v.strip() for v in value)
 
 
@@ -274,6 +287,7 @@ def parse_item(path: Path, text: str) -> ItemSource:
 
     if not body.strip():
         raise BulletinFileError(path, "body", "the item has no text after the front matter")
+    _refuse_controls(path, "body", body)
     body_html = render_markdown(body)
     text_only = plain_text(body_html)
     first_paragraph = plain_text(body_html.split("</p>", 1)[0]) if "<p>" in body_html else ""
