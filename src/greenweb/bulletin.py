@@ -63,6 +63,10 @@ FIELDS = {
 }
 
 PER_PAGE = 20
+# Far past any real value, and well inside SQLite's 64-bit integers (a larger TOML integer
+# would fail at INSERT time instead of with a message naming the file and field).
+MAX_POSITION = 1_000_000
+MAX_AMOUNT = 10**12
 
 
 class BulletinFileError(ValueError):
@@ -193,8 +197,10 @@ def _amount(path: Path, meta: dict[str, Any], name: str) -> int | None:
     value = meta.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise BulletinFileError(path, name, "must be a whole number of euro, 0 or more")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_AMOUNT:
+        raise BulletinFileError(
+            path, name, f"must be a whole number of euro from 0 to {MAX_AMOUNT}"
+        )
     return value
 
 
@@ -260,8 +266,14 @@ def parse_item(path: Path, text: str) -> ItemSource:
     if kind not in KINDS:
         raise BulletinFileError(path, "kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
     position = meta.get("position")
-    if isinstance(position, bool) or not isinstance(position, int) or position < 1:
-        raise BulletinFileError(path, "position", "must be a whole number from 1")
+    if (
+        isinstance(position, bool)
+        or not isinstance(position, int)
+        or not 1 <= position <= MAX_POSITION
+    ):
+        raise BulletinFileError(
+            path, "position", f"must be a whole number from 1 to {MAX_POSITION}"
+        )
 
     starts, ends = _when(path, meta, "starts"), _when(path, meta, "ends")
     if ends is not None and starts is None:
