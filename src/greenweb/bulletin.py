@@ -278,6 +278,16 @@ def parse_item(path: Path, text: str) -> ItemSource:
     starts, ends = _when(path, meta, "starts"), _when(path, meta, "ends")
     if ends is not None and starts is None:
         raise BulletinFileError(path, "ends", "given without starts")
+    if (
+        starts is not None
+        and ends is not None
+        and isinstance(starts, datetime) != isinstance(ends, datetime)
+    ):
+        # iCalendar requires DTSTART and DTEND of the same type, and "from 17:00 to the 21st"
+        # is a typo more often than an intent.
+        raise BulletinFileError(
+            path, "ends", "must be a date-time when starts has a time, a date when it has not"
+        )
     if starts is not None and ends is not None and _as_datetime(ends) < _as_datetime(starts):
         raise BulletinFileError(path, "ends", "is before starts")
 
