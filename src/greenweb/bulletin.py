@@ -344,7 +344,8 @@ def load_directory(directory: Path) -> list[ItemSource]:
     """Read and validate every ``*.md`` file; raise ImportAborted listing all problems."""
     if not directory.is_dir():
         raise ImportAborted([BulletinFileError(directory, "directory", "not a directory")])
-    paths = sorted(directory.glob("*.md"))
+    # Dotfiles are editors' locks and drafts (Emacs' .#name.md is a dangling symlink).
+    paths = sorted(p for p in directory.glob("*.md") if not p.name.startswith("."))
     if not paths:
         raise ImportAborted([BulletinFileError(directory, "directory", "no .md files found")])
     errors: list[BulletinFileError] = []
@@ -356,6 +357,9 @@ def load_directory(directory: Path) -> list[ItemSource]:
             item = parse_item(path, text)
         except UnicodeDecodeError:
             errors.append(BulletinFileError(path, "encoding", "the file is not valid UTF-8"))
+            continue
+        except OSError as error:
+            errors.append(BulletinFileError(path, "file", f"cannot be read: {error.strerror}"))
             continue
         except BulletinFileError as error:
             errors.append(error)
