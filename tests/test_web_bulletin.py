@@ -502,3 +502,36 @@ def test_no_page_ever_answers_500(seeded_settings: Settings) -> None:
         for path in hostile:
             response = client.get(path)
             assert response.status_code < 500, path
+
+
+# --- before any import, and with dated items ------------------------------------------------
+
+
+def test_a_fresh_database_serves_every_page(settings: Settings) -> None:
+    with TestClient(create_app(settings, today=lambda: SEED_TODAY)) as client:
+        for path in ["/", "/bollettino", "/scadenze", "/eventi", "/cerca?q=bando"]:
+            assert client.get(path).status_code == 200, path
+        assert "Nessun elemento." in client.get("/bollettino").text
+        assert "Nessuna scadenza aperta oggi, 4 settembre 2021." in client.get("/").text
+        assert client.get("/bollettino?page=2").status_code == 404
+        assert client.get("/healthz").json() == {"status": "ok", "bulletin_items": 0}
+
+
+def test_dated_items_come_first_newest_first_then_the_rest_by_position(tmp_path: Path) -> None:
+    folder = tmp_path / "items"
+    write_item(folder, "a.md", slug="senza-data-1", position=1)
+    write_item(folder, "b.md", slug="vecchio", position=2, published=date(2021, 6, 1))
+    write_item(folder, "c.md", slug="senza-data-3", position=3)
+    write_item(folder, "d.md", slug="recente", position=4, published=date(2021, 9, 1))
+    settings = make_settings(tmp_path)
+    import_seed(settings, folder)
+    with TestClient(create_app(settings, today=lambda: SEED_TODAY)) as client:
+        response = get(client, "/bollettino")
+        assert slugs_of(response.context["page"].items) == [
+            "recente",
+            "vecchio",
+            "senza-data-1",
+            "senza-data-3",
+        ]
+        item = get(client, "/bollettino/recente").text
+        assert "Pubblicato 1 settembre 2021" in text_of(facts_of(item))
