@@ -535,3 +535,23 @@ def test_dated_items_come_first_newest_first_then_the_rest_by_position(tmp_path:
         ]
         item = get(client, "/bollettino/recente").text
         assert "Pubblicato 1 settembre 2021" in text_of(facts_of(item))
+
+
+def test_an_unexpected_error_gives_the_italian_500_page(
+    seeded_settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import greenweb.bulletin
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("simulated failure")
+
+    monkeypatch.setattr(greenweb.bulletin, "get_item", broken)
+    app = create_app(seeded_settings, today=lambda: SEED_TODAY)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/bollettino/horizon-europe")
+    assert response.status_code == 500
+    assert "<h1>Errore del server</h1>" in response.text
+    assert "Qualcosa è andato storto da parte nostra." in response.text
+    assert "simulated failure" not in response.text  # no internals shown
+    assert '<html lang="it">' in response.text
+    assert "simulated failure" in caplog.text  # but logged for the operator
