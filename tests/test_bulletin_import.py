@@ -569,6 +569,18 @@ def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
     assert item.slug == "bom"
 
 
+def test_windows_line_endings_read_the_same(tmp_path: Path) -> None:
+    text = (SEED_DIR / BOTTEGA).read_text(encoding="utf-8")
+    unix = parse_item(tmp_path / "x.md", text)
+    windows = parse_item(tmp_path / "x.md", text.replace("\n", "\r\n"))
+    assert (windows.body_html, windows.summary, windows.starts, windows.tags) == (
+        unix.body_html,
+        unix.summary,
+        unix.starts,
+        unix.tags,
+    )
+
+
 def test_a_toml_error_points_at_the_line_of_the_file(tmp_path: Path) -> None:
     text = item_text(slug="riga").replace("position = 1", "position = 1\ndeadline = 2021-13-01")
     with pytest.raises(BulletinFileError) as caught:
