@@ -263,7 +263,7 @@ def parse_item(path: Path, text: str) -> ItemSource:
             path, "slug", "must be lowercase letters, digits and single hyphens (at most 80)"
         )
     kind = meta.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:  # a list or table is unhashable
         raise BulletinFileError(path, "kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
     position = meta.get("position")
     if (
