@@ -17,6 +17,7 @@ import pytest
 from conftest import SEED_DIR, import_seed
 from factory import item_text, write_item
 from greenweb.bulletin import (
+    FIELDS,
     BulletinFileError,
     ImportAborted,
     ImportReport,
@@ -333,6 +334,8 @@ FAILURES: dict[str, tuple[Breaker, str, str]] = {
     # case: (how to break the seed copy, the file named, the field named)
     "unknown kind": (set_field(PHOTO, 'kind = "premio"', 'kind = "concorso"'), PHOTO, "kind"),
     "missing kind": (set_field(PHOTO, 'kind = "premio"\n', ""), PHOTO, "kind"),
+    "kind as a list": (set_field(PHOTO, 'kind = "premio"', 'kind = ["premio"]'), PHOTO, "kind"),
+    "kind as a table": (set_field(PHOTO, 'kind = "premio"', "kind = {a = 1}"), PHOTO, "kind"),
     "bad date": (
         set_field(PHOTO, "deadline = 2021-09-06", 'deadline = "6 settembre"'),
         PHOTO,
@@ -567,6 +570,47 @@ def test_hidden_files_and_other_extensions_are_not_bulletin_files(seed_copy: Pat
 def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
     item = parse_item(tmp_path / "x.md", "\ufeff" + item_text(slug="bom"))
     assert item.slug == "bom"
+
+
+TOML_VALUES = [
+    "1",
+    "-1",
+    "1.5",
+    "true",
+    '"testo"',
+    '""',
+    "[]",
+    '["testo"]',
+    "[1]",
+    "[[1]]",
+    "{a = 1}",
+    "2021-09-06",
+    "2021-09-06T10:00:00",
+    "2021-09-06T10:00:00+02:00",
+    "10:00:00",
+]
+
+
+@pytest.mark.parametrize("value", TOML_VALUES)
+@pytest.mark.parametrize("name", sorted(FIELDS))
+def test_any_value_in_any_field_is_accepted_or_refused_naming_it(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    meta = {
+        "title": '"Titolo"',
+        "slug": '"prova"',
+        "kind": '"evento"',
+        "position": "1",
+        "starts": "2021-09-06T09:00:00",
+    }
+    meta[name] = value
+    if name == "ends" and value not in {"2021-09-06T10:00:00", "2021-09-06T10:00:00+02:00"}:
+        meta.pop("starts")
+    text = "+++\n" + "".join(f"{k} = {v}\n" for k, v in meta.items()) + "+++\nTesto.\n"
+    try:
+        parse_item(tmp_path / "x.md", text)
+    except BulletinFileError as error:
+        assert error.field == name, str(error)
 
 
 def test_windows_line_endings_read_the_same(tmp_path: Path) -> None:
