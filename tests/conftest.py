@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from factory import write_generated
 from greenweb.bulletin import import_directory
 from greenweb.config import Settings
 from greenweb.db import Database
@@ -75,5 +76,22 @@ def client(seeded_settings: Settings) -> Iterator[TestClient]:
 def client_today(seeded_settings: Settings) -> Iterator[TestClient]:
     """The app over the seed bulletin on the real date (every seed deadline is past)."""
     app = create_app(seeded_settings)
+    with TestClient(app, base_url="http://testserver") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def generated_settings(tmp_path: Path) -> Settings:
+    """A database holding 45 generated items (factory.write_generated) instead of the seed."""
+    settings = make_settings(tmp_path)
+    write_generated(tmp_path / "generated")
+    import_seed(settings, tmp_path / "generated")
+    return settings
+
+
+@pytest.fixture
+def generated_client(generated_settings: Settings) -> Iterator[TestClient]:
+    """The app over 45 generated items (three pages of 20), today fixed at SEED_TODAY."""
+    app = create_app(generated_settings, today=lambda: SEED_TODAY)
     with TestClient(app, base_url="http://testserver") as test_client:
         yield test_client

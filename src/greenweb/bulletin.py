@@ -37,6 +37,9 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[a-z]{2,}$", re.IGNORECASE)
 URL = re.compile(r"^https?://[^\s<>\"]+$")
 TAG = re.compile(r"^[\w][\w '’-]{0,39}$")
+# C0 controls other than tab and line ends: invalid in XML (the Atom feed) and in iCalendar
+# text, and \x02/\x03 would pass for search-highlight markers.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 FIELDS = {
     "title",
@@ -60,6 +63,10 @@ FIELDS = {
 }
 
 PER_PAGE = 20
+# Far past any real value, and well inside SQLite's 64-bit integers (a larger TOML integer
+# would fail at INSERT time instead of with a message naming the file and field).
+MAX_POSITION = 1_000_000
+MAX_AMOUNT = 10**12
 
 
 class BulletinFileError(ValueError):
@@ -142,7 +149,15 @@ def _string(path: Path, meta: dict[str, Any], name: str, *, max_len: int = 300) 
         raise BulletinFileError(path, name, "must be a non-empty string")
     if len(value) > max_len:
         raise BulletinFileError(path, name, f"longer than {max_len} characters")
+    _refuse_controls(path, name, value)
     return value.strip()
+
+
+def _refuse_controls(path: Path, name: str, value: str) -> None:
+    control = CONTROL.search(value)
+    if control is not None:
+        code = f"U+{ord(control.group()):04X}"
+        raise BulletinFileError(path, name, f"contains the control character {code}")
 
 
 def _date(path: Path, meta: dict[str, Any], name: str) -> date | None:
@@ -182,8 +197,10 @@ def _amount(path: Path, meta: dict[str, Any], name: str) -> int | None:
     value = meta.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise BulletinFileError(path, name, "must be a whole number of euro, 0 or more")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_AMOUNT:
+        raise BulletinFileError(
+            path, name, f"must be a whole number of euro from 0 to {MAX_AMOUNT}"
+        )
     return value
 
 
@@ -191,11 +208,36 @@ def _strings(path: Path, meta: dict[str, Any], name: str) -> tuple[str, ...]:
     value = meta.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise BulletinFileError(path, name, "must be a list of non-empty strings")
+    for v in value:
+        _refuse_controls(path, name, v)
     return tuple(v.strip() for v in value)
 
 
 def _as_datetime(value: date | datetime) -> datetime:
     return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
+
+
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+_TOML_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
+
+
+def _toml_error(path: Path, raw_meta: str, error: tomllib.TOMLDecodeError) -> BulletinFileError:
+    """Name the field on the line tomllib complains about, and count lines from the file's
+    top (the front matter starts on line 2, after the opening +++)."""
+    message = str(error)
+    field_name = "front matter"
+    position = _TOML_POSITION.search(message)
+    if position is not None:
+        line_number = int(position.group(1))
+        lines = raw_meta.splitlines()
+        if 1 <= line_number <= len(lines):
+            key = _TOML_KEY.match(lines[line_number - 1])
+            if key is not None:
+                field_name = key.group(1)
+        message = _TOML_POSITION.sub(
+            f"(line {line_number + 1} of the file, column {position.group(2)})", message
+        )
+    return BulletinFileError(path, field_name, f"invalid TOML: {message}")
 
 
 def parse_item(path: Path, text: str) -> ItemSource:
@@ -204,7 +246,7 @@ def parse_item(path: Path, text: str) -> ItemSource:
     try:
         meta = tomllib.loads(raw_meta)
     except tomllib.TOMLDecodeError as error:
-        raise BulletinFileError(path, "front matter", f"invalid TOML: {error}") from None
+        raise _toml_error(path, raw_meta, error) from None
 
     unknown = sorted(set(meta) - FIELDS)
     if unknown:
@@ -221,15 +263,31 @@ def parse_item(path: Path, text: str) -> ItemSource:
             path, "slug", "must be lowercase letters, digits and single hyphens (at most 80)"
         )
     kind = meta.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:  # a list or table is unhashable
         raise BulletinFileError(path, "kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
     position = meta.get("position")
-    if isinstance(position, bool) or not isinstance(position, int) or position < 1:
-        raise BulletinFileError(path, "position", "must be a whole number from 1")
+    if (
+        isinstance(position, bool)
+        or not isinstance(position, int)
+        or not 1 <= position <= MAX_POSITION
+    ):
+        raise BulletinFileError(
+            path, "position", f"must be a whole number from 1 to {MAX_POSITION}"
+        )
 
     starts, ends = _when(path, meta, "starts"), _when(path, meta, "ends")
     if ends is not None and starts is None:
         raise BulletinFileError(path, "ends", "given without starts")
+    if (
+        starts is not None
+        and ends is not None
+        and isinstance(starts, datetime) != isinstance(ends, datetime)
+    ):
+        # iCalendar requires DTSTART and DTEND of the same type, and "from 17:00 to the 21st"
+        # is a typo more often than an intent.
+        raise BulletinFileError(
+            path, "ends", "must be a date-time when starts has a time, a date when it has not"
+        )
     if starts is not None and ends is not None and _as_datetime(ends) < _as_datetime(starts):
         raise BulletinFileError(path, "ends", "is before starts")
 
@@ -251,6 +309,7 @@ def parse_item(path: Path, text: str) -> ItemSource:
 
     if not body.strip():
         raise BulletinFileError(path, "body", "the item has no text after the front matter")
+    _refuse_controls(path, "body", body)
     body_html = render_markdown(body)
     text_only = plain_text(body_html)
     first_paragraph = plain_text(body_html.split("</p>", 1)[0]) if "<p>" in body_html else ""
@@ -285,7 +344,8 @@ def load_directory(directory: Path) -> list[ItemSource]:
     """Read and validate every ``*.md`` file; raise ImportAborted listing all problems."""
     if not directory.is_dir():
         raise ImportAborted([BulletinFileError(directory, "directory", "not a directory")])
-    paths = sorted(directory.glob("*.md"))
+    # Dotfiles are editors' locks and drafts (Emacs' .#name.md is a dangling symlink).
+    paths = sorted(p for p in directory.glob("*.md") if not p.name.startswith("."))
     if not paths:
         raise ImportAborted([BulletinFileError(directory, "directory", "no .md files found")])
     errors: list[BulletinFileError] = []
@@ -297,6 +357,9 @@ def load_directory(directory: Path) -> list[ItemSource]:
             item = parse_item(path, text)
         except UnicodeDecodeError:
             errors.append(BulletinFileError(path, "encoding", "the file is not valid UTF-8"))
+            continue
+        except OSError as error:
+            errors.append(BulletinFileError(path, "file", f"cannot be read: {error.strerror}"))
             continue
         except BulletinFileError as error:
             errors.append(error)

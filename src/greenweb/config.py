@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -112,13 +113,15 @@ def _flag(name: str, raw: str) -> bool:
     raise SettingsError(f"{name}: expected 1 or 0, got {raw!r}")
 
 
-def _int(name: str, raw: str, minimum: int = 0) -> int:
+def _int(name: str, raw: str, minimum: int = 0, maximum: int | None = None) -> int:
     try:
         value = int(raw)
     except ValueError:
         raise SettingsError(f"{name}: expected a whole number, got {raw!r}") from None
     if value < minimum:
         raise SettingsError(f"{name}: must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{name}: must be at most {maximum}, got {value}")
     return value
 
 
@@ -153,7 +156,9 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read every setting from ``environ`` (default: the process environment)."""
         env = os.environ if environ is None else environ
-        raw = {s.name: env.get(s.env, s.default) for s in SETTINGS}
+        # A variable set to an empty string counts as unset: `GREENWEB_DB=` must not put the
+        # database at "." nor `GREENWEB_PREMODERATION=` turn moderation off.
+        raw = {s.name: env.get(s.env, "").strip() or s.default for s in SETTINGS}
         base_url = raw["base_url"].rstrip("/")
         if urlsplit(base_url).scheme not in {"http", "https"} or not urlsplit(base_url).netloc:
             raise SettingsError(f"GREENWEB_BASE_URL: expected an http(s) URL, got {base_url!r}")
@@ -163,7 +168,7 @@ class Settings:
         return cls(
             db_path=db_path,
             host=raw["host"],
-            port=_int("GREENWEB_PORT", raw["port"], 0),
+            port=_int("GREENWEB_PORT", raw["port"], 0, 65535),
             secret=raw["secret"] or load_or_create_secret(db_path),
             base_url=base_url,
             premoderation=_flag("GREENWEB_PREMODERATION", raw["premoderation"]),
@@ -185,22 +190,32 @@ def secret_path(db_path: Path) -> Path:
 def load_or_create_secret(db_path: Path) -> str:
     """Return the secret kept next to the database, creating it on first use."""
     path = secret_path(db_path)
-    try:
-        existing = path.read_text().strip()
-    except FileNotFoundError:
-        existing = ""
-    if existing:
-        return existing
+    if path.exists():
+        return _read_secret(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(32)
     # O_EXCL: two workers starting at once must agree on one secret, not overwrite each other.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return path.read_text().strip()
+        return _read_secret(path)
     with os.fdopen(fd, "w") as handle:
         handle.write(value + "\n")
     return value
+
+
+def _read_secret(path: Path) -> str:
+    # The process that won the O_EXCL race may not have written its line yet: wait a little
+    # for it rather than run with an empty key. A file that stays empty is an error.
+    for _ in range(50):
+        value = path.read_text().strip()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise SettingsError(
+        f"GREENWEB_SECRET: {path} is empty; delete it to generate a new secret, or set "
+        "GREENWEB_SECRET"
+    )
 
 
 def documented_names() -> list[str]:

@@ -9,6 +9,7 @@ several worker processes queue on the busy timeout instead of failing half-way.
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -85,24 +86,38 @@ async def migrate(conn: aiosqlite.Connection) -> list[str]:
             await conn.execute(f"PRAGMA user_version = {number:d}")
             await conn.execute("COMMIT")
         except BaseException:
-            await conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
             raise
         applied.append(name)
     return applied
 
 
+_LEADING_COMMENT = re.compile(r"\s*(?:--[^\n]*(?:\n|$)|/\*.*?\*/)", re.DOTALL)
+
+
+def _without_leading_comments(text: str) -> str:
+    while match := _LEADING_COMMENT.match(text):
+        text = text[match.end() :]
+    return text.strip()
+
+
 def split_sql(script: str) -> Iterable[str]:
-    """Split a migration into statements (executescript would commit on its own)."""
+    """Split a migration into statements (executescript would commit on its own).
+
+    Cuts after every ``;`` that ends a complete statement, as SQLite judges it, so
+    semicolons in strings, comments and trigger bodies stay where they are and two
+    statements on one line are still two.
+    """
     statement = ""
-    for line in script.splitlines(keepends=True):
-        if line.strip().startswith("--") and not statement.strip():
-            continue
-        statement += line
+    for piece in re.split(r"(?<=;)", script):
+        statement += piece
         if sqlite3.complete_statement(statement):
-            if statement.strip():
-                yield statement.strip()
+            text = _without_leading_comments(statement)
+            if text.rstrip(";").strip():
+                yield text
             statement = ""
-    if statement.strip():
+    if _without_leading_comments(statement):
         raise ValueError(f"incomplete SQL statement at the end of a migration: {statement!r}")
 
 
@@ -143,10 +158,13 @@ class Database:
             await conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+                await conn.execute("COMMIT")
             except BaseException:
-                await conn.execute("ROLLBACK")
+                # Also when COMMIT itself fails (a deferred constraint, a full disk): the
+                # transaction is still open then, and the next BEGIN would fail forever.
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
                 raise
-            await conn.execute("COMMIT")
 
 
 async def fetch_all(

@@ -50,11 +50,14 @@ async def bulletin_GET(request: Request) -> Response:
     if tag is not None and len(tag) > 40:
         raise bad_request("Etichetta troppo lunga.")
     number = page_number(request)
+    tags = await bulletin.tag_counts(conn)
+    # An unknown tag is 404; a known tag with no item of the chosen kind is an empty list,
+    # since the kind links of every tag page lead there.
+    if tag is not None and tag not in dict(tags):
+        raise not_found("Nessuna notizia ha questa etichetta.")
     page = await bulletin.list_items(conn, kind=kind, tag=tag, page=number)
     if not page.exists:
         raise not_found("Questa pagina del bollettino non esiste.")
-    if tag is not None and page.total == 0:
-        raise not_found("Nessuna notizia ha questa etichetta.")
     return render(
         request,
         "bulletin/list.html",
@@ -63,7 +66,7 @@ async def bulletin_GET(request: Request) -> Response:
             "kind": kind,
             "tag": tag,
             "kinds": bulletin.KINDS,
-            "tags": await bulletin.tag_counts(conn),
+            "tags": tags,
             "today": today(request),
         },
     )

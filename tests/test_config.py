@@ -1,0 +1,215 @@
+"""Settings: defaults, environment parsing, the generated secret, and their documentation."""
+
+from __future__ import annotations
+
+import re
+import stat
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from greenweb.config import SETTINGS, Settings, SettingsError, secret_path
+
+
+def env(tmp_path: Path, **values: str) -> dict[str, str]:
+    """An environment with the database in tmp_path and a fixed secret, plus ``values``."""
+    base = {"GREENWEB_DB": str(tmp_path / "greenweb.db"), "GREENWEB_SECRET": "s3cret"}
+    base.update(values)
+    return base
+
+
+def test_empty_environment_gives_the_documented_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({})
+    assert settings.db_path == Path("data/greenweb.db")
+    assert settings.host == "127.0.0.1"
+    assert settings.port == 8000
+    assert settings.base_url == "http://127.0.0.1:8000"
+    assert settings.premoderation is True
+    assert settings.question_min_chars == 15
+    assert settings.question_max_chars == 1000
+    assert settings.grid_intensity == "global"
+    assert settings.green_hosting is False
+    assert settings.hosting_provider == ""
+    assert settings.security_contact == ""
+    assert settings.page_cache_bytes == 16 * 1024 * 1024
+    assert settings.page_max_age == 60
+    assert settings.https is False
+
+
+def test_dataclass_defaults_agree_with_the_declared_defaults(tmp_path: Path) -> None:
+    from_env = Settings.from_env(env(tmp_path))
+    direct = Settings(db_path=tmp_path / "greenweb.db", secret="s3cret")
+    assert from_env == direct
+
+
+def test_every_variable_is_read_from_the_environment(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        env(
+            tmp_path,
+            GREENWEB_HOST="0.0.0.0",
+            GREENWEB_PORT="9000",
+            GREENWEB_BASE_URL="https://bollettino.example.org/",
+            GREENWEB_PREMODERATION="off",
+            GREENWEB_QUESTION_MIN="5",
+            GREENWEB_QUESTION_MAX="50",
+            GREENWEB_GRID_INTENSITY="ITA",
+            GREENWEB_GREEN_HOSTING="yes",
+            GREENWEB_HOSTING_PROVIDER=" host.example ",
+            GREENWEB_SECURITY_CONTACT="mailto:sicurezza@example.org",
+            GREENWEB_PAGE_CACHE_BYTES="1024",
+            GREENWEB_PAGE_MAX_AGE="0",
+        )
+    )
+    assert settings.db_path == tmp_path / "greenweb.db"
+    assert settings.secret == "s3cret"
+    assert settings.host == "0.0.0.0"
+    assert settings.port == 9000
+    assert settings.base_url == "https://bollettino.example.org"  # trailing slash dropped
+    assert settings.https is True
+    assert settings.premoderation is False
+    assert (settings.question_min_chars, settings.question_max_chars) == (5, 50)
+    assert settings.grid_intensity == "ITA"
+    assert settings.green_hosting is True
+    assert settings.hosting_provider == "host.example"
+    assert settings.security_contact == "mailto:sicurezza@example.org"
+    assert settings.page_cache_bytes == 1024
+    assert settings.page_max_age == 0
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("1", True), ("true", True), ("YES", True), (" on ", True), ("0", False), ("No", False)],
+)
+def test_flags_accept_the_usual_spellings(tmp_path: Path, raw: str, expected: bool) -> None:
+    assert Settings.from_env(env(tmp_path, GREENWEB_GREEN_HOSTING=raw)).green_hosting is expected
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw"),
+    [
+        ("GREENWEB_PORT", "abc"),
+        ("GREENWEB_PORT", "-1"),
+        ("GREENWEB_PORT", "70000"),
+        ("GREENWEB_PORT", "80.5"),
+        ("GREENWEB_BASE_URL", "ftp://example.org"),
+        ("GREENWEB_BASE_URL", "example.org"),
+        ("GREENWEB_BASE_URL", "https://"),
+        ("GREENWEB_PREMODERATION", "maybe"),
+        ("GREENWEB_GREEN_HOSTING", "2"),
+        ("GREENWEB_QUESTION_MIN", "0"),
+        ("GREENWEB_QUESTION_MIN", "quindici"),
+        ("GREENWEB_QUESTION_MAX", "10"),  # below the minimum of 15
+        ("GREENWEB_PAGE_CACHE_BYTES", "-5"),
+        ("GREENWEB_PAGE_MAX_AGE", "1.5"),
+    ],
+)
+def test_a_bad_value_raises_settings_error_naming_the_variable(
+    tmp_path: Path, variable: str, raw: str
+) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(env(tmp_path, **{variable: raw}))
+    assert str(caught.value).startswith(variable + ":")
+
+
+@pytest.mark.parametrize("variable", [s.env for s in SETTINGS if s.env != "GREENWEB_SECRET"])
+def test_an_empty_variable_means_its_default(tmp_path: Path, variable: str) -> None:
+    # `GREENWEB_DB= greenweb serve` or an empty line in a compose file must not turn the
+    # database into "." or premoderation off.
+    settings = Settings.from_env(env(tmp_path, **{variable: ""}))
+    name = next(s.name for s in SETTINGS if s.env == variable)
+    assert getattr(settings, name) == getattr(Settings(), name)
+
+
+def test_secret_is_generated_once_and_kept_next_to_the_database(tmp_path: Path) -> None:
+    db = tmp_path / "sub" / "site.db"
+    first = Settings.from_env({"GREENWEB_DB": str(db)})
+    second = Settings.from_env({"GREENWEB_DB": str(db)})
+    path = secret_path(db)
+    assert path == tmp_path / "sub" / "site.db.secret"
+    assert len(first.secret) >= 32
+    assert first.secret == second.secret
+    assert path.read_text().strip() == first.secret
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_secret_file_name_is_git_ignored() -> None:
+    ignored = (REPO / ".gitignore").read_text().splitlines()
+    assert "/data/*.secret" in ignored
+    assert secret_path(Path("data/greenweb.db")).name.endswith(".secret")
+
+
+def test_secret_from_the_environment_wins_and_writes_no_file(tmp_path: Path) -> None:
+    settings = Settings.from_env(env(tmp_path, GREENWEB_SECRET="given"))
+    assert settings.secret == "given"
+    assert not secret_path(tmp_path / "greenweb.db").exists()
+
+
+def test_an_existing_secret_file_is_reused(tmp_path: Path) -> None:
+    db = tmp_path / "greenweb.db"
+    secret_path(db).write_text("kept-from-last-time\n")
+    assert Settings.from_env({"GREENWEB_DB": str(db)}).secret == "kept-from-last-time"
+
+
+def test_an_empty_secret_file_is_an_error_not_an_empty_key(tmp_path: Path) -> None:
+    db = tmp_path / "greenweb.db"
+    secret_path(db).write_text("\n")
+    with pytest.raises(SettingsError, match="GREENWEB_SECRET"):
+        Settings.from_env({"GREENWEB_DB": str(db)})
+
+
+def test_secret_bytes_refuses_an_unset_secret() -> None:
+    with pytest.raises(SettingsError):
+        _ = Settings().secret_bytes
+    assert Settings(secret="abc").secret_bytes == b"abc"
+
+
+def test_secret_is_not_shown_in_repr() -> None:
+    assert "hidden-value" not in repr(Settings(secret="hidden-value"))
+
+
+# --- documentation (datasette's test_docs.py habit) -------------------------------------
+
+
+def readme_settings_table() -> dict[str, tuple[str, str]]:
+    """{variable: (default cell, meaning cell)} from README's settings table."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in text.splitlines():
+        match = re.match(r"^\| `(GREENWEB_[A-Z_]+)` \|([^|]*)\|([^|]*)\|$", line)
+        if match:
+            rows[match.group(1)] = (match.group(2).strip(), match.group(3).strip())
+    return rows
+
+
+def test_every_settings_field_is_declared_in_settings() -> None:
+    declared = [s.name for s in SETTINGS]
+    assert sorted(declared) == sorted(f.name for f in fields(Settings))
+    assert len(set(declared)) == len(declared)
+    assert len({s.env for s in SETTINGS}) == len(SETTINGS)
+
+
+def test_every_setting_has_help_text() -> None:
+    for setting in SETTINGS:
+        assert setting.env.startswith("GREENWEB_")
+        assert len(setting.help) > 10, setting.env
+
+
+def test_every_setting_is_documented_in_the_readme_table() -> None:
+    table = readme_settings_table()
+    assert sorted(table) == sorted(s.env for s in SETTINGS)
+
+
+def test_readme_defaults_match_the_declared_defaults() -> None:
+    table = readme_settings_table()
+    for setting in SETTINGS:
+        default_cell, meaning = table[setting.env]
+        if setting.default:
+            assert default_cell == f"`{setting.default}`", setting.env
+        else:
+            assert default_cell in {"", "generated"}, setting.env
+        assert meaning, setting.env
