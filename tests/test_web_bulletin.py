@@ -332,8 +332,14 @@ def test_key_facts_of_an_event_show_day_time_and_place(client: TestClient) -> No
     facts = text_of(facts_of(html))
     assert "Quando giovedì 20 maggio 2021, 17:00 – 18:00" in facts
     assert "Dove Webinar su Microsoft Teams" in facts
-    assert "19 maggio 2021 · scaduto" in facts
+    assert "Iscrizioni entro il 19 maggio 2021 · scaduto" in facts
     assert 'class="closed"' in facts_of(html)
+
+
+def test_key_facts_name_the_deadline_once(client: TestClient) -> None:
+    facts = text_of(facts_of(get(client, "/bollettino/top-of-the-pid").text))
+    assert "Scadenza 3 settembre 2021 · scaduto" in facts
+    assert facts.count("Scadenza") == 1
 
 
 def test_key_facts_list_links(client: TestClient) -> None:
