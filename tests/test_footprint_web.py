@@ -1,0 +1,254 @@
+"""The footprint on the real app: every page within budget, /impronta and /carbon.txt."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from conftest import SEED_TODAY, import_seed, make_settings
+from greenweb import footprint as fp
+from greenweb.bulletin import import_directory
+from greenweb.config import Settings
+from greenweb.db import Database, bump_content_version
+from greenweb.footprint_cli import measure_app
+from greenweb.web.app import create_app
+from greenweb.web.footprint import collect_targets
+
+REPO = Path(__file__).resolve().parent.parent
+BUDGET = fp.load_budget(REPO / "footprint-budget.toml")
+GLOBAL = fp.make_method("global", False)
+
+
+def measure_real(settings: Settings, repeats: int = 1) -> fp.Report:
+    app = create_app(settings, today=lambda: SEED_TODAY)
+    return asyncio.run(measure_app(app, method=GLOBAL, repeats=repeats))
+
+
+@pytest.fixture
+def seeded_report(seeded_settings: Settings) -> fp.Report:
+    return measure_real(seeded_settings)
+
+
+def test_every_page_of_the_seeded_site_is_within_budget(seeded_report: fp.Report) -> None:
+    assert fp.check(seeded_report, BUDGET) == []
+    ids = [p.id for p in seeded_report.pages]
+    assert ids == [
+        "home",
+        "bulletin",
+        "bulletin_item",
+        "deadlines",
+        "events",
+        "search",
+        "feed",
+        "calendar",
+        "footprint",
+        "carbon_txt",
+        "sitemap",
+        "robots",
+        "not_found",
+    ]
+    home = seeded_report.page("home")
+    assert home.first_view.wire_bytes <= 10_240
+    assert home.first_view.requests == 2 and home.repeat_view.requests == 1
+    [stylesheet] = home.subresources
+    assert stylesheet.kind == "stylesheet" and stylesheet.cached_on_repeat
+    assert seeded_report.page("not_found").status == 404
+    skipped = {s.id for s in seeded_report.skipped}
+    assert skipped == {"bulletin_deep", "search_deep", "board"}
+
+
+def test_pages_send_no_javascript_cookies_fonts_or_third_party(seeded_report: fp.Report) -> None:
+    for page in seeded_report.pages:
+        assert page.js_bytes == 0, page.id
+        assert page.cookies == 0, page.id
+        assert page.font_bytes == 0, page.id
+        assert page.third_party == (), page.id
+        if page.is_html:
+            assert page.dom_elements is not None and page.dom_elements <= 300, page.id
+
+
+def test_a_tighter_budget_fails_on_the_real_site(seeded_report: fp.Report) -> None:
+    tight = fp.parse_budget("schema = 1\n[page]\ntransfer_bytes = 6000\n[routes.home]\n")
+    failing = {v.page for v in fp.check(seeded_report, tight)}
+    assert "home" in failing and "bulletin" in failing
+    assert "events" not in failing  # 5.6 KB: within the tighter limit too
+
+
+def write_items(folder: Path, count: int) -> None:
+    folder.mkdir()
+    for n in range(1, count + 1):
+        (folder / f"{n:03d}.md").write_text(
+            f'+++\ntitle = "Bando numero {n} per la sostenibilità"\nslug = "bando-{n}"\n'
+            f'kind = "bando"\nposition = {n}\n+++\n\nTesto del bando {n} sulla sostenibilità.\n',
+            encoding="utf-8",
+        )
+
+
+def test_long_lists_add_their_last_page(settings: Settings, tmp_path: Path) -> None:
+    write_items(tmp_path / "items", 45)
+
+    async def load() -> None:
+        db = Database(settings.db_path)
+        await db.open()
+        try:
+            await import_directory(db, tmp_path / "items")
+        finally:
+            await db.close()
+
+    asyncio.run(load())
+    app = create_app(settings, today=lambda: SEED_TODAY)
+
+    async def targets() -> list[fp.Target]:
+        async with fp.running(app):
+            found, _ = await collect_targets(app)
+        return found
+
+    by_id = {t.id: t.path for t in asyncio.run(targets())}
+    assert by_id["bulletin_deep"] == "/bollettino?page=3"
+    assert by_id["search"] == "/cerca?q=sostenibilit%C3%A0"
+    assert by_id["search_deep"] == "/cerca?q=sostenibilit%C3%A0&page=3"
+
+
+def test_an_empty_database_is_measured_with_what_exists(settings: Settings) -> None:
+    report = measure_real(settings, repeats=0)
+    assert {s.id for s in report.skipped} >= {"bulletin_item", "bulletin_deep"}
+    assert fp.check(report, BUDGET) == []
+
+
+def test_board_pages_are_measured_when_the_board_is_there(settings: Settings) -> None:
+    app = create_app(settings)
+
+    async def listing(request: Request) -> Response:
+        return HTMLResponse('<html><body><a href="/domande/7">Perché?</a></body></html>')
+
+    async def question(request: Request) -> Response:
+        return HTMLResponse("<html><body><h1>Perché?</h1></body></html>")
+
+    app.router.routes.append(Route("/domande", listing))
+    app.router.routes.append(Route("/domande/{id:int}", question))
+
+    async def targets() -> dict[str, str]:
+        async with fp.running(app):
+            found, _ = await collect_targets(app)
+        return {t.id: t.path for t in found}
+
+    found = asyncio.run(targets())
+    assert found["questions"] == "/domande"
+    assert found["question"] == "/domande/7"
+    assert "resources" not in found  # /risorse is not part of this app
+
+
+# --- /impronta -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def impronta(client: TestClient) -> Iterator[TestClient]:
+    yield client
+
+
+def test_impronta_lists_every_page_with_real_figures(impronta: TestClient) -> None:
+    response = impronta.get("/impronta")
+    assert response.status_code == 200
+    html = response.text
+    for label in ("Pagina iniziale", "Bollettino", "Scadenze", "Eventi", "Feed Atom", "Impronta"):
+        assert f">{label}<" in html
+    rows = re.findall(r"<tr><td>.*?</tr>", html)
+    assert len(rows) == 13
+    home = next(r for r in rows if ">Pagina iniziale<" in r)
+    cells = re.findall(r"<td>(.*?)</td>", home)
+    assert re.fullmatch(r"\d\.\d{3}", cells[1])  # e.g. 8.171 bytes, Italian thousands
+    assert cells[2] == "2 (1)"
+    assert re.fullmatch(r"0,\d+", cells[3]) and cells[4] == "A+" and cells[5] == "rispettato"
+    assert "Sustainable Web Design v4" in html and "CO2.js 0.19.0" in html
+    assert "494 g CO2e/kWh" in html and "Hosting alimentato da energia rinnovabile: no" in html
+    assert "Web Almanac 2025" in html and "«Page Weight»" in html and "«Sustainability»" in html
+    assert "2.412 KB su desktop" in html and "0,36 g" in html
+    assert "Nessuna pagina usa JavaScript, cookie, font web o risorse di altri siti." in html
+
+
+def test_impronta_is_measured_once_per_content_version(
+    impronta: TestClient, seeded_settings: Settings
+) -> None:
+    app = impronta.app
+    impronta.get("/impronta")
+    impronta.get("/impronta")
+    assert app.state.footprint.measurements == 1  # type: ignore[attr-defined]
+
+    async def bump() -> None:
+        db = Database(seeded_settings.db_path)
+        await db.open()
+        try:
+            async with db.transaction() as conn:
+                await bump_content_version(conn)
+        finally:
+            await db.close()
+
+    asyncio.run(bump())
+    impronta.get("/impronta")
+    assert app.state.footprint.measurements == 2  # type: ignore[attr-defined]
+
+
+def test_impronta_reports_its_own_weight_within_a_few_bytes(impronta: TestClient) -> None:
+    html = impronta.get("/impronta").text
+    row = next(r for r in re.findall(r"<tr><td>.*?</tr>", html) if ">Impronta<" in r)
+    shown = int(re.findall(r"<td>(.*?)</td>", row)[1].replace(".", ""))
+    report = impronta.app.state.footprint.report  # type: ignore[attr-defined]
+    own = asyncio.run(
+        fp.measure_page(
+            impronta.app,  # type: ignore[arg-type]
+            fp.Target("footprint", "/impronta", "Impronta"),
+            method=GLOBAL,
+            base_url="http://testserver",
+            repeats=0,
+        )
+    )
+    assert report is not None
+    assert 0 <= shown - own.first_view.wire_bytes <= 30
+
+
+def test_impronta_uses_the_configured_grid_and_green_hosting(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, grid_intensity="ITA", green_hosting=True)
+    import_seed(settings)
+    with TestClient(create_app(settings, today=lambda: SEED_TODAY)) as client:
+        html = client.get("/impronta").text
+    assert "287,75 g CO2e/kWh (ITA)" in html
+    assert "Hosting alimentato da energia rinnovabile: sì" in html
+
+
+def test_every_page_links_impronta_in_the_footer(client: TestClient) -> None:
+    html = client.get("/").text
+    footer = html.split("<footer>", 1)[1]
+    assert '<a href="/impronta">Impronta</a>' in footer
+
+
+# --- /carbon.txt ----------------------------------------------------------------------------
+
+
+def test_carbon_txt_points_at_impronta_and_the_hosting_provider(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path, base_url="https://greenweb.example", hosting_provider="hetzner.com"
+    )
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/carbon.txt")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    data = tomllib.loads(response.text)
+    assert data["version"] == "0.4"
+    assert data["org"]["disclosures"][0]["url"] == "https://greenweb.example/impronta"
+    assert data["org"]["disclosures"][0]["domain"] == "greenweb.example"
+    assert data["upstream"]["services"] == [{"domain": "hetzner.com"}]
+
+
+def test_carbon_txt_without_a_hosting_provider_lists_no_service(client: TestClient) -> None:
+    data = tomllib.loads(client.get("/carbon.txt").text)
+    assert data["upstream"]["services"] == []
+    assert data["org"]["disclosures"][0]["url"] == "http://testserver/impronta"
