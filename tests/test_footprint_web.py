@@ -178,10 +178,11 @@ def test_impronta_lists_every_page_with_real_figures(impronta: TestClient) -> No
 def test_impronta_is_measured_once_per_content_version(
     impronta: TestClient, seeded_settings: Settings
 ) -> None:
-    app = impronta.app
+    cache = impronta.app.state.footprint  # type: ignore[attr-defined]
+    first = impronta.get("/impronta")
     impronta.get("/impronta")
-    impronta.get("/impronta")
-    assert app.state.footprint.measurements == 1  # type: ignore[attr-defined]
+    assert cache.measurements == 1
+    assert "no-store" not in first.headers.get("cache-control", "")
 
     async def bump() -> None:
         db = Database(seeded_settings.db_path)
@@ -193,8 +194,16 @@ def test_impronta_is_measured_once_per_content_version(
             await db.close()
 
     asyncio.run(bump())
-    impronta.get("/impronta")
-    assert app.state.footprint.measurements == 2  # type: ignore[attr-defined]
+    # After a content change the previous figures answer at once, marked not to be kept,
+    # while the site is measured again in the background.
+    stale = impronta.get("/impronta")
+    assert stale.status_code == 200 and stale.headers["cache-control"] == "no-store"
+    assert ">Pagina iniziale<" in stale.text
+    impronta.portal.call(cache.settled)  # type: ignore[union-attr]
+    assert cache.measurements == 2
+    fresh = impronta.get("/impronta")
+    assert "no-store" not in fresh.headers.get("cache-control", "")
+    assert cache.measurements == 2
 
 
 def test_impronta_reports_its_own_weight_within_a_few_bytes(impronta: TestClient) -> None:

@@ -560,7 +560,7 @@ class PageResult:
     status: int
     content_type: str
     is_html: bool
-    document: tuple[Encoded, ...]  # br, gzip, identity
+    document: tuple[Encoded, ...]  # br, gzip, identity (or the encodings asked for)
     raw_bytes: int  # the body served for identity, decoded size
     subresources: tuple[Resource, ...]
     first_view: View
@@ -579,7 +579,8 @@ class PageResult:
         return self.target.id
 
     def encoded(self, accept: str) -> Encoded:
-        return next(e for e in self.document if e.accept_encoding == accept)
+        """The document as served for ``accept``; the first one measured if not measured."""
+        return next((e for e in self.document if e.accept_encoding == accept), self.document[0])
 
     @property
     def document_br_bytes(self) -> int:
@@ -635,8 +636,15 @@ async def measure_page(
     base_url: str = "http://testserver",
     state: dict[str, Any] | None = None,
     repeats: int = 5,
+    encodings: Sequence[str] = ENCODINGS,
 ) -> PageResult:
-    """Measure one target: see the module docstring for what and how."""
+    """Measure one target: see the module docstring for what and how.
+
+    ``encodings`` are the ``Accept-Encoding`` values the document is requested with; the
+    first is the one the views (first, repeat) and the subresources use.
+    """
+    if not encodings:
+        raise ValueError("at least one encoding is needed")
     base = base_url.rstrip("/")
 
     async def get(path: str, accept_encoding: str, accept: str = "*/*") -> Exchange:
@@ -649,11 +657,13 @@ async def measure_page(
         )
 
     # The first request is the cold one: nothing cached for this page yet.
-    first = await get(target.path, "br", DOCUMENT_ACCEPT)
-    served = {"br": first}
-    for encoding in ("gzip", "identity"):
+    first = await get(target.path, encodings[0], DOCUMENT_ACCEPT)
+    served = {encodings[0]: first}
+    for encoding in encodings[1:]:
         served[encoding] = await get(target.path, encoding, DOCUMENT_ACCEPT)
-    samples = [(await get(target.path, "br", DOCUMENT_ACCEPT)).cpu_ns for _ in range(repeats)]
+    samples = [
+        (await get(target.path, encodings[0], DOCUMENT_ACCEPT)).cpu_ns for _ in range(repeats)
+    ]
 
     document = tuple(
         Encoded(
@@ -663,10 +673,10 @@ async def measure_page(
             served[enc].header_bytes,
             served[enc].wire_bytes,
         )
-        for enc in ENCODINGS
+        for enc in encodings
     )
     # Raw: the document before compression (a server may compress even for identity).
-    raw_bytes = len(_decoded_body(served["identity"]))
+    raw_bytes = len(_decoded_body(served.get("identity", first)))
 
     page_url = base + target.path
     subresources: list[Resource] = []
@@ -782,12 +792,19 @@ async def measure_site(
     state: dict[str, Any] | None = None,
     repeats: int = 5,
     skipped: Sequence[Skipped] = (),
+    encodings: Sequence[str] = ENCODINGS,
 ) -> Report:
     pages = []
     for target in targets:
         pages.append(
             await measure_page(
-                app, target, method=method, base_url=base_url, state=state, repeats=repeats
+                app,
+                target,
+                method=method,
+                base_url=base_url,
+                state=state,
+                repeats=repeats,
+                encodings=encodings,
             )
         )
     return Report(tuple(pages), tuple(skipped), method, datetime.now(UTC), base_url)

@@ -30,6 +30,7 @@ def create_app(settings: Settings, *, today: Callable[[], date] | None = None) -
         try:
             yield
         finally:
+            await app.state.footprint.settled()  # a measurement for /impronta reads the db
             await db.close()
 
     app = Starlette(

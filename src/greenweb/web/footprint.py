@@ -17,6 +17,7 @@ is measured twice so that its own row is off by no more than a few digits.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import re
 import statistics
@@ -36,6 +37,8 @@ from greenweb import footprint as fp
 from greenweb.db import content_version
 from greenweb.italian import ROME
 from greenweb.web.templating import render
+
+logger = logging.getLogger("greenweb")
 
 TargetSource = Callable[[Starlette], Awaitable[list[fp.Target | fp.Skipped]]]
 
@@ -178,58 +181,88 @@ async def collect_targets(app: Starlette) -> tuple[list[fp.Target], list[fp.Skip
 # True inside a measurement started by /impronta, also in the nested requests it makes.
 _measuring: ContextVar[bool] = ContextVar("greenweb_footprint_measuring", default=False)
 
+# The page shows first and repeat views only: the document as served for br is enough.
+PAGE_ENCODINGS = ("br",)
+
 
 class FootprintCache:
-    """The last measurement of the site and the content version it belongs to."""
+    """The last measurement of the site and the content version it belongs to.
+
+    The first request measures the site before answering.  After a content change the
+    previous figures are shown (marked ``no-store``, so no cache keeps the stale page)
+    while one background task measures again; the next request shows the new figures.
+    """
 
     def __init__(self) -> None:
         self.lock = asyncio.Lock()
         self.version: int | None = None
         self.report: fp.Report | None = None
         self.partial: fp.Report | None = None  # shown by nested requests while measuring
+        self.refreshing: asyncio.Task[None] | None = None
         self.measurements = 0  # how many times the site was measured (tests read it)
 
+    async def measure(self, app: Starlette, state: dict[str, Any], version: int) -> None:
+        async with self.lock:
+            if self.report is not None and self.version == version:
+                return
+            token = _measuring.set(True)
+            try:
+                report = await _measure(app, state, self)
+            finally:
+                _measuring.reset(token)
+            self.report, self.version, self.partial = report, version, None
+            self.measurements += 1
 
-def method_for(request: Request) -> fp.Method:
-    settings = request.app.state.settings
+    def refresh_soon(self, app: Starlette, state: dict[str, Any], version: int) -> None:
+        if self.refreshing is not None and not self.refreshing.done():
+            return
+        self.refreshing = asyncio.create_task(self._refresh(app, state, version))
+
+    async def _refresh(self, app: Starlette, state: dict[str, Any], version: int) -> None:
+        try:
+            await self.measure(app, state, version)
+        except Exception:
+            # Nobody awaits this task: say what went wrong; the old figures stay.
+            logger.exception("measuring the site for /impronta failed")
+
+    async def settled(self) -> None:
+        """Wait for a background measurement, if one runs (tests, shutdown)."""
+        if self.refreshing is not None:
+            await self.refreshing
+
+
+def method_for(app: Starlette) -> fp.Method:
+    settings = app.state.settings
     return fp.make_method(settings.grid_intensity, settings.green_hosting)
 
 
-async def current_report(request: Request) -> fp.Report | None:
-    """The measurement for the current content version; measures the site when stale."""
+async def current_report(request: Request) -> tuple[fp.Report | None, bool]:
+    """The figures to show, and whether they belong to the current content version."""
     cache: FootprintCache = request.app.state.footprint
     if _measuring.get():
-        return cache.partial
+        return cache.partial, False
     version = await content_version(request.app.state.db.reader)
-    async with cache.lock:
-        if cache.report is not None and cache.version == version:
-            return cache.report
-        token = _measuring.set(True)
-        try:
-            report = await _measure(request, cache)
-        finally:
-            _measuring.reset(token)
-        cache.report, cache.version, cache.partial = report, version, None
-        cache.measurements += 1
-        return report
+    state = dict(request.scope.get("state") or {})
+    if cache.report is None:
+        await cache.measure(request.app, state, version)
+    elif cache.version != version:
+        cache.refresh_soon(request.app, state, version)
+    return cache.report, cache.version == version
 
 
-async def _measure(request: Request, cache: FootprintCache) -> fp.Report:
-    app: Starlette = request.app
+async def _measure(app: Starlette, state: dict[str, Any], cache: FootprintCache) -> fp.Report:
     base_url = app.state.settings.base_url
     targets, skipped = await collect_targets(app)
-    method = method_for(request)
-    state = dict(request.scope.get("state") or {})
+    method = method_for(app)
+    options: dict[str, Any] = {
+        "method": method,
+        "base_url": base_url,
+        "state": state,
+        "repeats": PAGE_REPEATS,
+        "encodings": PAGE_ENCODINGS,
+    }
     others = [t for t in targets if t.id != "footprint"]
-    report = await fp.measure_site(
-        app,
-        others,
-        method=method,
-        base_url=base_url,
-        state=state,
-        repeats=PAGE_REPEATS,
-        skipped=skipped,
-    )
+    report = await fp.measure_site(app, others, skipped=skipped, **options)
     cache.partial = report
     me = next((i for i, t in enumerate(targets) if t.id == "footprint"), None)
     if me is None:
@@ -237,9 +270,7 @@ async def _measure(request: Request, cache: FootprintCache) -> fp.Report:
     for _ in range(2):
         # First without a row of its own, then with the row the first pass measured: the
         # second figure is off only by the digits that changed.
-        own = await fp.measure_page(
-            app, targets[me], method=method, base_url=base_url, state=state, repeats=0
-        )
+        own = await fp.measure_page(app, targets[me], **options)
         pages = list(report.pages)
         pages.insert(me, own)
         cache.partial = replace(report, pages=tuple(pages))
@@ -292,17 +323,18 @@ def _rows(request: Request, report: fp.Report) -> list[Row]:
 
 
 async def footprint_GET(request: Request) -> Response:
-    report = await current_report(request)
+    report, current = await current_report(request)
     headers = {}
-    if _measuring.get():
-        # A render made while measuring (the page measuring itself) is incomplete: no cache
-        # may keep it.  The header makes the page's own row 25 bytes heavier than the page
-        # really is: an error on the safe side.
+    if not current:
+        # A render made while measuring (the page measuring itself) is incomplete, one made
+        # after a content change shows the previous figures: no cache may keep either.
+        # While measuring itself, the header makes the page's own row 25 bytes heavier than
+        # the page really is: an error on the safe side.
         headers["Cache-Control"] = "no-store"
     html_pages = [p for p in report.pages if p.is_html and p.status == 200] if report else []
     median_bytes = statistics.median(p.first_view.wire_bytes for p in html_pages or [])
     median_grams = statistics.median(p.first_view.co2e_g for p in html_pages or [])
-    method = method_for(request)
+    method = method_for(request.app)
     desktop_bytes = ALMANAC_DESKTOP_KB * 1024
     pages = report.pages if report else ()
     context = {
