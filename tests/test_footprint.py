@@ -168,6 +168,25 @@ def test_an_uncompressed_response_is_reported_as_sent() -> None:
     assert result.document_br_bytes == result.raw_bytes == len(PAGE.encode())
 
 
+def test_a_page_that_fails_is_measured_as_the_error_it_sends() -> None:
+    async def broken(request: Request) -> Response:
+        raise RuntimeError("boom")
+
+    app = Starlette(routes=[Route("/rotta", broken)])
+    result = measure(app, "/rotta")
+    assert result.status == 500
+    report = fp.Report((result,), (), GLOBAL, result_time(), "http://testserver")
+    assert [v.limit for v in fp.check(report, budget())] == ["status"]
+
+
+def test_an_app_that_sends_nothing_is_an_error() -> None:
+    async def silent(scope: fp.Scope, receive: fp.Receive, send: fp.Send) -> None:
+        raise ValueError("nothing to say")
+
+    with pytest.raises(RuntimeError, match="GET /: the app failed: ValueError"):
+        asyncio.run(fp.request(silent, "/"))
+
+
 # --- reading the page ------------------------------------------------------------------------
 
 

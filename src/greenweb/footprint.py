@@ -239,6 +239,11 @@ async def request(
     started = time.process_time_ns()
     try:
         await app(scope, receive, send)
+    except Exception as error:
+        # Starlette's error middleware sends its 500 page, then re-raises for the server to
+        # log.  Like a server, keep what was sent: the status tells the check what happened.
+        if status == 0:
+            raise RuntimeError(f"{method} {target}: the app failed: {error!r}") from error
     finally:
         cpu = time.process_time_ns() - started
         done.set()
