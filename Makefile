@@ -9,7 +9,7 @@ PORT ?= 8000
 export GREENWEB_HOST ?= $(HOST)
 export GREENWEB_PORT ?= $(PORT)
 
-.PHONY: setup run test lint typecheck unit footprint bench stress export clean
+.PHONY: setup run test lint typecheck unit footprint bench bench-quick stress export clean
 
 setup: $(VENV)/.installed
 
@@ -34,7 +34,26 @@ typecheck: setup
 unit: setup
 	$(BIN)/pytest
 
-test: lint typecheck unit
+# The footprint check runs on a temporary database with the seed bulletin, rendered as on
+# 4 September 2021: the seed's deadlines fall in 2021, so that day the pages list open
+# calls and coming events, their heaviest real state. The JSON report stays in artifacts/.
+footprint: setup
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	GREENWEB_DB="$$tmp/greenweb.db" $(BIN)/greenweb import data/bulletin >/dev/null && \
+	GREENWEB_DB="$$tmp/greenweb.db" $(BIN)/greenweb footprint --check --today 2021-09-04 \
+		--write-json artifacts/footprint.json
+
+# Benchmarks: the seed and 2,000 generated bulletin items (benchmarks/generate_data.py).
+bench: setup
+	$(BIN)/pytest benchmarks --benchmark-json=artifacts/benchmarks.json \
+		--benchmark-columns=min,median,max,rounds --benchmark-sort=name
+
+# One round over the seed: proves the suite runs and keeps its JSON, in seconds.
+bench-quick: setup
+	GREENWEB_BENCH_DATA=small GREENWEB_BENCH_ROUNDS=1 $(BIN)/pytest benchmarks -q -rfE \
+		--benchmark-quiet --benchmark-json=artifacts/benchmarks-quick.json
+
+test: lint typecheck unit footprint bench-quick
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache .benchmarks artifacts

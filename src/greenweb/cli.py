@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from greenweb import __version__
+from greenweb import __version__, footprint_cli
 from greenweb.bulletin import ImportAborted, import_directory
 from greenweb.config import SETTINGS, Settings, SettingsError
 from greenweb.db import Database, connect, migrate
@@ -167,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Other areas register their subcommands here: each receives the subparsers object.
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+EXTRA_COMMANDS.append(footprint_cli.register)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,13 +15,13 @@ from greenweb import __version__
 from greenweb.config import Settings
 from greenweb.db import Database
 from greenweb.italian import today_in_rome
-from greenweb.web import assets, bulletin, errors, feeds
+from greenweb.web import assets, bulletin, errors, feeds, footprint
 from greenweb.web.templating import make_templates
 
 
 def create_app(settings: Settings, *, today: Callable[[], date] | None = None) -> Starlette:
     """The greenweb ASGI app. ``today`` may be replaced in tests to fix the date."""
-    routes: list[BaseRoute] = [*bulletin.routes, *feeds.routes, *assets.routes]
+    routes: list[BaseRoute] = [*bulletin.routes, *feeds.routes, *footprint.routes, *assets.routes]
     db = Database(settings.db_path)
 
     @asynccontextmanager
@@ -30,6 +30,7 @@ def create_app(settings: Settings, *, today: Callable[[], date] | None = None) -
         try:
             yield
         finally:
+            await app.state.footprint.settled()  # a measurement for /impronta reads the db
             await db.close()
 
     app = Starlette(
@@ -48,13 +49,15 @@ def create_app(settings: Settings, *, today: Callable[[], date] | None = None) -
             ("deadlines", "Scadenze"),
             ("events", "Eventi"),
         ],
-        "footer_links": [],
+        "footer_links": [("footprint", "Impronta")],
     }
     app.state.settings = settings
     app.state.db = db
     app.state.assets = registry
     app.state.today = today or today_in_rome
     app.state.templates = make_templates(app.router, template_globals)
-    app.state.sitemap_pages = ["home", "bulletin", "deadlines", "events"]
+    app.state.sitemap_pages = ["home", "bulletin", "deadlines", "events", "footprint"]
     app.state.sitemap_sources = []
+    # Measured addresses: areas append their own source to app.state.footprint_targets.
+    footprint.install(app)
     return app

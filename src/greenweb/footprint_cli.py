@@ -1,0 +1,168 @@
+"""``greenweb footprint``: measure every public page in-process and check the carbon budget.
+
+It starts the app on the configured database (running its migrations, as ``serve`` does),
+asks the app's target sources which addresses to measure, measures them (see
+:mod:`greenweb.footprint`) and prints a table, ``--json`` or ``--markdown``.  With
+``--check`` it exits 1 when any page exceeds ``footprint-budget.toml``, listing each page
+and limit.  An empty database works: lists render empty, and addresses that need content
+(an item page, a deep list page) are reported as skipped.  For figures that mean
+something, import the bulletin first; ``make footprint`` does that in a temporary database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from greenweb import footprint as fp
+from greenweb.config import Settings
+
+EXIT_OK, EXIT_OVER_BUDGET, EXIT_USAGE = 0, 1, 2
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "footprint",
+        help="measure every page's bytes, requests and CO2e; check the carbon budget",
+        description=(
+            "Measure every public page in-process, as served for Accept-Encoding: br, and "
+            "print its bytes over the wire, requests, DOM size, grams CO2e (Sustainable Web "
+            "Design v4) and server CPU time. With --check, exit 1 when any page exceeds the "
+            "budget, listing every page and limit exceeded."
+        ),
+    )
+    formats = parser.add_mutually_exclusive_group()
+    formats.add_argument("--json", action="store_true", help="print the JSON report")
+    formats.add_argument("--markdown", action="store_true", help="print a Markdown summary")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 when any page exceeds the budget"
+    )
+    parser.add_argument(
+        "--budget",
+        type=Path,
+        default=None,
+        help="budget file (default: footprint-budget.toml)",
+    )
+    parser.add_argument(
+        "--grid",
+        default=None,
+        help="grid intensity: global, a country code such as ITA, or g CO2e/kWh "
+        "(default: GREENWEB_GRID_INTENSITY)",
+    )
+    parser.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="render pages as on this day (default: today in Rome)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=5,
+        help="repeated requests per page for the warm CPU median (default: 5)",
+    )
+    parser.add_argument(
+        "--write-json",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also write the JSON report to FILE",
+    )
+    parser.set_defaults(handler=footprint_command)
+
+
+def _error(message: str) -> int:
+    print(f"greenweb footprint: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def footprint_command(args: argparse.Namespace, settings: Settings) -> int:
+    if args.grid is not None:
+        settings = replace(settings, grid_intensity=args.grid)
+    try:
+        method = fp.make_method(settings.grid_intensity, settings.green_hosting)
+    except ValueError as error:
+        return _error(f"grid intensity: {error}")
+    if args.repeats < 0:
+        return _error("--repeats: must be 0 or more")
+    budget_path: Path = args.budget or fp.default_budget_path()
+    budget: fp.Budget | None = None
+    if args.budget is not None or args.check or budget_path.is_file():
+        try:
+            budget = fp.load_budget(budget_path)
+        except fp.BudgetError as error:
+            return _error(str(error))
+
+    from greenweb.web.app import create_app
+
+    today = args.today
+    app = create_app(settings, today=(lambda: today) if today else None)
+    report = asyncio.run(measure_app(app, method=method, repeats=args.repeats))
+    fmt = "json" if args.json else "markdown" if args.markdown else "table"
+    return output(
+        report, budget, fmt=fmt, check=args.check, write_json=args.write_json, out=sys.stdout
+    )
+
+
+async def measure_app(
+    app: Any,
+    *,
+    method: fp.Method,
+    repeats: int = 5,
+    targets: Sequence[fp.Target] | None = None,
+    base_url: str | None = None,
+) -> fp.Report:
+    """Start ``app``, measure ``targets`` (default: the app's own sources), stop it."""
+    from greenweb.web.footprint import collect_targets
+
+    async with fp.running(app) as state:
+        skipped: list[fp.Skipped] = []
+        if targets is None:
+            targets, skipped = await collect_targets(app)
+        if base_url is None:
+            base_url = app.state.settings.base_url
+        return await fp.measure_site(
+            app,
+            targets,
+            method=method,
+            base_url=base_url,
+            state=state,
+            repeats=repeats,
+            skipped=skipped,
+        )
+
+
+def output(
+    report: fp.Report,
+    budget: fp.Budget | None,
+    *,
+    fmt: str,
+    check: bool,
+    out: IO[str],
+    write_json: Path | None = None,
+) -> int:
+    """Print the report in ``fmt``; the exit status: 1 when checking and over budget."""
+    violations = fp.check(report, budget) if budget is not None else None
+    if write_json is not None:
+        write_json.parent.mkdir(parents=True, exist_ok=True)
+        write_json.write_text(fp.dumps(fp.to_json(report, budget, violations)), encoding="utf-8")
+    if fmt == "json":
+        out.write(fp.dumps(fp.to_json(report, budget, violations)))
+    elif fmt == "markdown":
+        out.write(fp.render_markdown(report, violations))
+    else:
+        out.write(fp.render_table(report, violations))
+    if check and violations:
+        if fmt == "json":
+            # The JSON on stdout already lists them; say it on stderr too, for humans.
+            for violation in violations:
+                print(f"greenweb footprint: over budget: {violation}", file=sys.stderr)
+        return EXIT_OVER_BUDGET
+    return EXIT_OK

@@ -1,0 +1,405 @@
+"""The footprint on the site: ``/impronta`` (every page's weight and grams) and ``/carbon.txt``.
+
+Also where the list of measured addresses is built.  ``app.state.footprint_targets`` is a
+list of *target sources*: async functions that take the app and return the
+:class:`~greenweb.footprint.Target` objects of one area (or a
+:class:`~greenweb.footprint.Skipped` saying why an address is left out, e.g. a deep list
+page when the list has one page).  ``create_app`` installs the sources below; an area adds
+its own with ``app.state.footprint_targets.append(source)``.
+
+``/impronta`` measures the site by calling the app's own ASGI callable from inside its
+handler, once per content version (the result is cached in ``app.state.footprint``).  The
+page measures itself too: while a measurement runs, a nested request for ``/impronta``
+renders the figures gathered so far instead of starting another measurement, and the page
+is measured twice so that its own row is off by no more than a few digits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import re
+import statistics
+from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from greenweb import bulletin, carbon
+from greenweb import footprint as fp
+from greenweb.db import content_version
+from greenweb.italian import ROME
+from greenweb.web.templating import render
+
+logger = logging.getLogger("greenweb")
+
+TargetSource = Callable[[Starlette], Awaitable[list[fp.Target | fp.Skipped]]]
+
+# Figures of the median web page, cited on /impronta (HTTP Archive, Web Almanac 2025).
+ALMANAC_DESKTOP_KB = 2412
+ALMANAC_MOBILE_KB = 2164
+ALMANAC_GRAMS_PER_VISIT = 0.36
+ALMANAC_PAGE_WEIGHT_URL = "https://almanac.httparchive.org/en/2025/page-weight"
+
+NOT_FOUND_PATH = "/pagina-che-non-esiste"  # deliberately matches no route
+PAGE_REPEATS = 0  # /impronta shows no CPU figures: skip the repeated requests
+
+
+def path_for(app: Starlette, name: str, query: dict[str, Any] | None = None, **params: Any) -> str:
+    path = str(app.url_path_for(name, **params))
+    return f"{path}?{urlencode(query)}" if query else path
+
+
+# --- target sources --------------------------------------------------------------------
+
+
+async def bulletin_targets(app: Starlette) -> list[fp.Target | fp.Skipped]:
+    """Home, the bulletin's list (page 1 and the last page), an item, deadlines, events,
+    search results (page 1 and the last page), the feeds."""
+    conn = app.state.db.reader
+    found: list[fp.Target | fp.Skipped] = [
+        fp.Target("home", path_for(app, "home"), "Pagina iniziale"),
+        fp.Target("bulletin", path_for(app, "bulletin"), "Bollettino"),
+    ]
+    pages = max(1, math.ceil(await bulletin.count_items(conn) / bulletin.PER_PAGE))
+    if pages > 1:
+        found.append(
+            fp.Target(
+                "bulletin_deep",
+                path_for(app, "bulletin", {"page": pages}),
+                f"Bollettino, pagina {pages}",
+            )
+        )
+    else:
+        found.append(fp.Skipped("bulletin_deep", "the bulletin has a single page"))
+    latest = await bulletin.latest_items(conn, 1)
+    if latest:
+        found.append(
+            fp.Target(
+                "bulletin_item",
+                path_for(app, "bulletin_item", slug=latest[0].slug),
+                "Una notizia del bollettino",
+            )
+        )
+    else:
+        found.append(fp.Skipped("bulletin_item", "the bulletin has no items"))
+    found.append(fp.Target("deadlines", path_for(app, "deadlines"), "Scadenze"))
+    found.append(fp.Target("events", path_for(app, "events"), "Eventi"))
+    word = _search_word(latest[0].title if latest else "")
+    found.append(fp.Target("search", path_for(app, "search", {"q": word}), f"Ricerca «{word}»"))
+    results = await bulletin.search(conn, word)
+    if results.pages > 1:
+        found.append(
+            fp.Target(
+                "search_deep",
+                path_for(app, "search", {"q": word, "page": results.pages}),
+                f"Ricerca «{word}», pagina {results.pages}",
+            )
+        )
+    else:
+        found.append(fp.Skipped("search_deep", f"the search for {word!r} has a single page"))
+    found.append(fp.Target("feed", path_for(app, "feed"), "Feed Atom"))
+    found.append(fp.Target("calendar", path_for(app, "calendar"), "Calendario iCalendar"))
+    return found
+
+
+def _search_word(title: str) -> str:
+    """A word of the newest item's title, so that the search has results."""
+    words = [w for w in re.findall(r"\w+", title.lower()) if len(w) >= 4]
+    return max(words, key=len) if words else "torino"
+
+
+async def site_targets(app: Starlette) -> list[fp.Target | fp.Skipped]:
+    """The footprint's own pages, the files for machines, and the error page."""
+    return [
+        fp.Target("footprint", path_for(app, "footprint"), "Impronta"),
+        fp.Target("carbon_txt", path_for(app, "carbon_txt"), "carbon.txt"),
+        fp.Target("sitemap", path_for(app, "sitemap"), "Mappa del sito (XML)"),
+        fp.Target("robots", path_for(app, "robots"), "robots.txt"),
+        fp.Target("not_found", NOT_FOUND_PATH, "Pagina non trovata", expected_status=404),
+    ]
+
+
+# The question board's public pages: measured when the board is part of the app.  Found by
+# path, so this works before the board registers a source of its own (which should then
+# replace this one); the question id is the first question linked from the list.
+BOARD_PAGES = (
+    ("questions", "/domande", "Domande sul clima"),
+    ("question_new", "/domande/nuova", "Fai una domanda"),
+    ("resources", "/risorse", "Risorse"),
+    ("pills", "/pillole", "Pillole teatrali"),
+    ("moderation_log", "/moderazione/registro", "Registro della moderazione"),
+)
+_QUESTION_LINK = re.compile(r'href="(/domande/\d+)"')
+
+
+async def board_targets(app: Starlette) -> list[fp.Target | fp.Skipped]:
+    paths = {getattr(route, "path", None) for route in app.routes}
+    if "/domande" not in paths:
+        return [fp.Skipped("board", "the question board is not part of this app")]
+    found: list[fp.Target | fp.Skipped] = []
+    for target_id, path, label in BOARD_PAGES:
+        if path in paths:
+            found.append(fp.Target(target_id, path, label))
+    listing = await fp.request(app, "/domande", base_url=app.state.settings.base_url)
+    match = _QUESTION_LINK.search(listing.body.decode("utf-8", "replace"))
+    if match and listing.content_encoding is None:
+        found.insert(1, fp.Target("question", match.group(1), "Una domanda"))
+    else:
+        found.append(fp.Skipped("question", "no question is linked from /domande"))
+    return found
+
+
+DEFAULT_SOURCES: tuple[TargetSource, ...] = (bulletin_targets, board_targets, site_targets)
+
+
+async def collect_targets(app: Starlette) -> tuple[list[fp.Target], list[fp.Skipped]]:
+    """Every target of every source registered on the app, ids unique, in order."""
+    targets: list[fp.Target] = []
+    skipped: list[fp.Skipped] = []
+    sources: list[TargetSource] = getattr(app.state, "footprint_targets", list(DEFAULT_SOURCES))
+    for source in sources:
+        for found in await source(app):
+            if isinstance(found, fp.Skipped):
+                skipped.append(found)
+            elif any(t.id == found.id for t in targets):
+                raise ValueError(f"two footprint targets share the id {found.id!r}")
+            else:
+                targets.append(found)
+    # Measuring /impronta measures every other page and so warms their caches: measured
+    # before them, it would turn their cold (uncached) figures into warm ones.
+    targets.sort(key=lambda target: target.id == "footprint")
+    return targets, skipped
+
+
+# --- /impronta -----------------------------------------------------------------------------
+
+# True inside a measurement started by /impronta, also in the nested requests it makes.
+_measuring: ContextVar[bool] = ContextVar("greenweb_footprint_measuring", default=False)
+
+# The page shows first and repeat views only: the document as served for br is enough.
+PAGE_ENCODINGS = ("br",)
+
+
+class FootprintCache:
+    """The last measurement of the site and the content version it belongs to.
+
+    The first request measures the site before answering.  After a content change the
+    previous figures are shown (marked ``no-store``, so no cache keeps the stale page)
+    while one background task measures again; the next request shows the new figures.
+    """
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.version: int | None = None
+        self.report: fp.Report | None = None
+        self.partial: fp.Report | None = None  # shown by nested requests while measuring
+        self.refreshing: asyncio.Task[None] | None = None
+        self.measurements = 0  # how many times the site was measured (tests read it)
+
+    async def measure(self, app: Starlette, state: dict[str, Any], version: int) -> None:
+        async with self.lock:
+            if self.report is not None and self.version == version:
+                return
+            token = _measuring.set(True)
+            try:
+                report = await _measure(app, state, self)
+            finally:
+                _measuring.reset(token)
+            self.report, self.version, self.partial = report, version, None
+            self.measurements += 1
+
+    def refresh_soon(self, app: Starlette, state: dict[str, Any], version: int) -> None:
+        if self.refreshing is not None and not self.refreshing.done():
+            return
+        self.refreshing = asyncio.create_task(self._refresh(app, state, version))
+
+    async def _refresh(self, app: Starlette, state: dict[str, Any], version: int) -> None:
+        try:
+            await self.measure(app, state, version)
+        except Exception:
+            # Nobody awaits this task: say what went wrong; the old figures stay.
+            logger.exception("measuring the site for /impronta failed")
+
+    async def settled(self) -> None:
+        """Wait for a background measurement, if one runs (tests, shutdown)."""
+        if self.refreshing is not None:
+            await self.refreshing
+
+
+def method_for(app: Starlette) -> fp.Method:
+    settings = app.state.settings
+    return fp.make_method(settings.grid_intensity, settings.green_hosting)
+
+
+async def current_report(request: Request) -> tuple[fp.Report | None, bool]:
+    """The figures to show, and whether they belong to the current content version."""
+    cache: FootprintCache = request.app.state.footprint
+    if _measuring.get():
+        return cache.partial, False
+    version = await content_version(request.app.state.db.reader)
+    state = dict(request.scope.get("state") or {})
+    if cache.report is None:
+        await cache.measure(request.app, state, version)
+    elif cache.version != version:
+        cache.refresh_soon(request.app, state, version)
+    return cache.report, cache.version == version
+
+
+async def _measure(app: Starlette, state: dict[str, Any], cache: FootprintCache) -> fp.Report:
+    base_url = app.state.settings.base_url
+    targets, skipped = await collect_targets(app)
+    method = method_for(app)
+    options: dict[str, Any] = {
+        "method": method,
+        "base_url": base_url,
+        "state": state,
+        "repeats": PAGE_REPEATS,
+        "encodings": PAGE_ENCODINGS,
+    }
+    others = [t for t in targets if t.id != "footprint"]
+    report = await fp.measure_site(app, others, skipped=skipped, **options)
+    cache.partial = report
+    me = next((i for i, t in enumerate(targets) if t.id == "footprint"), None)
+    if me is None:
+        return report
+    for _ in range(2):
+        # First without a row of its own, then with the row the first pass measured: the
+        # second figure is off only by the digits that changed.
+        own = await fp.measure_page(app, targets[me], **options)
+        pages = list(report.pages)
+        pages.insert(me, own)
+        cache.partial = replace(report, pages=tuple(pages))
+    return cache.partial
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    path: str
+    link: bool
+    bytes: str
+    requests: int
+    repeat_requests: int
+    grams: str
+    rating: str
+    within: bool | None
+
+
+def grams_it(grams: float) -> str:
+    return carbon.format_grams(grams).replace(".", ",")
+
+
+def number_it(value: float) -> str:
+    """A constant as written in the model (0,055; 494), Italian decimal comma."""
+    return f"{value:g}".replace(".", ",")
+
+
+def bytes_it(value: float) -> str:
+    return f"{value:,.0f}".replace(",", ".")
+
+
+def _rows(request: Request, report: fp.Report) -> list[Row]:
+    budget: fp.Budget | None = request.app.state.footprint_budget
+    failing = {v.page for v in fp.check(report, budget)} if budget is not None else set()
+    return [
+        Row(
+            label=p.target.label,
+            path=p.target.path,
+            link=p.target.expected_status == 200,
+            bytes=bytes_it(p.first_view.wire_bytes),
+            requests=p.first_view.requests,
+            repeat_requests=p.repeat_view.requests,
+            grams=grams_it(p.first_view.co2e_g),
+            rating=p.first_view.rating,
+            within=None if budget is None else p.id not in failing,
+        )
+        for p in report.pages
+    ]
+
+
+def _comparison(pages: Sequence[fp.PageResult]) -> dict[str, str]:
+    """The median greenweb page against the median web page (empty without figures)."""
+    html_pages = [p for p in pages if p.is_html and p.status == 200]
+    if not html_pages:
+        return {"median_bytes": "", "median_grams": "", "times_lighter": "", "times_less_co2": ""}
+    median_bytes = statistics.median(p.first_view.wire_bytes for p in html_pages)
+    median_grams = statistics.median(p.first_view.co2e_g for p in html_pages)
+    return {
+        "median_bytes": bytes_it(median_bytes),
+        "median_grams": grams_it(median_grams),
+        "times_lighter": bytes_it(ALMANAC_DESKTOP_KB * 1024 / median_bytes),
+        "times_less_co2": bytes_it(ALMANAC_GRAMS_PER_VISIT / median_grams) if median_grams else "",
+    }
+
+
+async def footprint_GET(request: Request) -> Response:
+    report, current = await current_report(request)
+    headers = {}
+    if not current:
+        # A render made while measuring (the page measuring itself) is incomplete, one made
+        # after a content change shows the previous figures: no cache may keep either.
+        # While measuring itself, the header makes the page's own row 25 bytes heavier than
+        # the page really is: an error on the safe side.
+        headers["Cache-Control"] = "no-store"
+    method = method_for(request.app)
+    pages = report.pages if report else ()
+    context = {
+        "rows": _rows(request, report) if report else [],
+        "measured_at": report.generated_at.astimezone(ROME) if report else None,
+        **_comparison(pages),
+        "almanac_desktop_kb": bytes_it(ALMANAC_DESKTOP_KB),
+        "almanac_mobile_kb": bytes_it(ALMANAC_MOBILE_KB),
+        "almanac_grams": number_it(ALMANAC_GRAMS_PER_VISIT),
+        "almanac_url": ALMANAC_PAGE_WEIGHT_URL,
+        "grid_label": method.grid_label,
+        "grid_g_per_kwh": number_it(method.grid.network),
+        "is_global_grid": method.grid == carbon.GLOBAL,
+        "green_hosting": method.green_hosting,
+        "co2js_version": carbon.CO2JS_VERSION,
+        "operational": {k: number_it(v) for k, v in carbon.OPERATIONAL_KWH_PER_GB.items()},
+        "embodied": {k: number_it(v) for k, v in carbon.EMBODIED_KWH_PER_GB.items()},
+        "embodied_grid": number_it(carbon.GLOBAL_GRID_INTENSITY),
+        "no_js": all(p.js_bytes == 0 for p in pages),
+        "no_cookies": all(p.cookies == 0 for p in pages),
+        "no_third_party": all(not p.third_party for p in pages),
+        "no_fonts": all(p.font_bytes == 0 for p in pages),
+    }
+    return render(request, "footprint/impronta.html", context, headers=headers)
+
+
+# --- /carbon.txt ---------------------------------------------------------------------------
+
+
+async def carbon_txt_GET(request: Request) -> Response:
+    settings = request.app.state.settings
+    body = fp.carbon_txt(
+        disclosure_url=settings.base_url + path_for(request.app, "footprint"),
+        hosting_provider=settings.hosting_provider,
+    )
+    return Response(body, media_type="text/plain; charset=utf-8")
+
+
+def install(app: Starlette) -> None:
+    """Give the app what the footprint pages need: target sources, cache, budget.
+
+    The budget is read now, so a broken budget file stops the app at start-up; without
+    one (an install that does not ship it), /impronta leaves out its "budget" column.
+    """
+    path = fp.default_budget_path()
+    app.state.footprint_targets = list(DEFAULT_SOURCES)
+    app.state.footprint = FootprintCache()
+    app.state.footprint_budget = fp.load_budget(path) if path.is_file() else None
+
+
+routes = [
+    Route("/impronta", footprint_GET, name="footprint"),
+    Route("/carbon.txt", carbon_txt_GET, name="carbon_txt"),
+]

@@ -1,0 +1,107 @@
+"""``greenweb footprint``: formats, --check, --budget, --grid, errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import import_seed, make_settings
+from greenweb import cli
+from greenweb.config import Settings
+
+ARGS = ["footprint", "--today", "2021-09-04", "--repeats", "1"]
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    settings = make_settings(tmp_path)
+    import_seed(settings)
+    monkeypatch.setenv("GREENWEB_DB", str(settings.db_path))
+    monkeypatch.setenv("GREENWEB_SECRET", "test-secret-not-for-production")
+    monkeypatch.setenv("GREENWEB_BASE_URL", "http://testserver")
+    return settings
+
+
+def test_check_passes_on_the_seeded_site(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main([*ARGS, "--check"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split()[:2] == ["page", "status"]
+    assert re.search(r"^budget: all \d+ pages within budget$", out, re.MULTILINE)
+    assert "skipped bulletin_deep: the bulletin has a single page" in out
+
+
+def test_check_fails_naming_every_page_and_limit_over_a_tight_budget(
+    env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tight = tmp_path / "tight.toml"
+    tight.write_text("schema = 1\n[page]\ntransfer_bytes = 6000\ndom_elements = 80\n")
+    assert cli.main([*ARGS, "--check", "--budget", str(tight)]) == 1
+    out = capsys.readouterr().out
+    assert "home (/): transfer_bytes " in out and "> 6,000 (over by " in out
+    assert "home (/): dom_elements " in out
+    assert "bulletin (/bollettino): transfer_bytes " in out
+    assert "events (/eventi)" not in out.split("budget:", 1)[1]  # events pass
+
+
+def test_without_check_an_over_budget_site_still_exits_0(
+    env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tight = tmp_path / "tight.toml"
+    tight.write_text("schema = 1\n[page]\ntransfer_bytes = 10\n")
+    assert cli.main([*ARGS, "--budget", str(tight)]) == 0
+    assert "limits exceeded" in capsys.readouterr().out
+
+
+def test_json_output_and_file(
+    env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    written = tmp_path / "artifacts" / "footprint.json"
+    assert cli.main([*ARGS, "--json", "--check", "--write-json", str(written)]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["schema_version"] == 1
+    assert document["check"]["passed"] is True
+    home = next(p for p in document["pages"] if p["id"] == "home")
+    assert home["path"] == "/" and home["first_view"]["requests"] == 2
+    assert home["document"]["br"]["body_bytes"] > 0
+    assert json.loads(written.read_text())["pages"][0]["id"] == "home"
+
+
+def test_markdown_output(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main([*ARGS, "--markdown", "--check"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("## Footprint\n") and "**Budget: all pages pass.**" in out
+    assert "| home | `/` | 200 |" in out
+
+
+def test_grid_option_changes_the_grams(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    def home_grams(*extra: str) -> float:
+        assert cli.main([*ARGS, "--json", *extra]) == 0
+        document = json.loads(capsys.readouterr().out)
+        home = next(p for p in document["pages"] if p["id"] == "home")
+        return float(home["first_view"]["co2e_g"])
+
+    global_grams = home_grams()
+    italy = home_grams("--grid", "ITA")
+    assert italy < global_grams
+    assert home_grams("--grid", "0") < italy
+
+
+def test_a_bad_grid_is_refused(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main([*ARGS, "--grid", "mars"]) == 2
+    assert capsys.readouterr().err.startswith("greenweb footprint: grid intensity: ")
+
+
+def test_a_bad_budget_file_is_refused_naming_file_and_key(
+    env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("schema = 1\n[page]\nrequest = 2\n")
+    assert cli.main([*ARGS, "--check", "--budget", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"greenweb footprint: {bad}: page.request: unknown key")
+    missing = tmp_path / "missing.toml"
+    assert cli.main([*ARGS, "--check", "--budget", str(missing)]) == 2
+    assert f"{missing}: cannot read" in capsys.readouterr().err
