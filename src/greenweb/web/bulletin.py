@@ -80,29 +80,37 @@ async def item_GET(request: Request) -> Response:
 
 
 async def deadlines_GET(request: Request) -> Response:
-    conn = request.app.state.db.reader
     day = today(request)
+    runs = await bulletin.deadlines_page(request.app.state.db.reader, day, page_number(request))
+    if not runs.page.exists:
+        raise not_found("Questa pagina delle scadenze non esiste.")
     return render(
         request,
         "bulletin/deadlines.html",
         {
             "today": day,
-            "open_calls": await bulletin.open_calls(conn, day),
-            "closed_calls": await bulletin.closed_calls(conn, day),
+            "page": runs.page,
+            "open_total": runs.first_total,
+            "open_calls": runs.first,
+            "closed_calls": runs.second,
         },
     )
 
 
 async def events_GET(request: Request) -> Response:
-    conn = request.app.state.db.reader
     day = today(request)
+    runs = await bulletin.events_page(request.app.state.db.reader, day, page_number(request))
+    if not runs.page.exists:
+        raise not_found("Questa pagina degli eventi non esiste.")
     return render(
         request,
         "bulletin/events.html",
         {
             "today": day,
-            "upcoming": await bulletin.upcoming_events(conn, day),
-            "past": await bulletin.past_events(conn, day),
+            "page": runs.page,
+            "upcoming_total": runs.first_total,
+            "upcoming": runs.first,
+            "past": runs.second,
         },
     )
 

@@ -39,7 +39,7 @@ async def feed_GET(request: Request) -> Response:
 
 
 async def calendar_GET(request: Request) -> Response:
-    items = await bulletin.dated_items(request.app.state.db.reader)
+    items = await bulletin.calendar_items(request.app.state.db.reader)
     body = syndication.icalendar(
         items, item_url=item_url_pattern(request), base_url=request.app.state.settings.base_url
     )
