@@ -428,10 +428,11 @@ SITE_PAGES: tuple[SitePage, ...] = (
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize ``site_page`` over the catalogue (``keyboard_page`` over the main pages).
 
-    A test module may set ``SITE_PAGE_MARKS = {"page-name": pytest.mark...}`` to mark single
-    pages, e.g. a strict xfail for a known, reported failure.
+    A test module may set ``SITE_PAGE_MARKS = {"test_name": {"page-name": pytest.mark...}}``
+    to mark one test on single pages, e.g. a strict xfail for a known, reported failure.
     """
-    marks: dict[str, Any] = getattr(metafunc.module, "SITE_PAGE_MARKS", {})
+    by_test: dict[str, dict[str, Any]] = getattr(metafunc.module, "SITE_PAGE_MARKS", {})
+    marks = by_test.get(metafunc.function.__name__, {})
     for argname, pages in (
         ("site_page", SITE_PAGES),
         ("keyboard_page", tuple(p for p in SITE_PAGES if p.keyboard)),
