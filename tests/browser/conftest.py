@@ -380,6 +380,14 @@ def axe_source() -> str:
     return AXE_JS.read_text(encoding="utf-8")
 
 
+@pytest.fixture(scope="session")
+def vnu_jar() -> Path:
+    """The Nu Html Checker's jar, once java and the npm package are known to be there."""
+    require_java()
+    require_node_tool(VNU_JAR)
+    return VNU_JAR
+
+
 # --- the page catalogue ---------------------------------------------------------------
 
 
@@ -423,6 +431,11 @@ SITE_PAGES: tuple[SitePage, ...] = (
     SitePage("errore-400", "/bollettino?page=0", status=400),
     SitePage("errore-404", "/pagina-che-non-esiste", status=404, keyboard=True),
 )
+
+
+@pytest.fixture(scope="session")
+def site_pages() -> tuple[SitePage, ...]:
+    return SITE_PAGES
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
