@@ -500,6 +500,7 @@ class NetworkLog:
     def __init__(self, context: BrowserContext, page: Page) -> None:
         self.page = page
         self.transfers: dict[str, Transfer] = {}
+        self.forgotten: set[str] = set()
         self.cdp = context.new_cdp_session(page)
         self.cdp.on("Network.requestWillBeSent", self._request)
         self.cdp.on("Network.requestWillBeSentExtraInfo", self._request_headers)
@@ -510,7 +511,11 @@ class NetworkLog:
         self.cdp.send("Network.enable")
 
     def _get(self, params: dict[str, Any]) -> Transfer:
-        return self.transfers.setdefault(params["requestId"], Transfer(url="", resource_type=""))
+        request_id = params["requestId"]
+        if request_id in self.forgotten:
+            # A late event of a request made before clear(): keep it out of the new record.
+            return Transfer(url="", resource_type="")
+        return self.transfers.setdefault(request_id, Transfer(url="", resource_type=""))
 
     def _request(self, params: dict[str, Any]) -> None:
         transfer = self._get(params)
@@ -543,17 +548,23 @@ class NetworkLog:
         self._get(params).failed = params.get("errorText", "failed")
 
     def clear(self) -> None:
+        self.forgotten.update(self.transfers)
         self.transfers.clear()
 
     def settle(self) -> list[Transfer]:
-        """Wait (at most 100 x 20 ms) until every request seen has finished or failed."""
+        """Wait (at most 100 x 20 ms) until every request seen has finished or failed.
+
+        Chromium may send a request's ``requestWillBeSentExtraInfo`` before (or without) its
+        ``requestWillBeSent``; such header-only records, with no URL and no response, are
+        not requests the page made and are dropped.
+        """
         for _ in range(100):
-            if all(t.done for t in self.transfers.values()):
+            if all(t.done for t in self.transfers.values() if t.url):
                 break
             self.page.wait_for_timeout(20)
-        pending = [t.url for t in self.transfers.values() if not t.done]
+        pending = [t.url for t in self.transfers.values() if t.url and not t.done]
         assert not pending, f"requests still loading: {pending}"
-        return list(self.transfers.values())
+        return [t for t in self.transfers.values() if t.url or t.status is not None or t.done]
 
     def network(self) -> list[Transfer]:
         return [t for t in self.settle() if t.from_network]
