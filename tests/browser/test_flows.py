@@ -7,13 +7,15 @@ read what the page shows. Nothing here runs JavaScript in the page.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Page
 
 from greenweb.italian import format_date, format_euro
+
+if TYPE_CHECKING:  # playwright may be missing: the fixtures then skip (or fail in CI)
+    from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
 
