@@ -9,7 +9,7 @@ PORT ?= 8000
 export GREENWEB_HOST ?= $(HOST)
 export GREENWEB_PORT ?= $(PORT)
 
-.PHONY: setup run test lint typecheck unit footprint bench bench-quick stress export clean
+.PHONY: setup run test lint typecheck unit browser-tools footprint bench bench-quick stress export clean
 
 setup: $(VENV)/.installed
 
@@ -31,7 +31,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-unit: setup
+unit: setup browser-tools
 	$(BIN)/pytest
 
 # The footprint check runs on a temporary database with the seed bulletin, rendered as on
@@ -53,7 +53,20 @@ bench-quick: setup
 	GREENWEB_BENCH_DATA=small GREENWEB_BENCH_ROUNDS=1 $(BIN)/pytest benchmarks -q -rfE \
 		--benchmark-quiet --benchmark-json=artifacts/benchmarks-quick.json
 
+# axe-core and the Nu Html Checker for tests/browser, pinned by tools/browser/package-lock.json.
+# Without npm the browser tests that need them skip locally (and fail when CI is set).
+BROWSER_TOOLS := tools/browser/node_modules/.package-lock.json
+browser-tools: $(BROWSER_TOOLS)
+
+$(BROWSER_TOOLS): tools/browser/package.json tools/browser/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tools/browser --ignore-scripts --no-audit --no-fund; \
+	else \
+		echo "npm not found: axe-core and vnu-jar tests will skip (apt-get install npm)"; \
+	fi
+
 test: lint typecheck unit footprint bench-quick
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache .benchmarks artifacts
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache .benchmarks artifacts \
+		tools/browser/node_modules

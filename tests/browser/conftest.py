@@ -1,0 +1,581 @@
+"""Fixtures for the browser suite: tools, a real greenweb server, Chromium, the page catalogue.
+
+Everything the browser tests need from outside Python is checked here, in one place:
+Debian's Chromium, the ``playwright`` package, ``tools/browser/node_modules`` (axe-core and
+the Nu Html Checker) and ``java``. Locally a missing tool skips the tests that need it with a
+message saying how to install it; in CI (``CI`` set) it is a failure, so a broken install
+can never pass as a green run of nothing.
+
+The server is the real thing: ``python -m greenweb serve`` in a subprocess on a free port of
+127.0.0.1, over a temporary database holding the seed bulletin plus generated items (so lists
+have several pages and there are open calls and upcoming events whatever today's date is).
+
+This module is self-contained on purpose (no shared server fixture) so that it merges cleanly
+with the generic fixtures written in other branches.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import httpx2
+import pytest
+
+from greenweb.italian import today_in_rome
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page, Playwright
+
+REPO = Path(__file__).resolve().parents[2]
+SEED_DIR = REPO / "data" / "bulletin"
+TOOLS_DIR = REPO / "tools" / "browser"
+NODE_MODULES = TOOLS_DIR / "node_modules"
+AXE_JS = NODE_MODULES / "axe-core" / "axe.min.js"
+VNU_JAR = NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
+SCHEMES = ("light", "dark")
+TIMEOUT_MS = 10_000
+SERVER_START_SECONDS = 30.0
+
+
+# --- missing tools: skip locally, fail in CI ----------------------------------------------
+
+
+def in_ci() -> bool:
+    return bool(os.environ.get("CI"))
+
+
+def missing(message: str) -> NoReturn:
+    """Skip (locally) or fail (CI) a test whose tool is not installed."""
+    if in_ci():
+        pytest.fail(f"CI is set and a browser-test tool is missing: {message}", pytrace=False)
+    pytest.skip(message)
+
+
+def require_chromium() -> None:
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        missing(
+            f"Chromium not found at {CHROMIUM}: install Debian's package with "
+            "`apt-get install chromium` (never `playwright install`: it downloads a browser)"
+        )
+
+
+def require_playwright() -> None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing(
+            "the Python package playwright is not installed: run `make setup` "
+            "(or `.venv/bin/pip install -e '.[dev]'`)"
+        )
+
+
+def require_node_tool(path: Path) -> None:
+    if not path.is_file():
+        missing(
+            f"{path.relative_to(REPO)} is missing: run `npm ci --prefix tools/browser` "
+            "(needs npm: `apt-get install npm`); `make test` does it when npm is present"
+        )
+
+
+def require_java() -> None:
+    if shutil.which("java") is None:
+        missing("java not found: install it with `apt-get install default-jre-headless`")
+
+
+# --- test data: the seed bulletin plus generated items ------------------------------------
+
+GENERATED_COUNT = 30
+KIND_CYCLE = ("bando", "premio", "evento", "notizia")
+
+
+@dataclass(frozen=True)
+class GeneratedItem:
+    number: int
+    slug: str
+    title: str
+    kind: str
+    text: str
+    deadline: date | None = None
+    amount_min: int | None = None
+    amount_max: int | None = None
+    organiser: str | None = None
+    contact_email: str | None = None
+
+
+def generated_slug(number: int) -> str:
+    return f"prova-{number:02d}-{KIND_CYCLE[(number - 1) % 4]}"
+
+
+def generate_item(number: int, today: date) -> GeneratedItem:
+    """One bulletin item, dated relative to ``today`` so calls stay open and events upcoming."""
+    kind = KIND_CYCLE[(number - 1) % 4]
+    slug = generated_slug(number)
+    label = {"bando": "Bando", "premio": "Premio", "evento": "Incontro", "notizia": "Notizia"}
+    title = f"{label[kind]} di prova numero {number} per la comunità torinese"
+    # Every third item speaks of sostenibilità, so searches find generated items too.
+    topic = "sostenibilità ambientale" if number % 3 == 0 else "innovazione sociale"
+    meta = [
+        f'title = "{title}"',
+        f'slug = "{slug}"',
+        f'kind = "{kind}"',
+        f"position = {12 + number}",
+        f'tags = ["prova", "{topic.split()[0]}"]',
+    ]
+    item = GeneratedItem(number, slug, title, kind, "")
+    if kind in ("bando", "premio"):
+        deadline = today + timedelta(days=2 + number)
+        organiser = f"Fondazione di prova {number}"
+        email = f"bando{number}@example.org"
+        meta += [
+            f"deadline = {deadline.isoformat()}",
+            f"amount_min = {1000 * number}",
+            f"amount_max = {5000 * number}",
+            f'organisers = ["{organiser}"]',
+            f'contact_email = "{email}"',
+        ]
+        item = GeneratedItem(
+            number,
+            slug,
+            title,
+            kind,
+            "",
+            deadline=deadline,
+            amount_min=1000 * number,
+            amount_max=5000 * number,
+            organiser=organiser,
+            contact_email=email,
+        )
+    elif kind == "evento":
+        day = today + timedelta(days=number)
+        meta += [
+            f"starts = {day.isoformat()}T17:30:00",
+            f"ends = {day.isoformat()}T19:00:00",
+            'where = "Webinar"',
+        ]
+    body = (
+        f"Un testo di prova sul tema della {topic}, scritto per riempire il bollettino "
+        "durante i test nel browser.\n\n"
+        "Il secondo paragrafo racconta chi può partecipare, come e quando: enti del terzo "
+        "settore, imprese sociali, scuole e associazioni del territorio.\n"
+    )
+    text = "+++\n" + "\n".join(meta) + "\n+++\n\n" + body
+    return replace(item, text=text)
+
+
+# --- the server -------------------------------------------------------------------------
+
+
+@dataclass
+class GreenwebServer:
+    base_url: str
+    data_dir: Path
+    log_path: Path
+    generated: list[GeneratedItem] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+    def first_generated(self, kind: str) -> GeneratedItem:
+        return next(item for item in self.generated if item.kind == kind)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def server_env(db_path: Path, base_url: str) -> dict[str, str]:
+    # The Makefile exports GREENWEB_HOST/PORT: start from a clean slate of greenweb settings.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GREENWEB_")}
+    env.update(
+        GREENWEB_DB=str(db_path),
+        GREENWEB_SECRET="browser-tests-secret-not-for-production",
+        GREENWEB_BASE_URL=base_url,
+    )
+    return env
+
+
+def run_cli(args: list[str], env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "greenweb", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"greenweb {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+
+
+def wait_until_healthy(process: subprocess.Popen[bytes], server: GreenwebServer) -> None:
+    """Poll /healthz: at most 300 tries and SERVER_START_SECONDS, whichever ends first."""
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    with httpx2.Client(trust_env=False, timeout=2.0) as client:
+        for _ in range(300):
+            if process.poll() is not None:
+                pytest.fail(f"greenweb serve exited early:\n{server.log_tail()}")
+            try:
+                if client.get(server.url("/healthz")).status_code == 200:
+                    return
+            except httpx2.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+    pytest.fail(f"greenweb serve did not answer /healthz in time:\n{server.log_tail()}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GreenwebServer]:
+    """A real ``greenweb serve`` on 127.0.0.1, over the seed plus 30 generated items."""
+    root = tmp_path_factory.mktemp("browser-server")
+    bulletin_dir = root / "bulletin"
+    shutil.copytree(SEED_DIR, bulletin_dir)
+    today = today_in_rome()
+    generated = [generate_item(n, today) for n in range(1, GENERATED_COUNT + 1)]
+    for item in generated:
+        (bulletin_dir / f"{item.slug}.md").write_text(item.text, encoding="utf-8")
+
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = server_env(root / "greenweb.db", base_url)
+    run_cli(["migrate"], env)
+    run_cli(["import", str(bulletin_dir)], env)
+
+    server = GreenwebServer(base_url, root, root / "server.log", generated)
+    with server.log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "greenweb", "serve"),
+                *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        try:
+            wait_until_healthy(process, server)
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=15)
+
+
+# --- Chromium -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def playwright_api() -> Iterator[Playwright]:
+    require_playwright()
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    manager = sync_playwright().start()
+    try:
+        yield manager
+    finally:
+        manager.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_api: Playwright) -> Iterator[Browser]:
+    chromium = playwright_api.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    )
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+
+
+ContextFactory = Callable[..., "BrowserContext"]
+
+
+@pytest.fixture
+def new_context(browser: Browser, server: GreenwebServer) -> Iterator[ContextFactory]:
+    """Make browser contexts on the test server; closed at the end of the test.
+
+    ``javascript=False`` (the default) is how every user flow runs: the site promises to work
+    without JavaScript. ``javascript=True`` is only for measuring (computed styles, axe-core),
+    never for driving a flow; it bypasses any Content-Security-Policy so axe can be injected.
+    """
+    contexts: list[BrowserContext] = []
+
+    def make(
+        *,
+        javascript: bool = False,
+        color_scheme: str = "light",
+        viewport: str = "desktop",
+        **options: Any,
+    ) -> BrowserContext:
+        context = browser.new_context(
+            base_url=server.base_url,
+            java_script_enabled=javascript,
+            bypass_csp=javascript,
+            color_scheme=color_scheme,  # type: ignore[arg-type]
+            viewport=VIEWPORTS[viewport],  # type: ignore[arg-type]
+            locale="it-IT",
+            timezone_id="Europe/Rome",
+            **options,
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context
+
+    try:
+        yield make
+    finally:
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture
+def visitor(new_context: ContextFactory) -> Page:
+    """A page in a JavaScript-disabled context, desktop size, light scheme."""
+    return new_context().new_page()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    require_node_tool(AXE_JS)
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def vnu_jar() -> Path:
+    """The Nu Html Checker's jar, once java and the npm package are known to be there."""
+    require_java()
+    require_node_tool(VNU_JAR)
+    return VNU_JAR
+
+
+# --- the page catalogue ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SitePage:
+    """A page every page-wide check visits (axe, validator, budget, screenshots)."""
+
+    name: str
+    path: str
+    status: int = 200
+    # The main pages also get the keyboard-only pass.
+    keyboard: bool = False
+
+    @property
+    def is_home(self) -> bool:
+        return self.path == "/"
+
+
+ITEM_OF_KIND = {
+    "bando": "call-tecnologie-sviluppo-sostenibile",
+    "premio": "italian-sustainability-photo-award",
+    "evento": "bottega-digitale-per-la-pmi",
+    "notizia": "esiti-bando-wonder",
+}
+
+# The board round adds its pages here (question list, a question with an answer, the form,
+# its preview, the thank-you page, the moderator login...): every check below follows.
+SITE_PAGES: tuple[SitePage, ...] = (
+    SitePage("home", "/", keyboard=True),
+    SitePage("bollettino", "/bollettino", keyboard=True),
+    SitePage("bollettino-pagina-2", "/bollettino?page=2"),
+    *(SitePage(f"bollettino-{kind}", f"/bollettino?tipo={kind}") for kind in ITEM_OF_KIND),
+    *(SitePage(f"voce-{kind}", f"/bollettino/{slug}") for kind, slug in ITEM_OF_KIND.items()),
+    SitePage("voce-bando-aperto", f"/bollettino/{generated_slug(1)}", keyboard=True),
+    SitePage("scadenze", "/scadenze", keyboard=True),
+    SitePage("eventi", "/eventi", keyboard=True),
+    SitePage("cerca", "/cerca"),
+    SitePage("cerca-risultati", "/cerca?q=sostenibilit%C3%A0", keyboard=True),
+    SitePage("cerca-nessun-risultato", "/cerca?q=zanzibar"),
+    SitePage("cerca-errore-400", "/cerca?q=" + "a" * 201, status=400),
+    SitePage("errore-400", "/bollettino?page=0", status=400),
+    SitePage("errore-404", "/pagina-che-non-esiste", status=404, keyboard=True),
+)
+
+
+@pytest.fixture(scope="session")
+def site_pages() -> tuple[SitePage, ...]:
+    return SITE_PAGES
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize ``site_page`` over the catalogue (``keyboard_page`` over the main pages).
+
+    A test module may set ``SITE_PAGE_MARKS = {"test_name": {"page-name": pytest.mark...}}``
+    to mark one test on single pages, e.g. a strict xfail for a known, reported failure.
+    """
+    by_test: dict[str, dict[str, Any]] = getattr(metafunc.module, "SITE_PAGE_MARKS", {})
+    marks = by_test.get(metafunc.function.__name__, {})
+    for argname, pages in (
+        ("site_page", SITE_PAGES),
+        ("keyboard_page", tuple(p for p in SITE_PAGES if p.keyboard)),
+    ):
+        if argname in metafunc.fixturenames:
+            metafunc.parametrize(
+                argname,
+                [
+                    pytest.param(page, id=page.name, marks=marks.get(page.name, ()))
+                    for page in pages
+                ],
+            )
+
+
+# --- the browser's own network log ------------------------------------------------------
+
+
+@dataclass
+class Transfer:
+    """One request as Chromium's DevTools protocol reports it."""
+
+    url: str
+    resource_type: str
+    accept_encoding: str | None = None
+    status: int | None = None
+    mime_type: str = ""
+    content_encoding: str | None = None
+    from_cache: bool = False
+    # Network.loadingFinished.encodedDataLength: every byte received for this request,
+    # status line and headers included, body as sent (compressed if it was).
+    wire_bytes: int | None = None
+    failed: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.wire_bytes is not None or self.failed is not None
+
+    @property
+    def from_network(self) -> bool:
+        return not self.from_cache and self.failed is None and not self.url.startswith("data:")
+
+
+class NetworkLog:
+    """Records a page's requests through a CDP session (Chromium only).
+
+    Bytes over the wire come from ``Network.loadingFinished.encodedDataLength``, which counts
+    the status line, the headers and the body as received, as BUDGET.md defines transfer.
+    A response served from the browser's cache (``Network.requestServedFromCache`` or
+    ``fromDiskCache``) is not a network request.
+    """
+
+    def __init__(self, context: BrowserContext, page: Page) -> None:
+        self.page = page
+        self.transfers: dict[str, Transfer] = {}
+        self.forgotten: set[str] = set()
+        self.cdp = context.new_cdp_session(page)
+        self.cdp.on("Network.requestWillBeSent", self._request)
+        self.cdp.on("Network.requestWillBeSentExtraInfo", self._request_headers)
+        self.cdp.on("Network.responseReceived", self._response)
+        self.cdp.on("Network.requestServedFromCache", self._cached)
+        self.cdp.on("Network.loadingFinished", self._finished)
+        self.cdp.on("Network.loadingFailed", self._failed)
+        self.cdp.send("Network.enable")
+
+    def _get(self, params: dict[str, Any]) -> Transfer:
+        request_id = params["requestId"]
+        if request_id in self.forgotten:
+            # A late event of a request made before clear(): keep it out of the new record.
+            return Transfer(url="", resource_type="")
+        return self.transfers.setdefault(request_id, Transfer(url="", resource_type=""))
+
+    def _request(self, params: dict[str, Any]) -> None:
+        transfer = self._get(params)
+        transfer.url = params["request"]["url"]
+        transfer.resource_type = params.get("type", "")
+
+    def _request_headers(self, params: dict[str, Any]) -> None:
+        headers = {k.lower(): v for k, v in params["headers"].items()}
+        self._get(params).accept_encoding = headers.get("accept-encoding")
+
+    def _response(self, params: dict[str, Any]) -> None:
+        transfer = self._get(params)
+        response = params["response"]
+        headers = {k.lower(): v for k, v in response.get("headers", {}).items()}
+        transfer.status = response["status"]
+        transfer.mime_type = response.get("mimeType", "")
+        transfer.content_encoding = headers.get("content-encoding")
+        if response.get("fromDiskCache") or response.get("fromPrefetchCache"):
+            transfer.from_cache = True
+        if response.get("fromServiceWorker"):
+            transfer.from_cache = True
+
+    def _cached(self, params: dict[str, Any]) -> None:
+        self._get(params).from_cache = True
+
+    def _finished(self, params: dict[str, Any]) -> None:
+        self._get(params).wire_bytes = int(params["encodedDataLength"])
+
+    def _failed(self, params: dict[str, Any]) -> None:
+        self._get(params).failed = params.get("errorText", "failed")
+
+    def clear(self) -> None:
+        self.forgotten.update(self.transfers)
+        self.transfers.clear()
+
+    def settle(self) -> list[Transfer]:
+        """Wait (at most 100 x 20 ms) until every request seen has finished or failed.
+
+        Chromium may send a request's ``requestWillBeSentExtraInfo`` before (or without) its
+        ``requestWillBeSent``; such header-only records, with no URL and no response, are
+        not requests the page made and are dropped.
+        """
+        for _ in range(100):
+            if all(t.done for t in self.transfers.values() if t.url):
+                break
+            self.page.wait_for_timeout(20)
+        pending = [t.url for t in self.transfers.values() if t.url and not t.done]
+        assert not pending, f"requests still loading: {pending}"
+        return [t for t in self.transfers.values() if t.url or t.status is not None or t.done]
+
+    def network(self) -> list[Transfer]:
+        return [t for t in self.settle() if t.from_network]
+
+
+@pytest.fixture
+def network_log() -> Callable[[BrowserContext, Page], NetworkLog]:
+    return NetworkLog
+
+
+@pytest.fixture
+def missing_tool() -> Callable[[str], NoReturn]:
+    """The skip-or-fail rule itself, for its own test."""
+    return missing

@@ -1,0 +1,70 @@
+"""axe-core on every page, in the light and the dark scheme: zero violations at any impact.
+
+axe is injected after load into a JavaScript-enabled context (which bypasses any CSP so it
+can be injected); the page itself runs no script. Its colour-contrast rule checks WCAG 2.2
+AA contrast of the text as rendered in each scheme.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+AXE_TAGS = [
+    "wcag2a",
+    "wcag2aa",
+    "wcag21a",
+    "wcag21aa",
+    "wcag22aa",
+    "best-practice",
+]
+
+RUN_AXE = """async (tags) => {
+  const results = await axe.run(document, {
+    runOnly: {type: 'tag', values: tags},
+    resultTypes: ['violations', 'incomplete'],
+  });
+  const simplify = (rule) => ({
+    id: rule.id, impact: rule.impact, help: rule.help, helpUrl: rule.helpUrl,
+    nodes: rule.nodes.map((node) => ({
+      target: node.target.join(' '), html: node.html, summary: node.failureSummary,
+    })),
+  });
+  return {
+    version: axe.version,
+    violations: results.violations.map(simplify),
+    incomplete: results.incomplete.map(simplify),
+  };
+}"""
+
+
+def describe(rules: list[dict[str, Any]]) -> str:
+    lines = []
+    for rule in rules:
+        lines.append(f"[{rule['impact']}] {rule['id']}: {rule['help']} ({rule['helpUrl']})")
+        for node in rule["nodes"]:
+            lines.append(f"    at {node['target']}: {node['html'][:160]}")
+            for line in (node["summary"] or "").splitlines():
+                lines.append(f"      {line}")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_page_has_no_axe_violations(
+    site_page: Any, scheme: str, new_context: Any, axe_source: str
+) -> None:
+    page = new_context(javascript=True, color_scheme=scheme).new_page()
+    response = page.goto(site_page.path)
+    assert response is not None and response.status == site_page.status
+    page.add_script_tag(content=axe_source)
+    result = page.evaluate(RUN_AXE, AXE_TAGS)
+    if result["incomplete"]:
+        # Needs review, e.g. contrast axe could not compute: shown, not failed.
+        print(f"axe {result['version']} could not decide:\n{describe(result['incomplete'])}")
+    assert not result["violations"], (
+        f"axe {result['version']} on {site_page.path} ({scheme}):\n"
+        + describe(result["violations"])
+    )

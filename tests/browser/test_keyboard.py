@@ -1,0 +1,157 @@
+"""Keyboard only: Tab reaches every control, in order, and focus is always visible.
+
+The Tab walk that counts stops runs with JavaScript disabled, as a visitor browses. Computed
+styles can only be read with JavaScript, so a second, JavaScript-enabled context walks the
+same page again just to measure each stop's focus indicator; it drives no flow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:  # playwright may be missing: the fixtures then skip (or fail in CI)
+    from playwright.sync_api import Page
+
+pytestmark = pytest.mark.browser
+
+# What the browser puts in the sequential focus order on these pages.
+FOCUSABLE = (
+    "a[href], area[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), "
+    "select:not([disabled]), textarea:not([disabled]), summary, iframe, "
+    "[tabindex]:not([tabindex='-1']), [contenteditable='true']"
+)
+
+COUNT_FOCUSABLE = """(selector) => [...document.querySelectorAll(selector)].filter(
+    (el) => el.checkVisibility({visibilityProperty: true}) && !el.closest('[inert]')
+).length"""
+
+# Reads the focused element's indicator: outline or box-shadow, its width, and the contrast
+# of the outline colour against the background the outline is drawn on (WCAG 1.4.11: 3:1).
+FOCUS_STYLE = """() => {
+  const el = document.activeElement;
+  const style = getComputedStyle(el);
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const opaque = (c) => { const v = rgb(c); return v.length === 3 || v[3] > 0; };
+  let back = 'rgb(255, 255, 255)';
+  for (let node = el.parentElement; node; node = node.parentElement) {
+    const bg = getComputedStyle(node).backgroundColor;
+    if (opaque(bg)) { back = bg; break; }
+  }
+  const lum = (c) => {
+    const [r, g, b] = rgb(c).slice(0, 3).map((v) => {
+      v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const [hi, lo] = [lum(style.outlineColor), lum(back)].sort((a, b) => b - a);
+  const box = el.getBoundingClientRect();
+  return {
+    outlineStyle: style.outlineStyle,
+    outlineWidth: parseFloat(style.outlineWidth),
+    boxShadow: style.boxShadow,
+    contrast: (hi + 0.05) / (lo + 0.05),
+    inViewport: box.width > 0 && box.height > 0 && box.right > 0 && box.bottom > 0
+      && box.left < innerWidth && box.top < innerHeight,
+  };
+}"""
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A focused element, described the same way in both contexts (no page script)."""
+
+    aria: str
+    href: str | None
+    id: str | None
+
+    def __str__(self) -> str:
+        name = self.aria.splitlines()[0].removeprefix("- ").rstrip(":")
+        return f"{name} (href={self.href}, id={self.id})"
+
+
+def focused(page: Page) -> Stop | None:
+    current = page.locator(":focus")
+    if current.count() == 0:
+        return None
+    return Stop(current.aria_snapshot(), current.get_attribute("href"), current.get_attribute("id"))
+
+
+def tab_walk(page: Page, limit: int) -> list[Stop]:
+    """Press Tab from the top until focus leaves the page or comes back round (bounded)."""
+    stops: list[Stop] = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        stop = focused(page)
+        if stop is None or (stops and stop == stops[0]):
+            break
+        stops.append(stop)
+    return stops
+
+
+def test_tab_reaches_every_control_with_javascript_disabled(
+    keyboard_page: Any, new_context: Any
+) -> None:
+    measuring = new_context(javascript=True).new_page()
+    measuring.goto(keyboard_page.path)
+    expected = measuring.evaluate(COUNT_FOCUSABLE, FOCUSABLE)
+    assert expected > 0
+
+    visitor = new_context().new_page()
+    visitor.goto(keyboard_page.path)
+    stops = tab_walk(visitor, limit=expected + 5)
+    listing = "\n".join(f"  {n}. {stop}" for n, stop in enumerate(stops, 1))
+    assert len(stops) == expected, f"{expected} focusable elements, Tab reached:\n{listing}"
+    assert len(set(stops)) == len(stops), f"a control was reached twice:\n{listing}"
+    # The order follows the reading order: skip link, brand, sections ... footer.
+    assert stops[0].href == "#main"
+    assert stops[-1].aria.startswith("- link"), "the footer links come last"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_tab_stop_shows_a_visible_focus_indicator(
+    keyboard_page: Any, new_context: Any, scheme: str
+) -> None:
+    page = new_context(javascript=True, color_scheme=scheme).new_page()
+    page.goto(keyboard_page.path)
+    expected = page.evaluate(COUNT_FOCUSABLE, FOCUSABLE)
+    problems = []
+    seen = 0
+    for _ in range(expected + 5):
+        page.keyboard.press("Tab")
+        stop = focused(page)
+        if stop is None or seen == expected:
+            break
+        seen += 1
+        style = page.evaluate(FOCUS_STYLE)
+        outline = style["outlineStyle"] != "none" and style["outlineWidth"] >= 2
+        shadow = style["boxShadow"] != "none"
+        if not (outline or shadow):
+            problems.append(f"{stop}: no outline and no box-shadow ({style})")
+        elif outline and not shadow and style["contrast"] < 3:
+            problems.append(f"{stop}: outline contrast {style['contrast']:.2f} < 3 ({style})")
+        if not style["inViewport"]:
+            problems.append(f"{stop}: focused but outside the viewport ({style})")
+    assert seen == expected
+    assert not problems, "\n".join(problems)
+
+
+def test_skip_link_is_the_first_tab_stop_and_moves_focus_to_main(
+    keyboard_page: Any, new_context: Any
+) -> None:
+    page = new_context().new_page()
+    page.goto(keyboard_page.path)
+    page.keyboard.press("Tab")
+    skip = page.locator(":focus")
+    assert skip.inner_text() == "Salta al contenuto"
+    assert skip.get_attribute("href") == "#main"
+    box = skip.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["y"] >= 0, "skip link hidden when focused"
+
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#main")
+    # The next Tab continues from the start of <main>, past the header's links and search.
+    page.keyboard.press("Tab")
+    assert page.locator("main :focus").count() == 1, f"focus went to {focused(page)}"

@@ -1,0 +1,55 @@
+"""Screenshots of every page (light/dark x phone/desktop) and a reflow check.
+
+The screenshots land in ``artifacts/screenshots/`` (git-ignored) for people to look at; CI
+keeps them as artifacts. They are taken with JavaScript disabled, as visitors see the site.
+The reflow check (WCAG 1.4.10) needs to read layout sizes, so it uses a JavaScript-enabled
+context that only measures.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+OVERFLOW = """() => {
+  const width = document.documentElement.clientWidth;
+  const wide = [...document.querySelectorAll('body *')]
+    .filter((el) => el.getBoundingClientRect().right > width + 1)
+    .map((el) => el.tagName.toLowerCase() + (el.className ? '.' + el.className : '')
+      + ' ' + Math.round(el.getBoundingClientRect().right) + 'px');
+  return {scroll: document.documentElement.scrollWidth, width, wide: wide.slice(0, 10)};
+}"""
+
+
+def test_screenshots_in_both_schemes_on_phone_and_desktop(site_page: Any, new_context: Any) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for scheme in ("light", "dark"):
+        for viewport in ("phone", "desktop"):
+            page = new_context(color_scheme=scheme, viewport=viewport).new_page()
+            response = page.goto(site_page.path)
+            assert response is not None and response.status == site_page.status
+            path = SCREENSHOTS / f"{site_page.name}-{scheme}-{viewport}.png"
+            path.unlink(missing_ok=True)
+            page.screenshot(path=path, full_page=True)
+            assert path.read_bytes()[:8] == PNG_MAGIC
+            page.close()
+
+
+@pytest.mark.parametrize("width", [320, 390])
+def test_page_reflows_without_horizontal_scrolling(
+    site_page: Any, new_context: Any, width: int
+) -> None:
+    """WCAG 1.4.10: content fits 320 CSS pixels wide (and a 390 px phone)."""
+    page = new_context(javascript=True, viewport="phone").new_page()
+    page.set_viewport_size({"width": width, "height": 844})
+    page.goto(site_page.path)
+    layout = page.evaluate(OVERFLOW)
+    assert layout["scroll"] <= layout["width"], f"wider than {width} px: {layout['wide']}"
