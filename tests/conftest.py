@@ -2,47 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
 from factory import write_generated
-from greenweb.bulletin import import_directory
 from greenweb.config import Settings
-from greenweb.db import Database
 from greenweb.web.app import create_app
-
-REPO = Path(__file__).resolve().parent.parent
-SEED_DIR = REPO / "data" / "bulletin"
-# All seed deadlines fall in 2021: one day in the middle of them keeps some open.
-SEED_TODAY = date(2021, 9, 4)
-
-
-def make_settings(tmp_path: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "db_path": tmp_path / "greenweb.db",
-        "secret": "test-secret-not-for-production",
-        "base_url": "http://testserver",
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
-
-
-def import_seed(settings: Settings, directory: Path = SEED_DIR) -> None:
-    async def run() -> None:
-        db = Database(settings.db_path)
-        await db.open()
-        try:
-            await import_directory(db, directory)
-        finally:
-            await db.close()
-
-    asyncio.run(run())
+from support import SEED_DIR, SEED_TODAY, import_seed, make_settings
 
 
 @pytest.fixture
@@ -95,3 +65,10 @@ def generated_client(generated_settings: Settings) -> Iterator[TestClient]:
     app = create_app(generated_settings, today=lambda: SEED_TODAY)
     with TestClient(app, base_url="http://testserver") as test_client:
         yield test_client
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The browser suite keeps one Playwright driver for the session, and Playwright's sync
+    # API leaves an event loop running in the main thread: every test that calls
+    # asyncio.run() must therefore run before the first browser test.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

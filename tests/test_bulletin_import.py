@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from conftest import SEED_DIR, import_seed
 from factory import item_text, write_item
 from greenweb.bulletin import (
     FIELDS,
@@ -27,6 +26,7 @@ from greenweb.bulletin import (
 )
 from greenweb.config import Settings
 from greenweb.db import Database
+from support import SEED_DIR, import_seed
 
 SEED = {
     # slug: (kind, facts that must be stored exactly as the file gives them)

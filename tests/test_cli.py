@@ -13,11 +13,11 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from conftest import SEED_DIR
 from factory import write_item
 from greenweb.cli import main
 from greenweb.config import SETTINGS
 from greenweb.db import migration_scripts
+from support import SEED_DIR
 
 SUBCOMMANDS = ["serve", "migrate", "import"]
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
 from greenweb.config import SETTINGS, Settings, SettingsError, secret_path
+from support import REPO
 
 
 def env(tmp_path: Path, **values: str) -> dict[str, str]:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from conftest import import_seed, make_settings
 from factory import write_item
 from greenweb.web.app import create_app
+from support import import_seed, make_settings
 
 TODAY = date(2030, 6, 15)
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from conftest import SEED_TODAY, import_seed, make_settings
 from factory import write_item
 from greenweb.bulletin import MARK_END, MARK_START, MAX_QUERY_CHARS, fts_query, search
 from greenweb.config import Settings
 from greenweb.db import Database
 from greenweb.web.app import create_app
+from support import SEED_TODAY, import_seed, make_settings
 
 SOSTENIBILITA = {
     "italian-sustainability-photo-award",

@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from conftest import SEED_TODAY, import_seed, make_settings
 from factory import write_item
 from greenweb.config import Settings
 from greenweb.syndication import fold, ical_escape
 from greenweb.web.app import create_app
+from support import SEED_TODAY, import_seed, make_settings
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"

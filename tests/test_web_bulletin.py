@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from conftest import SEED_TODAY, import_seed, make_settings
 from factory import write_item
 from greenweb.config import Settings
 from greenweb.italian import days_left_phrase, today_in_rome
 from greenweb.web.app import create_app
+from support import SEED_TODAY, import_seed, make_settings
 
 SLUGS = [
     "esiti-bando-wonder",

@@ -47,7 +47,7 @@ def test_visitor_reads_the_home_page(visitor: Page, server: Any) -> None:
     assert visitor.title() == "Bollettino dell'impatto sociale · greenweb"
     assert visitor.locator("h1").inner_text() == "Bollettino dell'impatto sociale a Torino"
     headings = visitor.locator("main h2").all_inner_texts()
-    assert headings[:3] == ["Bandi e premi aperti", "Prossimi eventi", "Dal bollettino"]
+    assert headings[:3] == ["Scadenze aperte", "Prossimi eventi", "Dal bollettino"]
     open_calls = visitor.locator("section[aria-labelledby=h-bandi] li")
     assert open_calls.count() == 5
     assert "mancano" in open_calls.first.inner_text()
@@ -61,7 +61,7 @@ def test_visitor_opens_a_call_from_the_home_page_and_sees_its_key_facts(
 ) -> None:
     call = server.first_generated("bando")
     visitor.goto("/")
-    visitor.get_by_role("region", name="Bandi e premi aperti").get_by_role(
+    visitor.get_by_role("region", name="Scadenze aperte").get_by_role(
         "link", name=call.title
     ).click()
     assert urlsplit(visitor.url).path == f"/bollettino/{call.slug}"
