@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from greenweb import __version__
+from greenweb import __version__, backup
 from greenweb.bulletin import ImportAborted, import_directory
 from greenweb.config import SETTINGS, Settings, SettingsError
 from greenweb.db import Database, connect, migrate
@@ -87,6 +87,9 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def serve_command(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
+
+    from greenweb.web.access_log import logging_config
 
     asyncio.run(_migrate(settings))
     host = args.host or settings.host
@@ -99,7 +102,9 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
         proxy_headers=args.proxy_headers,
         server_header=False,
         date_header=True,
+        # uvicorn's access log would print client addresses; greenweb's has none.
         access_log=False,
+        log_config=logging_config(LOGGING_CONFIG, args.log_level, access_log=args.access_log),
         timeout_graceful_shutdown=10,
         log_level=args.log_level,
     )
@@ -132,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    serve.add_argument(
+        "--no-access-log",
+        dest="access_log",
+        action="store_false",
+        help="do not log requests (the log never holds client addresses anyway)",
     )
     serve.set_defaults(handler=serve_command)
 
@@ -167,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Other areas register their subcommands here: each receives the subparsers object.
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+EXTRA_COMMANDS.append(backup.register)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
