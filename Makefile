@@ -36,5 +36,9 @@ unit: setup
 
 test: lint typecheck unit
 
+# The load and crash tests at full size (make test runs them small).
+stress: setup
+	$(BIN)/pytest -m stress
+
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache .benchmarks artifacts
