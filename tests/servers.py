@@ -71,6 +71,15 @@ def greenweb_serve(*extra: str) -> CommandFor:
     return command
 
 
+def python_command(module: str, function: str, *args: str) -> list[str]:
+    """The command line that runs ``function()`` of ``tests/<module>.py`` in a fresh
+    interpreter with ``sys.argv[1:] == args``: for servers and writers that need a
+    test-only twist (an extra route, acknowledgements on stdout)."""
+    tests = str(Path(__file__).resolve().parent)
+    script = f"import sys; sys.path.insert(0, {tests!r}); import {module}; {module}.{function}()"
+    return [sys.executable, "-c", script, *args]
+
+
 def server_env(db_path: Path, **settings: str) -> dict[str, str]:
     """The process environment without any GREENWEB_* of the caller's, plus ``settings``.
 

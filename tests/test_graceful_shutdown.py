@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from servers import LiveServer, wait_until
+from servers import LiveServer, python_command, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -68,12 +68,9 @@ def serve_slow() -> None:
 
 
 def slow_serve_command(port: int) -> list[str]:
-    tests = str(Path(__file__).resolve().parent)
-    script = (
-        f"import sys; sys.path.insert(0, {tests!r}); "
-        f"import {Path(__file__).stem} as t; t.serve_slow()"
+    return python_command(
+        Path(__file__).stem, "serve_slow", "serve", "--host", "127.0.0.1", "--port", str(port)
     )
-    return [sys.executable, "-c", script, "serve", "--host", "127.0.0.1", "--port", str(port)]
 
 
 def test_sigterm_finishes_the_request_in_flight_then_exits_0(tmp_path: Path) -> None:
