@@ -15,6 +15,7 @@ from greenweb.bulletin import import_directory
 from greenweb.config import Settings
 from greenweb.db import Database
 from greenweb.web.app import create_app
+from servers import LiveServer
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_DIR = REPO / "data" / "bulletin"
@@ -77,3 +78,11 @@ def client_today(seeded_settings: Settings) -> Iterator[TestClient]:
     app = create_app(seeded_settings)
     with TestClient(app, base_url="http://testserver") as test_client:
         yield test_client
+
+
+@pytest.fixture
+def live_server(seeded_settings: Settings, tmp_path: Path) -> Iterator[LiveServer]:
+    """`greenweb serve` over the seed bulletin on a free 127.0.0.1 port, stopped afterwards
+    (see tests/servers.py for kill(), restart(), run_load() and raw requests)."""
+    with LiveServer.greenweb(tmp_path / "server", seeded_settings.db_path) as server:
+        yield server

@@ -13,7 +13,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -42,14 +41,6 @@ def read_page(client: httpx2.Client, index: int) -> httpx2.Response:
     return client.get(PAGES[index % len(PAGES)])
 
 
-@pytest.fixture
-def seeded_server(tmp_path: Path) -> Iterator[LiveServer]:
-    settings = make_settings(tmp_path)
-    import_seed(settings)
-    with LiveServer.greenweb(tmp_path / "server", settings.db_path) as server:
-        yield server
-
-
 def kill_under_load_and_restart(server: LiveServer, count: int, clients: int) -> None:
     before = table_counts(server.db_path)
     result = run_load(
@@ -67,17 +58,17 @@ def kill_under_load_and_restart(server: LiveServer, count: int, clients: int) ->
     assert after.statuses() == {200: 50}
 
 
-def test_server_killed_under_load_restarts_on_a_sound_database(seeded_server: LiveServer) -> None:
-    kill_under_load_and_restart(seeded_server, count=200, clients=8)
-    assert seeded_server.starts == 2
+def test_server_killed_under_load_restarts_on_a_sound_database(live_server: LiveServer) -> None:
+    kill_under_load_and_restart(live_server, count=200, clients=8)
+    assert live_server.starts == 2
 
 
 @pytest.mark.stress
 def test_server_killed_under_heavy_load_restarts_on_a_sound_database(
-    seeded_server: LiveServer,
+    live_server: LiveServer,
 ) -> None:
     for _ in range(3):
-        kill_under_load_and_restart(seeded_server, count=4000, clients=64)
+        kill_under_load_and_restart(live_server, count=4000, clients=64)
 
 
 # --- a writer killed between acknowledged writes -------------------------------------------
