@@ -30,11 +30,14 @@ from urllib.parse import quote, quote_from_bytes
 import httpx2
 from markupsafe import escape
 
+from greenweb.config import Settings
+
 MEGABYTE = 1024 * 1024
 CONTROL_BYTES = re.compile(rb"[\x00-\x1f\x7f]")
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 FORM_HEADERS = {"Content-Type": FORM_CONTENT_TYPE}
+MAX_BODY_BYTES = Settings().max_body_bytes
 
 
 @dataclass(frozen=True)
@@ -241,6 +244,46 @@ def form_body(fields: Mapping[str, str | bytes] | Sequence[tuple[str, str | byte
         raw = value if isinstance(value, bytes) else value.encode("utf-8")
         encoded.append(f"{quote(name, safe='')}={quote_from_bytes(raw, safe='')}")
     return "&".join(encoded).encode("ascii")
+
+
+def form_refusal(
+    body: bytes, case: Hostile | None = None, limit: int = MAX_BODY_BYTES
+) -> int | None:
+    """The status greenweb's request limits give ``body`` before any view sees it:
+    413 past the size limit, 400 for NUL or invalid UTF-8 in ``case``; None otherwise
+    (then the view decides: 303, 422, ...)."""
+    if len(body) > limit:
+        return 413
+    if case is not None and case.refused_in_form:
+        return 400
+    return None
+
+
+class _FormFields(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: list[tuple[str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "form":
+            self.forms.append((values.get("action", ""), {}))
+        elif tag == "input" and values.get("type") == "hidden" and self.forms:
+            name = values.get("name")
+            if name:
+                self.forms[-1][1].setdefault(name, values.get("value", ""))
+
+
+def hidden_fields(html: str, action: str | None = None) -> dict[str, str]:
+    """The hidden inputs (form token, nonce, ...) of the first form posting to ``action``
+    (or of the first form): what a client must send back with its own fields."""
+    parser = _FormFields()
+    parser.feed(html)
+    parser.close()
+    for form_action, fields in parser.forms:
+        if action is None or form_action == action:
+            return dict(fields)
+    raise AssertionError(f"no form posting to {action!r} in the page")
 
 
 # --- checking answers -------------------------------------------------------------------

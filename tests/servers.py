@@ -458,6 +458,18 @@ def run_load(
     return LoadResult([r for r in results if r is not None], skipped)
 
 
+def client_address(index: int) -> str:
+    """A distinct address per simulated client, from 198.18.0.0/15 (RFC 2544, benchmarks).
+
+    Send it as ``X-Forwarded-For`` to a server started with ``args=["--proxy-headers"]``
+    (uvicorn trusts that header from 127.0.0.1) so per-client limits and "anch'io"
+    counting see many people instead of one.
+    """
+    if not 0 <= index < 2**17:
+        raise ValueError(index)
+    return f"198.{18 + (index >> 16)}.{(index >> 8) & 255}.{index & 255}"
+
+
 def assert_no_server_errors(result: LoadResult) -> None:
     errors = result.server_errors()
     assert not errors, f"{len(errors)} answers >= 500, first: {errors[:3]}"

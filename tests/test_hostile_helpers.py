@@ -10,14 +10,18 @@ import pytest
 
 from hostile import (
     HOSTILE,
+    MAX_BODY_BYTES,
     Hostile,
     active_content,
     assert_escaped,
     assert_unchanged,
     by_kind,
     form_body,
+    form_refusal,
+    hidden_fields,
     table_counts,
 )
+from servers import client_address
 
 
 @pytest.mark.parametrize(
@@ -97,3 +101,34 @@ def test_table_counts_sees_every_table_and_any_change(tmp_path: Path) -> None:
         conn.execute("INSERT INTO b VALUES (1)")
     with pytest.raises(AssertionError, match="'b': \\(0, 1\\)"):
         assert_unchanged(path, before)
+
+
+def test_hidden_fields_of_the_right_form() -> None:
+    html = (
+        '<form action="/cerca"><input name="q"></form>'
+        '<form method="post" action="/domande/nuova">'
+        '<input type="hidden" name="token" value="a&amp;b">'
+        '<input type="hidden" name="aperto_il" value="123">'
+        '<textarea name="testo"></textarea><button name="anteprima">A</button></form>'
+    )
+    fields = hidden_fields(html, "/domande/nuova")
+    assert fields["token"] == "a&b" and fields["aperto_il"] == "123"
+    assert set(fields) == {"token", "aperto_il"}  # not the textarea, not the preview button
+    with pytest.raises(AssertionError):
+        hidden_fields(html, "/altrove")
+
+
+def test_form_refusal_predicts_the_request_limits() -> None:
+    small = form_body({"testo": "ciao"})
+    assert form_refusal(small) is None
+    assert form_refusal(form_body({"testo": "a" * MAX_BODY_BYTES})) == 413
+    nul = Hostile("nul", "a\x00b", "control")
+    assert form_refusal(form_body({"testo": nul.raw}), nul) == 400
+    newline = Hostile("nl", "a\nb", "control")
+    assert form_refusal(form_body({"testo": newline.raw}), newline) is None
+
+
+def test_client_addresses_are_distinct_and_reserved_for_benchmarks() -> None:
+    addresses = {client_address(i) for i in range(0, 2**17, 97)}
+    assert len(addresses) == len(range(0, 2**17, 97))
+    assert client_address(0) == "198.18.0.0" and client_address(2**17 - 1) == "198.19.255.255"
