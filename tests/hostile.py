@@ -377,6 +377,17 @@ def assert_safe_response(response: httpx2.Response, case: Hostile, expected: Ite
         assert_escaped(response.text, case.value)
 
 
+def assert_local_redirect(response: httpx2.Response, base_url: str = "") -> str:
+    """A 3xx whose Location stays on this site (no open redirect through ``next``)."""
+    assert 300 <= response.status_code < 400, response.status_code
+    location = response.headers["location"]
+    path = location[len(base_url) :] if base_url and location.startswith(base_url) else location
+    squeezed = "".join(c for c in path if c > " ")
+    assert squeezed.startswith("/") and not squeezed.startswith(("//", "/\\")), location
+    assert "\\" not in squeezed.split("?", 1)[0], location
+    return path
+
+
 def assert_healthy(client: httpx2.Client) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200, response.text[:300]

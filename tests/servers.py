@@ -31,6 +31,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from urllib.parse import quote
 
 import httpx2
@@ -262,14 +263,14 @@ class LiveServer:
 
     # --- talking to it ----------------------------------------------------------------
 
-    def client(self, **kwargs: object) -> httpx2.Client:
-        options: dict[str, object] = {"base_url": self.base_url, "timeout": REQUEST_TIMEOUT}
+    def client(self, **kwargs: Any) -> httpx2.Client:
+        options: dict[str, Any] = {"base_url": self.base_url, "timeout": REQUEST_TIMEOUT}
         options.update(kwargs)
-        return httpx2.Client(**options)  # type: ignore[arg-type]
+        return httpx2.Client(**options)
 
-    def get(self, path: str, **kwargs: object) -> httpx2.Response:
+    def get(self, path: str, **kwargs: Any) -> httpx2.Response:
         with self.client() as client:
-            return client.get(path, **kwargs)  # type: ignore[arg-type]
+            return client.get(path, **kwargs)
 
     def raw(self, request: bytes, timeout: float = REQUEST_TIMEOUT) -> RawResponse:
         return raw_http(self.port, request, timeout)

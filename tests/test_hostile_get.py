@@ -133,7 +133,7 @@ def test_every_hostile_value_in_every_get_parameter(
         except AssertionError as error:
             failures.append(f"{case.name}: {error}")
     assert not failures, "\n".join(failures[:20])
-    assert_healthy(client)  # type: ignore[arg-type]
+    assert_healthy(client)
     assert_unchanged(db_path, before)
 
 

@@ -14,6 +14,7 @@ from hostile import (
     Hostile,
     active_content,
     assert_escaped,
+    assert_local_redirect,
     assert_unchanged,
     by_kind,
     form_body,
@@ -132,3 +133,26 @@ def test_client_addresses_are_distinct_and_reserved_for_benchmarks() -> None:
     addresses = {client_address(i) for i in range(0, 2**17, 97)}
     assert len(addresses) == len(range(0, 2**17, 97))
     assert client_address(0) == "198.18.0.0" and client_address(2**17 - 1) == "198.19.255.255"
+
+
+@pytest.mark.parametrize(
+    ("location", "safe"),
+    [
+        ("/domande/12", True),
+        ("http://testserver/domande?page=2", True),
+        ("//evil.example/", False),
+        ("/\\evil.example", False),
+        ("https://evil.example/", False),
+        ("javascript:alert(1)", False),
+        (" //evil.example", False),
+    ],
+)
+def test_assert_local_redirect(location: str, safe: bool) -> None:
+    import httpx2
+
+    response = httpx2.Response(303, headers={"Location": location})
+    if safe:
+        assert_local_redirect(response, "http://testserver")
+    else:
+        with pytest.raises(AssertionError):
+            assert_local_redirect(response, "http://testserver")

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx2
 import pytest
 
 from conftest import import_seed, make_settings
@@ -122,13 +123,13 @@ def test_raw_hostile_requests_get_4xx_and_leave_the_server_healthy(server: LiveS
     assert table_counts(server.db_path) == before
 
 
-def read_page(client: object, index: int) -> object:
+def read_page(client: httpx2.Client, index: int) -> httpx2.Response:
     pages = ("/", "/bollettino", "/bollettino/horizon-europe", "/cerca?q=clima", "/scadenze")
-    return client.get(pages[index % len(pages)])  # type: ignore[attr-defined]
+    return client.get(pages[index % len(pages)])
 
 
 def test_concurrent_readers_get_only_200(server: LiveServer) -> None:
-    result = run_load(server, read_page, count=200, clients=8, deadline=60)  # type: ignore[arg-type]
+    result = run_load(server, read_page, count=200, clients=8, deadline=60)
     assert_no_server_errors(result)
     assert result.skipped == 0
     assert result.statuses() == {200: 200}
@@ -136,7 +137,7 @@ def test_concurrent_readers_get_only_200(server: LiveServer) -> None:
 
 @pytest.mark.stress
 def test_many_concurrent_readers_get_only_200(server: LiveServer) -> None:
-    result = run_load(server, read_page, count=5000, clients=64, deadline=300)  # type: ignore[arg-type]
+    result = run_load(server, read_page, count=5000, clients=64, deadline=300)
     assert_no_server_errors(result)
     assert result.failures() == []
     assert result.statuses()[200] == 5000 - result.skipped
