@@ -67,6 +67,10 @@ $(BROWSER_TOOLS): tools/browser/package.json tools/browser/package-lock.json
 
 test: lint typecheck unit footprint bench-quick
 
+# The load and crash tests at full size (make test runs them small).
+stress: setup
+	$(BIN)/pytest -m stress
+
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache .benchmarks artifacts \
 		tools/browser/node_modules

@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 from factory import write_generated
 from greenweb.config import Settings
 from greenweb.web.app import create_app
+from servers import LiveServer
 from support import SEED_DIR, SEED_TODAY, import_seed, make_settings
 
 
@@ -72,3 +73,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # API leaves an event loop running in the main thread: every test that calls
     # asyncio.run() must therefore run before the first browser test.
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture
+def live_server(seeded_settings: Settings, tmp_path: Path) -> Iterator[LiveServer]:
+    """`greenweb serve` over the seed bulletin on a free 127.0.0.1 port, stopped afterwards
+    (see tests/servers.py for kill(), restart(), run_load() and raw requests)."""
+    with LiveServer.greenweb(tmp_path / "server", seeded_settings.db_path) as server:
+        yield server

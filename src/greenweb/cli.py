@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import FrameType
 
-from greenweb import __version__, footprint_cli
+from greenweb import __version__, backup, footprint_cli
 from greenweb.bulletin import ImportAborted, import_directory
 from greenweb.config import SETTINGS, Settings, SettingsError
 from greenweb.db import Database, connect, migrate
@@ -85,9 +87,21 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
 # --- serve ----------------------------------------------------------------------------
 
 
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
 def serve_command(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
+    from greenweb.web.access_log import logging_config
+
+    # On SIGTERM uvicorn stops accepting, lets in-flight requests finish, shuts the app
+    # down, then raises SIGTERM again for the handler it found: with the default one the
+    # process would die of the signal (status 143) after a perfectly clean stop. This one
+    # turns that stop, and a SIGTERM before uvicorn takes over, into exit status 0.
+    signal.signal(signal.SIGTERM, _stopped)
     asyncio.run(_migrate(settings))
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
@@ -99,7 +113,9 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
         proxy_headers=args.proxy_headers,
         server_header=False,
         date_header=True,
+        # uvicorn's access log would print client addresses; greenweb's has none.
         access_log=False,
+        log_config=logging_config(LOGGING_CONFIG, args.log_level, access_log=args.access_log),
         timeout_graceful_shutdown=10,
         log_level=args.log_level,
     )
@@ -132,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    serve.add_argument(
+        "--no-access-log",
+        dest="access_log",
+        action="store_false",
+        help="do not log requests (the log never holds client addresses anyway)",
     )
     serve.set_defaults(handler=serve_command)
 
@@ -168,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Other areas register their subcommands here: each receives the subparsers object.
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
 EXTRA_COMMANDS.append(footprint_cli.register)
+EXTRA_COMMANDS.append(backup.register)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -86,7 +86,14 @@ SETTINGS: tuple[Setting, ...] = (
         "security_contact",
         "GREENWEB_SECURITY_CONTACT",
         "",
-        "Contact for /.well-known/security.txt (mailto: or https: URL).",
+        "Contact for /.well-known/security.txt: a mailto:, https: or tel: URI, or an "
+        "e-mail address. Unset: the file is not published.",
+    ),
+    Setting(
+        "max_body_bytes",
+        "GREENWEB_MAX_BODY_BYTES",
+        "32768",
+        "Largest request body accepted; bigger ones are refused with 413 before parsing.",
     ),
     Setting(
         "page_cache_bytes",
@@ -114,15 +121,66 @@ def _flag(name: str, raw: str) -> bool:
 
 
 def _int(name: str, raw: str, minimum: int = 0, maximum: int | None = None) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name}: expected a whole number, got {raw!r}") from None
+    # ASCII digits only: int() would also take "١٢", "1_000" and 4,000-digit strings.
+    stripped = raw.strip()
+    digits = stripped[1:] if stripped[:1] in {"-", "+"} else stripped
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 18):
+        raise SettingsError(f"{name}: expected a whole number, got {raw!r}")
+    value = int(stripped)
     if value < minimum:
         raise SettingsError(f"{name}: must be at least {minimum}, got {value}")
     if maximum is not None and value > maximum:
         raise SettingsError(f"{name}: must be at most {maximum}, got {value}")
     return value
+
+
+def _base_url(raw: str) -> str:
+    base_url = raw.strip().rstrip("/")
+    try:
+        parts = urlsplit(base_url)
+        _ = parts.port  # raises ValueError on a port that is not a number
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in {"http", "https"}
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or not base_url.isprintable()
+        or any(c.isspace() for c in base_url)
+    ):
+        raise SettingsError(f"GREENWEB_BASE_URL: expected an http(s) URL, got {raw!r}")
+    return base_url
+
+
+def _db_path(raw: str) -> Path:
+    if not raw.strip() or "\x00" in raw:
+        raise SettingsError(f"GREENWEB_DB: expected a file path, got {raw!r}")
+    path = Path(raw)
+    if not path.name:
+        raise SettingsError(f"GREENWEB_DB: expected a file path, got {raw!r}")
+    return path
+
+
+def _security_contact(raw: str) -> str:
+    """A URI for security.txt's Contact field; a bare e-mail address becomes mailto:."""
+    contact = raw.strip()
+    if not contact:
+        return ""
+    if not contact.isprintable() or any(c.isspace() for c in contact):
+        raise SettingsError(f"GREENWEB_SECURITY_CONTACT: unexpected characters in {raw!r}")
+    scheme = contact.split(":", 1)[0].lower() if ":" in contact else ""
+    if not scheme and "@" in contact.strip("@"):
+        return f"mailto:{contact}"
+    if scheme in {"mailto", "tel"} and len(contact) > len(scheme) + 1:
+        return contact
+    if scheme == "https" and urlsplit(contact).netloc:
+        return contact
+    raise SettingsError(
+        "GREENWEB_SECURITY_CONTACT: expected a mailto:, https: or tel: URI or an e-mail "
+        f"address, got {raw!r}"
+    )
 
 
 @dataclass(frozen=True)
@@ -141,6 +199,7 @@ class Settings:
     security_contact: str = ""
     page_cache_bytes: int = 16 * 1024 * 1024
     page_max_age: int = 60
+    max_body_bytes: int = 32768
 
     @property
     def https(self) -> bool:
@@ -159,10 +218,9 @@ class Settings:
         # A variable set to an empty string counts as unset: `GREENWEB_DB=` must not put the
         # database at "." nor `GREENWEB_PREMODERATION=` turn moderation off.
         raw = {s.name: env.get(s.env, "").strip() or s.default for s in SETTINGS}
-        base_url = raw["base_url"].rstrip("/")
-        if urlsplit(base_url).scheme not in {"http", "https"} or not urlsplit(base_url).netloc:
-            raise SettingsError(f"GREENWEB_BASE_URL: expected an http(s) URL, got {base_url!r}")
-        db_path = Path(raw["db_path"])
+        base_url = _base_url(raw["base_url"])
+        db_path = _db_path(raw["db_path"])
+        security_contact = _security_contact(raw["security_contact"])
         minimum = _int("GREENWEB_QUESTION_MIN", raw["question_min_chars"], 1)
         maximum = _int("GREENWEB_QUESTION_MAX", raw["question_max_chars"], minimum)
         return cls(
@@ -177,9 +235,10 @@ class Settings:
             grid_intensity=raw["grid_intensity"].strip() or "global",
             green_hosting=_flag("GREENWEB_GREEN_HOSTING", raw["green_hosting"]),
             hosting_provider=raw["hosting_provider"].strip(),
-            security_contact=raw["security_contact"].strip(),
+            security_contact=security_contact,
             page_cache_bytes=_int("GREENWEB_PAGE_CACHE_BYTES", raw["page_cache_bytes"], 0),
             page_max_age=_int("GREENWEB_PAGE_MAX_AGE", raw["page_max_age"], 0),
+            max_body_bytes=_int("GREENWEB_MAX_BODY_BYTES", raw["max_body_bytes"], 1024),
         )
 
 
@@ -190,6 +249,15 @@ def secret_path(db_path: Path) -> Path:
 def load_or_create_secret(db_path: Path) -> str:
     """Return the secret kept next to the database, creating it on first use."""
     path = secret_path(db_path)
+    try:
+        return _load_or_create_secret(path)
+    except (OSError, UnicodeDecodeError) as error:
+        raise SettingsError(
+            f"GREENWEB_SECRET: unset, and no generated one can be kept in {path}: {error}"
+        ) from None
+
+
+def _load_or_create_secret(path: Path) -> str:
     if path.exists():
         return _read_secret(path)
     path.parent.mkdir(parents=True, exist_ok=True)

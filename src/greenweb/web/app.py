@@ -4,24 +4,36 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from greenweb import __version__
 from greenweb.config import Settings
 from greenweb.db import Database
 from greenweb.italian import today_in_rome
-from greenweb.web import assets, bulletin, errors, feeds, footprint
+from greenweb.web import (
+    access_log,
+    assets,
+    bulletin,
+    errors,
+    feeds,
+    footprint,
+    limits,
+    security_headers,
+    wellknown,
+)
 from greenweb.web.templating import make_templates
 
 
 def create_app(settings: Settings, *, today: Callable[[], date] | None = None) -> Starlette:
     """The greenweb ASGI app. ``today`` may be replaced in tests to fix the date."""
     routes: list[BaseRoute] = [*bulletin.routes, *feeds.routes, *footprint.routes, *assets.routes]
+    routes += wellknown.routes
     db = Database(settings.db_path)
 
     @asynccontextmanager
@@ -33,10 +45,24 @@ def create_app(settings: Settings, *, today: Callable[[], date] | None = None) -
             await app.state.footprint.settled()  # a measurement for /impronta reads the db
             await db.close()
 
+    secure_headers = security_headers.security_headers(settings)
+    # Hardening, outermost first; other middleware goes after it. The access log sees
+    # every answer, refusals included; the security headers reach every response the
+    # inner layers send (cached pages and 304s too; the 500 page gets them from its
+    # handler); the limits refuse a request before anything inside reads its body.
+    hardening_middleware = [
+        Middleware(access_log.AccessLogMiddleware),
+        Middleware(security_headers.SecurityHeadersMiddleware, headers=secure_headers),
+        Middleware(limits.RequestLimitsMiddleware, max_body_bytes=settings.max_body_bytes),
+    ]
     app = Starlette(
         routes=routes,
+        middleware=[*hardening_middleware],
         lifespan=lifespan,
-        exception_handlers={HTTPException: errors.http_exception, 500: errors.server_error},
+        exception_handlers={
+            HTTPException: errors.http_exception,
+            500: security_headers.with_security_headers(errors.server_error, secure_headers),
+        },
     )
     registry = assets.AssetRegistry(assets.load_assets())
     template_globals: dict[str, Any] = {
@@ -55,6 +81,9 @@ def create_app(settings: Settings, *, today: Callable[[], date] | None = None) -
     app.state.db = db
     app.state.assets = registry
     app.state.today = today or today_in_rome
+    app.state.security_txt = wellknown.security_txt_body(
+        settings.base_url, settings.security_contact, datetime.now(UTC)
+    )
     app.state.templates = make_templates(app.router, template_globals)
     app.state.sitemap_pages = ["home", "bulletin", "deadlines", "events", "footprint"]
     app.state.sitemap_sources = []

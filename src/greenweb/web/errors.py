@@ -19,6 +19,7 @@ TITLES = {
     404: "Pagina non trovata",
     405: "Metodo non consentito",
     413: "Richiesta troppo grande",
+    414: "Indirizzo troppo lungo",
     422: "Dati non validi",
     429: "Troppe richieste",
     500: "Errore del server",
@@ -29,6 +30,7 @@ MESSAGES = {
     404: "La pagina che cerchi non esiste o è stata spostata.",
     405: "Questa pagina non accetta questo tipo di richiesta.",
     413: "I dati inviati sono troppo grandi.",
+    414: "L'indirizzo della pagina è troppo lungo.",
     429: "Hai fatto troppe richieste in poco tempo.",
     500: "Qualcosa è andato storto da parte nostra. Riprova tra qualche minuto.",
 }
