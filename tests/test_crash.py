@@ -19,7 +19,6 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from conftest import import_seed, make_settings
 from greenweb.db import Database
 from hostile import table_counts
 from servers import (
@@ -31,6 +30,7 @@ from servers import (
     run_load,
     wait_until,
 )
+from support import import_seed, make_settings
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from conftest import SEED_TODAY
 from greenweb import bulletin
 from greenweb.config import Settings
 from greenweb.pagination import PageNumberError, parse_page
@@ -28,6 +27,7 @@ from hostile import (
     assert_unchanged,
     table_counts,
 )
+from support import SEED_TODAY
 
 REPO = Path(__file__).resolve().parent.parent
 # httpx refuses URLs over 64 KB; values are cut below that (see Hostile.clipped).
@@ -101,7 +101,7 @@ def expected_status(target: Target, case: Hostile) -> int:
 
 @pytest.fixture(scope="module")
 def hostile_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Path]]:
-    from conftest import import_seed, make_settings
+    from support import import_seed, make_settings
 
     settings: Settings = make_settings(tmp_path_factory.mktemp("hostile-get"))
     import_seed(settings)

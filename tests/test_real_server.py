@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from conftest import import_seed, make_settings
 from hostile import assert_healthy, table_counts
 from servers import LiveServer, assert_no_server_errors, http_request, run_load
+from support import import_seed, make_settings
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,6 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from conftest import make_settings
 from greenweb.config import Settings
 from greenweb.web.app import create_app
 from greenweb.web.security_headers import (
@@ -20,6 +19,7 @@ from greenweb.web.security_headers import (
     add_missing,
     security_headers,
 )
+from support import make_settings
 
 EXPECTED = {
     "content-security-policy": (

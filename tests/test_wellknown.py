@@ -8,9 +8,9 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from conftest import make_settings
 from greenweb.web.app import create_app
 from greenweb.web.wellknown import security_txt
+from support import make_settings
 
 
 def fields(text: str) -> dict[str, str]:
