@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from greenweb import __version__
+from greenweb import __version__, board_cli
 from greenweb.bulletin import ImportAborted, import_directory
 from greenweb.config import SETTINGS, Settings, SettingsError
 from greenweb.db import Database, connect, migrate
@@ -52,6 +52,11 @@ def migrate_command(args: argparse.Namespace, settings: Settings) -> int:
             print(f"applied {name}")
     else:
         print(f"{settings.db_path}: already up to date")
+    try:
+        print(board_cli.describe_seed(board_cli.load_data(settings)))
+    except ValueError as error:
+        print(f"greenweb migrate: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -138,7 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     mig = commands.add_parser(
         "migrate",
         help="create or upgrade the database",
-        description="Apply the database migrations not applied yet. Safe to run twice.",
+        description="Apply the database migrations not applied yet, then load the question "
+        "board's topics and seed resources (data/topics.toml, data/resources.toml). Safe to "
+        "run twice.",
     )
     mig.set_defaults(handler=migrate_command)
 
@@ -166,7 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Other areas register their subcommands here: each receives the subparsers object.
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+    board_cli.register,
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
