@@ -4,7 +4,6 @@ form tokens out of pages, row counts, page weight and DOM size."""
 from __future__ import annotations
 
 import io
-import re
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -69,12 +68,29 @@ def board_client(settings: Settings, clock: Clock | None = None) -> Iterator[Tes
         yield client
 
 
-_TOKEN = re.compile(r'<form[^>]*action="([^"]+)"[^>]*>.*?name="token" value="([^"]+)"', re.S)
+class _Forms(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.action: str | None = None
+        self.tokens: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "form":
+            self.action = values.get("action")
+        elif tag == "input" and values.get("name") == "token" and self.action:
+            self.tokens[self.action] = values.get("value") or ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.action = None
 
 
 def tokens_in(html: str) -> dict[str, str]:
     """{form action: token} of every form on a page."""
-    return {action: token for action, token in _TOKEN.findall(html)}
+    parser = _Forms()
+    parser.feed(html)
+    return parser.tokens
 
 
 def token_for(html: str, action: str) -> str:
