@@ -14,10 +14,11 @@ from typing import Any
 
 import brotli
 import pytest
+from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from greenweb import cli
+from greenweb import cli, security
 from greenweb.board import BOARD_TABLES
 from greenweb.config import Settings
 from greenweb.web.app import create_app
@@ -136,6 +137,18 @@ def dom_elements(html: str) -> int:
     counter = _Counter()
     counter.feed(html)
     return counter.elements
+
+
+@contextmanager
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2 with tiny parameters: the real ones cost a quarter second per login."""
+    previous = security.configure_password_hashing(
+        PasswordHasher(time_cost=1, memory_cost=256, parallelism=1)
+    )
+    try:
+        yield
+    finally:
+        security.configure_password_hashing(previous)
 
 
 def add_moderator(

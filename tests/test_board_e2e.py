@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterator
 
 import pytest
 
@@ -16,6 +17,7 @@ from board_helpers import (
     add_moderator,
     as_client,
     board_client,
+    cheap_password_hashing,
     db_text,
     login,
     query,
@@ -28,6 +30,12 @@ from greenweb.config import Settings
 QUESTION = "Se il clima è sempre cambiato, perché dovremmo preoccuparci proprio adesso?"
 VISITOR = "198.51.100.23"
 REPORTERS = ["203.0.113.1", "203.0.113.2", "2001:db8:aa:1::5"]
+
+
+@pytest.fixture(autouse=True)
+def _cheap_argon2() -> Iterator[None]:
+    with cheap_password_hashing():
+        yield
 
 
 def test_a_question_from_preview_to_answer_to_review(

@@ -313,10 +313,27 @@ async def clear_login_failures(conn: aiosqlite.Connection, keys: list[str]) -> N
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 1024
 
+# argon2id with argon2-cffi's defaults (RFC 9106, low-memory profile).
 _hasher = PasswordHasher()
 # Verified against when the name is unknown, so that an unknown name costs as much time as
-# a wrong password and response times do not tell which names exist.
-_DUMMY_HASH = _hasher.hash("greenweb-no-such-moderator")
+# a wrong password and response times do not tell which names exist. Made on first use,
+# not at import.
+_dummy_hash: str | None = None
+
+
+def configure_password_hashing(hasher: PasswordHasher) -> PasswordHasher:
+    """Use other argon2 parameters; returns the previous hasher (tests use cheap ones)."""
+    global _hasher, _dummy_hash
+    previous = _hasher
+    _hasher, _dummy_hash = hasher, None
+    return previous
+
+
+def _dummy() -> str:
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("greenweb-no-such-moderator")
+    return _dummy_hash
 
 
 def hash_password(password: str) -> str:
@@ -328,7 +345,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     if len(password) > MAX_PASSWORD_CHARS:
         return False
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _hasher.verify(password_hash or _dummy(), password) and bool(password_hash)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
