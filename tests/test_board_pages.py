@@ -114,7 +114,10 @@ def test_pending_and_hidden_questions_are_not_found(
         response = client.get(f"/domande/{question_id}")
         assert response.status_code == 404
         assert "non è pubblicata" in response.text
-    assert client.get("/domande/abc").status_code == 404
+    for path in ("/domande/abc", "/domande/0", f"/domande/00{pending}", "/domande/" + "9" * 30):
+        assert client.get(path).status_code == 404, path
+    assert client.post("/domande/" + "9" * 30 + "/anchio", data={"x": "1"}).status_code == 404
+    assert client.get("/moderazione/domande/" + "9" * 30).status_code == 404
 
 
 @pytest.mark.parametrize(

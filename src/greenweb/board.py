@@ -1064,16 +1064,7 @@ async def export_questions(
     return records
 
 
-async def count_rows(conn: aiosqlite.Connection, tables: Sequence[str]) -> dict[str, int]:
-    """Row counts of ``tables`` (for checks and tests)."""
-    counts = {}
-    for table in tables:
-        if not re.fullmatch(r"[a-z_]+", table):
-            raise ValueError(table)
-        counts[table] = int(await fetch_value(conn, f"SELECT count(*) FROM {table}"))
-    return counts
-
-
+# Every table the board owns (tests compare their row counts before and after a request).
 BOARD_TABLES = (
     "topics",
     "questions",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -40,6 +41,29 @@ from greenweb.web.templating import render
 
 QUESTION_FORM = "question"
 RECOVERABLE = {TokenProblem.EXPIRED, TokenProblem.TOO_YOUNG}
+
+
+class RowId(Convertor[int]):
+    """A row id in a URL: no sign, no leading zero, at most 18 digits.
+
+    Starlette's ``int`` accepts any length, and a number past 2**63 makes SQLite raise
+    OverflowError (a 500); "007" would be a second address of question 7. Such paths
+    simply do not match, so they are 404s.
+    """
+
+    regex = "[1-9][0-9]{0,17}"
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        if not 0 < int(value) < 10**18:
+            raise ValueError(f"not a row id: {value!r}")
+        return str(int(value))
+
+
+# Routes are compiled when built, so the convertor is registered before the route lists.
+register_url_convertor("rowid", RowId())
 
 
 def settings_of(request: Request) -> Settings:
@@ -445,9 +469,9 @@ routes = [
     Route("/domande/nuova", new_question_POST, methods=["POST"]),
     Route("/domande/grazie", question_thanks_GET, name="question_thanks"),
     Route("/domande/segnalazione-ricevuta", report_thanks_GET, name="report_thanks"),
-    Route("/domande/{id:int}", question_GET, name="question"),
-    Route("/domande/{id:int}/anchio", vote_POST, name="vote", methods=["POST"]),
-    Route("/domande/{id:int}/segnala", report_POST, name="report", methods=["POST"]),
+    Route("/domande/{id:rowid}", question_GET, name="question"),
+    Route("/domande/{id:rowid}/anchio", vote_POST, name="vote", methods=["POST"]),
+    Route("/domande/{id:rowid}/segnala", report_POST, name="report", methods=["POST"]),
     Route("/pillole", pieces_GET, name="pieces"),
     Route("/risorse", resources_GET, name="resources"),
     Route("/moderazione/registro", log_GET, name="moderation_log"),

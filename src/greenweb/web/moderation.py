@@ -715,7 +715,7 @@ async def edit_resource_POST(request: Request, session: Session) -> Response:
     return await _save_resource(request, session, request.path_params["id"])
 
 
-Q = "/moderazione/domande/{id:int}"
+Q = "/moderazione/domande/{id:rowid}"
 
 routes = [
     Route("/moderazione", queue_GET, name="moderation"),
@@ -734,7 +734,7 @@ routes = [
     Route("/moderazione/risorse/nuova", new_resource_GET, name="new_resource", methods=["GET"]),
     Route("/moderazione/risorse/nuova", new_resource_POST, methods=["POST"]),
     Route(
-        "/moderazione/risorse/{id:int}", edit_resource_GET, name="edit_resource", methods=["GET"]
+        "/moderazione/risorse/{id:rowid}", edit_resource_GET, name="edit_resource", methods=["GET"]
     ),
-    Route("/moderazione/risorse/{id:int}", edit_resource_POST, methods=["POST"]),
+    Route("/moderazione/risorse/{id:rowid}", edit_resource_POST, methods=["POST"]),
 ]
