@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
-from greenweb import __version__, backup, footprint_cli
+from greenweb import __version__, backup, board_cli, footprint_cli
 from greenweb.bulletin import ImportAborted, import_directory
 from greenweb.config import SETTINGS, Settings, SettingsError
 from greenweb.db import Database, connect, migrate
@@ -54,6 +54,11 @@ def migrate_command(args: argparse.Namespace, settings: Settings) -> int:
             print(f"applied {name}")
     else:
         print(f"{settings.db_path}: already up to date")
+    try:
+        print(board_cli.describe_seed(board_cli.load_data(settings)))
+    except ValueError as error:
+        print(f"greenweb migrate: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -160,7 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     mig = commands.add_parser(
         "migrate",
         help="create or upgrade the database",
-        description="Apply the database migrations not applied yet. Safe to run twice.",
+        description="Apply the database migrations not applied yet, then load the question "
+        "board's topics and seed resources (data/topics.toml, data/resources.toml). Safe to "
+        "run twice.",
     )
     mig.set_defaults(handler=migrate_command)
 
@@ -188,9 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Other areas register their subcommands here: each receives the subparsers object.
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
-EXTRA_COMMANDS.append(footprint_cli.register)
-EXTRA_COMMANDS.append(backup.register)
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+    board_cli.register,
+    footprint_cli.register,
+    backup.register,
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

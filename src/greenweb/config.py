@@ -64,6 +64,66 @@ SETTINGS: tuple[Setting, ...] = (
         "Most characters a question may have.",
     ),
     Setting(
+        "name_max_chars",
+        "GREENWEB_NAME_MAX",
+        "40",
+        "Most characters of the optional name shown with a question.",
+    ),
+    Setting(
+        "report_threshold",
+        "GREENWEB_REPORT_THRESHOLD",
+        "3",
+        "Reports from different people that hide a question until a moderator reviews it.",
+    ),
+    Setting(
+        "token_min_age",
+        "GREENWEB_TOKEN_MIN_AGE",
+        "3",
+        "Seconds a visitor's form must be open before it is sent (faster is a bot).",
+    ),
+    Setting(
+        "token_max_age",
+        "GREENWEB_TOKEN_MAX_AGE",
+        "7200",
+        "Seconds a form stays valid after the page was served.",
+    ),
+    Setting(
+        "rate_questions_per_hour",
+        "GREENWEB_RATE_QUESTIONS_PER_HOUR",
+        "5",
+        "Questions one client may send per hour; 0 lifts the limit.",
+    ),
+    Setting(
+        "rate_votes_per_hour",
+        "GREENWEB_RATE_VOTES_PER_HOUR",
+        "60",
+        '"Anch\'io" votes one client may send per hour; 0 lifts the limit.',
+    ),
+    Setting(
+        "rate_reports_per_hour",
+        "GREENWEB_RATE_REPORTS_PER_HOUR",
+        "60",
+        "Reports one client may send per hour; 0 lifts the limit.",
+    ),
+    Setting(
+        "login_max_failures",
+        "GREENWEB_LOGIN_MAX_FAILURES",
+        "5",
+        "Failed moderator logins (per client and per name) that lock logins out.",
+    ),
+    Setting(
+        "login_lockout",
+        "GREENWEB_LOGIN_LOCKOUT",
+        "900",
+        "Seconds failed logins are remembered, and so how long a lockout lasts.",
+    ),
+    Setting(
+        "session_max_age",
+        "GREENWEB_SESSION_MAX_AGE",
+        "28800",
+        "Seconds a moderator stays logged in (8 hours).",
+    ),
+    Setting(
         "grid_intensity",
         "GREENWEB_GRID_INTENSITY",
         "global",
@@ -193,6 +253,16 @@ class Settings:
     premoderation: bool = True
     question_min_chars: int = 15
     question_max_chars: int = 1000
+    name_max_chars: int = 40
+    report_threshold: int = 3
+    token_min_age: int = 3
+    token_max_age: int = 7200
+    rate_questions_per_hour: int = 5
+    rate_votes_per_hour: int = 60
+    rate_reports_per_hour: int = 60
+    login_max_failures: int = 5
+    login_lockout: int = 900
+    session_max_age: int = 8 * 3600
     grid_intensity: str = "global"
     green_hosting: bool = False
     hosting_provider: str = ""
@@ -223,6 +293,7 @@ class Settings:
         security_contact = _security_contact(raw["security_contact"])
         minimum = _int("GREENWEB_QUESTION_MIN", raw["question_min_chars"], 1)
         maximum = _int("GREENWEB_QUESTION_MAX", raw["question_max_chars"], minimum)
+        token_min_age = _int("GREENWEB_TOKEN_MIN_AGE", raw["token_min_age"], 0)
         return cls(
             db_path=db_path,
             host=raw["host"],
@@ -232,6 +303,20 @@ class Settings:
             premoderation=_flag("GREENWEB_PREMODERATION", raw["premoderation"]),
             question_min_chars=minimum,
             question_max_chars=maximum,
+            name_max_chars=_int("GREENWEB_NAME_MAX", raw["name_max_chars"], 1),
+            report_threshold=_int("GREENWEB_REPORT_THRESHOLD", raw["report_threshold"], 1),
+            token_min_age=token_min_age,
+            token_max_age=_int("GREENWEB_TOKEN_MAX_AGE", raw["token_max_age"], token_min_age + 1),
+            rate_questions_per_hour=_int(
+                "GREENWEB_RATE_QUESTIONS_PER_HOUR", raw["rate_questions_per_hour"], 0
+            ),
+            rate_votes_per_hour=_int("GREENWEB_RATE_VOTES_PER_HOUR", raw["rate_votes_per_hour"], 0),
+            rate_reports_per_hour=_int(
+                "GREENWEB_RATE_REPORTS_PER_HOUR", raw["rate_reports_per_hour"], 0
+            ),
+            login_max_failures=_int("GREENWEB_LOGIN_MAX_FAILURES", raw["login_max_failures"], 1),
+            login_lockout=_int("GREENWEB_LOGIN_LOCKOUT", raw["login_lockout"], 1),
+            session_max_age=_int("GREENWEB_SESSION_MAX_AGE", raw["session_max_age"], 60),
             grid_intensity=raw["grid_intensity"].strip() or "global",
             green_hosting=_flag("GREENWEB_GREEN_HOSTING", raw["green_hosting"]),
             hosting_provider=raw["hosting_provider"].strip(),

@@ -33,3 +33,11 @@ def static_dir() -> Path:
 def default_bulletin_dir() -> Path:
     """data/bulletin of the checkout (the importer's default source)."""
     return Path("data") / "bulletin"
+
+
+def board_data_dir() -> Path:
+    """Folder of topics.toml and resources.toml: inside the wheel, or data/ of the checkout."""
+    inside = PACKAGE_DIR / "data"
+    if (inside / "topics.toml").is_file():
+        return inside
+    return CHECKOUT_DIR / "data"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
@@ -16,6 +17,8 @@ from greenweb import __version__
 from greenweb.config import Settings
 from greenweb.db import Database
 from greenweb.italian import today_in_rome
+from greenweb.paths import board_data_dir
+from greenweb.resources import load_board_data
 from greenweb.web import (
     access_log,
     assets,
@@ -24,22 +27,40 @@ from greenweb.web import (
     feeds,
     footprint,
     limits,
+    moderation,
     security_headers,
     wellknown,
 )
+from greenweb.web import board as board_web
 from greenweb.web.templating import make_templates
 
 
-def create_app(settings: Settings, *, today: Callable[[], date] | None = None) -> Starlette:
-    """The greenweb ASGI app. ``today`` may be replaced in tests to fix the date."""
-    routes: list[BaseRoute] = [*bulletin.routes, *feeds.routes, *footprint.routes, *assets.routes]
-    routes += wellknown.routes
+def create_app(
+    settings: Settings,
+    *,
+    today: Callable[[], date] | None = None,
+    clock: Callable[[], float] | None = None,
+) -> Starlette:
+    """The greenweb ASGI app. ``today`` and ``clock`` (Unix time) may be replaced in tests
+    to fix the date or move time forward without sleeping."""
+    routes: list[BaseRoute] = [
+        *bulletin.routes,
+        *feeds.routes,
+        *footprint.routes,
+        *assets.routes,
+        *board_web.routes,
+        *moderation.routes,
+        *wellknown.routes,
+    ]
     db = Database(settings.db_path)
+    now: Callable[[], float] = clock or time.time
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await db.open()
         try:
+            # The board's topics and seed resources: idempotent, writes only what changed.
+            await load_board_data(db, board_data_dir(), now())
             yield
         finally:
             await app.state.footprint.settled()  # a measurement for /impronta reads the db
@@ -74,8 +95,13 @@ def create_app(settings: Settings, *, today: Callable[[], date] | None = None) -
             ("bulletin", "Bollettino"),
             ("deadlines", "Scadenze"),
             ("events", "Eventi"),
+            ("questions", "Dubbi sul clima"),
+            ("resources", "Risorse"),
         ],
-        "footer_links": [("footprint", "Impronta")],
+        "footer_links": [
+            ("footprint", "Impronta"),
+            ("moderation_log", "Registro della moderazione"),
+        ],
     }
     app.state.settings = settings
     app.state.db = db
@@ -84,9 +110,12 @@ def create_app(settings: Settings, *, today: Callable[[], date] | None = None) -
     app.state.security_txt = wellknown.security_txt_body(
         settings.base_url, settings.security_contact, datetime.now(UTC)
     )
+    app.state.clock = now
     app.state.templates = make_templates(app.router, template_globals)
     app.state.sitemap_pages = ["home", "bulletin", "deadlines", "events", "footprint"]
     app.state.sitemap_sources = []
+    app.state.sitemap_pages.extend(board_web.SITEMAP_PAGES)
+    app.state.sitemap_sources.append(board_web.sitemap_urls)
     # Measured addresses: areas append their own source to app.state.footprint_targets.
     footprint.install(app)
     return app

@@ -1,0 +1,212 @@
+"""The board's commands: ``greenweb moderator add|list|remove`` and
+``greenweb questions export``, registered in ``cli.EXTRA_COMMANDS``.
+
+Passwords are read with getpass (asked twice) when stdin is a terminal, otherwise as one
+line of stdin, so scripts can do ``printf '%s\\n' "$PW" | greenweb moderator add anna``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import getpass
+import io
+import json
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+from greenweb import board, moderators, security
+from greenweb.config import Settings
+from greenweb.db import Database
+from greenweb.paths import board_data_dir
+from greenweb.resources import SeedReport, load_board_data
+
+T = TypeVar("T")
+
+
+class CommandError(Exception):
+    """A problem to report on stderr as ``greenweb <command>: <message>``."""
+
+
+def _with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    async def run() -> T:
+        db = Database(settings.db_path)
+        await db.open()
+        try:
+            return await work(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
+
+
+def _report(command: str, error: Exception | str) -> int:
+    print(f"greenweb {command}: {error}", file=sys.stderr)
+    return 1
+
+
+# --- board data (called by `greenweb migrate`) ----------------------------------------------
+
+
+def load_data(settings: Settings) -> SeedReport:
+    return _with_db(settings, lambda db: load_board_data(db, board_data_dir(), time.time()))
+
+
+def describe_seed(report: SeedReport) -> str:
+    topics = "topics updated" if report.topics_changed else "topics unchanged"
+    return f"{board_data_dir()}: {topics}, {report.resources_changed} resources added or updated"
+
+
+# --- moderators ---------------------------------------------------------------------------
+
+
+def read_password(stdin: IO[str] | None = None) -> str:
+    stream = stdin or sys.stdin
+    if stream.isatty():
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != first:
+            raise CommandError("the two passwords differ")
+        return first
+    line = stream.readline()
+    if not line:
+        raise CommandError("no password on stdin")
+    return line.rstrip("\r\n")
+
+
+def add_moderator(settings: Settings, name: str, password: str) -> None:
+    problem = moderators.check_name(name)
+    if problem:
+        raise CommandError(f"{name}: name: {problem}")
+    problem = security.password_problem(password)
+    if problem:
+        raise CommandError(f"{name}: password: {problem}")
+    password_hash = security.hash_password(password)
+
+    async def work(db: Database) -> None:
+        async with db.transaction() as conn:
+            await moderators.add(conn, name, password_hash, time.time())
+
+    try:
+        _with_db(settings, work)
+    except moderators.ModeratorError as error:
+        raise CommandError(str(error)) from None
+
+
+def remove_moderator(settings: Settings, name: str) -> None:
+    async def work(db: Database) -> None:
+        async with db.transaction() as conn:
+            await moderators.remove(conn, name)
+
+    try:
+        _with_db(settings, work)
+    except moderators.ModeratorError as error:
+        raise CommandError(str(error)) from None
+
+
+def moderator_command(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        if args.action == "add":
+            add_moderator(settings, args.name, read_password())
+            print(f"moderator {args.name} added")
+        elif args.action == "remove":
+            remove_moderator(settings, args.name)
+            print(f"moderator {args.name} removed (and logged out)")
+        else:
+
+            async def work(db: Database) -> list[moderators.Moderator]:
+                return await moderators.list_all(db.reader)
+
+            for moderator in _with_db(settings, work):
+                print(f"{moderator.name}\tsince {moderator.created_at:%Y-%m-%d}")
+    except CommandError as error:
+        return _report("moderator", error)
+    return 0
+
+
+# --- export -------------------------------------------------------------------------------
+
+
+def export_records(settings: Settings, states: list[str]) -> list[dict[str, Any]]:
+    async def work(db: Database) -> list[dict[str, Any]]:
+        return await board.export_questions(db.reader, states)
+
+    return _with_db(settings, work)
+
+
+def to_csv(records: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=board.EXPORT_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        writer.writerow({**record, "resources": " ".join(record["resources"])})
+    return out.getvalue()
+
+
+def to_json(records: list[dict[str, Any]]) -> str:
+    return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+
+
+def questions_command(args: argparse.Namespace, settings: Settings) -> int:
+    states = list(board.STATES) if args.all else list(dict.fromkeys(args.state or ["pubblicata"]))
+    records = export_records(settings, states)
+    text = to_csv(records) if args.format == "csv" else to_json(records)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as error:
+            return _report("questions export", f"{args.output}: {error.strerror}")
+        print(f"{args.output}: {len(records)} questions", file=sys.stderr)
+    return 0
+
+
+# --- registration -------------------------------------------------------------------------
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    mod = commands.add_parser(
+        "moderator",
+        help="add, list or remove the moderators of the question board",
+        description="Manage moderator accounts (passwords are stored as argon2id hashes).",
+    )
+    actions = mod.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser(
+        "add",
+        help="add a moderator",
+        description="Add a moderator. The password is asked twice on a terminal, or read "
+        f"as one line of stdin; at least {security.MIN_PASSWORD_CHARS} characters.",
+    )
+    add.add_argument("name", help="login name: letters, digits, '.', '_' or '-'")
+    actions.add_parser("list", help="list moderators")
+    remove = actions.add_parser("remove", help="remove a moderator and end their sessions")
+    remove.add_argument("name")
+    mod.set_defaults(handler=moderator_command)
+
+    questions = commands.add_parser(
+        "questions",
+        help="export the question board's questions",
+        description="Export questions for the people who write the theatre pieces.",
+    )
+    q_actions = questions.add_subparsers(dest="action", required=True, metavar="ACTION")
+    export = q_actions.add_parser(
+        "export",
+        help="write questions as CSV or JSON",
+        description="Write questions (default: the published ones) as CSV or JSON, oldest "
+        "first. Nothing about who voted or reported is included.",
+    )
+    export.add_argument("--format", choices=["csv", "json"], default="csv")
+    export.add_argument("--output", type=Path, help="file to write (default: stdout)")
+    which = export.add_mutually_exclusive_group()
+    which.add_argument("--all", action="store_true", help="every question, whatever its state")
+    which.add_argument(
+        "--state",
+        action="append",
+        choices=board.STATES,
+        help="only questions in this state (repeatable; default: pubblicata)",
+    )
+    questions.set_defaults(handler=questions_command)
