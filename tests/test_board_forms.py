@@ -22,9 +22,9 @@ from board_helpers import (
     row_counts,
     token_for,
 )
-from conftest import make_settings
 from greenweb import security
 from greenweb.config import Settings
+from support import make_settings
 
 TEXT = "Le auto elettriche inquinano davvero meno di quelle a benzina?"
 URLENCODED = {"content-type": "application/x-www-form-urlencoded"}

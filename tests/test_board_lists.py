@@ -11,8 +11,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from board_helpers import T0, board_client, brotli_size, dom_elements
-from conftest import make_settings
 from greenweb import board
+from support import make_settings
 
 QUESTIONS = 10_000
 BUDGET_BYTES = 14_600

@@ -18,9 +18,9 @@ from board_helpers import (
     publish_directly,
     query,
 )
-from conftest import make_settings
 from greenweb.config import SETTINGS, Settings
 from greenweb.paths import static_dir
+from support import make_settings
 
 REPO = Path(__file__).resolve().parent.parent
 

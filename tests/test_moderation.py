@@ -25,9 +25,9 @@ from board_helpers import (
     row_counts,
     token_for,
 )
-from conftest import make_settings
 from greenweb import cli
 from greenweb.config import Settings
+from support import make_settings
 
 
 @pytest.fixture(autouse=True)
