@@ -17,7 +17,7 @@ from factory import write_item
 from greenweb.cli import main
 from greenweb.config import SETTINGS
 from greenweb.db import migration_scripts
-from support import SEED_DIR
+from support import REPO, SEED_DIR
 
 SUBCOMMANDS = ["serve", "migrate", "import"]
 
@@ -63,7 +63,7 @@ def test_help_lists_every_subcommand_and_every_setting(
     ("command", "words"),
     [
         ("serve", ["--host", "--port", "--workers", "migrations"]),
-        ("migrate", ["Safe to run twice"]),
+        ("migrate", ["Safe to run", "topics", "resources"]),
         ("import", ["DIRECTORY", "data/bulletin", "changes nothing"]),
     ],
 )
@@ -109,7 +109,9 @@ def test_migrate_creates_the_database_named_by_greenweb_db(
 ) -> None:
     assert main(["migrate"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines() == [f"applied {name}" for _, name, _ in migration_scripts()]
+    lines = out.splitlines()
+    assert lines[:-1] == [f"applied {name}" for _, name, _ in migration_scripts()]
+    assert lines[-1].endswith(": topics updated, 13 resources added or updated")
     assert db_path.exists()
     assert count_items(db_path) == 0
 
@@ -118,7 +120,10 @@ def test_migrate_twice_says_up_to_date(db_path: Path, capsys: pytest.CaptureFixt
     assert main(["migrate"]) == 0
     capsys.readouterr()
     assert main(["migrate"]) == 0
-    assert capsys.readouterr().out.strip() == f"{db_path}: already up to date"
+    assert capsys.readouterr().out.splitlines() == [
+        f"{db_path}: already up to date",
+        f"{REPO / 'data'}: topics unchanged, 0 resources added or updated",
+    ]
 
 
 def test_import_loads_the_seed_and_reports_counts(

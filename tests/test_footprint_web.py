@@ -12,11 +12,9 @@ from typing import Any
 
 import brotli
 import pytest
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from board_helpers import publish_directly
 from greenweb import footprint as fp
 from greenweb.bulletin import import_directory
 from greenweb.config import Settings
@@ -135,27 +133,27 @@ def test_an_empty_database_is_measured_with_what_exists(settings: Settings) -> N
     assert fp.check(report, BUDGET) == []
 
 
-def test_board_pages_are_measured_when_the_board_is_there(settings: Settings) -> None:
+def test_board_pages_are_measured_with_a_published_question(settings: Settings) -> None:
     app = create_app(settings)
 
-    async def listing(request: Request) -> Response:
-        return HTMLResponse('<html><body><a href="/domande/7">Perché?</a></body></html>')
-
-    async def question(request: Request) -> Response:
-        return HTMLResponse("<html><body><h1>Perché?</h1></body></html>")
-
-    app.router.routes.append(Route("/domande", listing))
-    app.router.routes.append(Route("/domande/{id:int}", question))
-
-    async def targets() -> dict[str, str]:
+    async def targets() -> tuple[dict[str, str], set[str]]:
         async with fp.running(app):
-            found, _ = await collect_targets(app)
-        return {t.id: t.path for t in found}
+            found, skipped = await collect_targets(app)
+        return {t.id: t.path for t in found}, {s.id for s in skipped}
 
-    found = asyncio.run(targets())
-    assert found["questions"] == "/domande"
-    assert found["question"] == "/domande/7"
-    assert "resources" not in found  # /risorse is not part of this app
+    found, skipped = asyncio.run(targets())
+    assert "question" in skipped  # no question published yet
+    (question_id,) = publish_directly(settings)
+    found, skipped = asyncio.run(targets())
+    assert found["question"] == f"/domande/{question_id}"
+    for target_id, path in [
+        ("questions", "/domande"),
+        ("question_new", "/domande/nuova"),
+        ("resources", "/risorse"),
+        ("pills", "/pillole"),
+        ("moderation_log", "/moderazione/registro"),
+    ]:
+        assert found[target_id] == path
 
 
 class Compress:

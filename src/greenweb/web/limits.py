@@ -198,6 +198,8 @@ def refusal(scope: Scope, status: int, message: str) -> Response:
         response = PlainTextResponse(message, status_code=status)
     # The body may be partly unread: the connection cannot carry another request.
     response.headers["Connection"] = "close"
+    # A refusal speaks of this one request: no cache or proxy may keep it for the URL.
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
