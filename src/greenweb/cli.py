@@ -17,6 +17,7 @@ from greenweb.bulletin import ImportAborted, import_directory
 from greenweb.config import SETTINGS, Settings, SettingsError
 from greenweb.db import Database, connect, migrate
 from greenweb.paths import default_bulletin_dir
+from greenweb.web.export import register as register_export
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -166,7 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Other areas register their subcommands here: each receives the subparsers object.
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+    register_export,
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,13 +9,18 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from greenweb import __version__
 from greenweb.config import Settings
 from greenweb.db import Database
 from greenweb.italian import today_in_rome
-from greenweb.web import assets, bulletin, errors, feeds
+from greenweb.web import assets, bulletin, errors, export, feeds
+from greenweb.web.conditional import ConditionalMiddleware
+from greenweb.web.page_cache import ContentVersion, PageCacheMiddleware, PageStore
+from greenweb.web.representation import RepresentationMiddleware
+from greenweb.web.stamp import CarbonModel
 from greenweb.web.templating import make_templates
 
 
@@ -23,6 +28,8 @@ def create_app(settings: Settings, *, today: Callable[[], date] | None = None) -
     """The greenweb ASGI app. ``today`` may be replaced in tests to fix the date."""
     routes: list[BaseRoute] = [*bulletin.routes, *feeds.routes, *assets.routes]
     db = Database(settings.db_path)
+    version = ContentVersion(settings.db_path)
+    page_store = PageStore(settings.page_cache_bytes)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -30,11 +37,26 @@ def create_app(settings: Settings, *, today: Callable[[], date] | None = None) -
         try:
             yield
         finally:
+            version.close()
             await db.close()
+
+    # Outermost first. Conditional turns a matching 200 into a 304 whatever produced it;
+    # the page cache answers kept pages before anything else runs; representation stamps,
+    # compresses and tags what the routes return (error pages included).
+    middleware = [
+        Middleware(ConditionalMiddleware),
+        Middleware(PageCacheMiddleware, store=page_store, version=version),
+        Middleware(
+            RepresentationMiddleware,
+            max_age=settings.page_max_age,
+            model=CarbonModel.from_settings(settings),
+        ),
+    ]
 
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=middleware,
         exception_handlers={HTTPException: errors.http_exception, 500: errors.server_error},
     )
     registry = assets.AssetRegistry(assets.load_assets())
@@ -57,4 +79,7 @@ def create_app(settings: Settings, *, today: Callable[[], date] | None = None) -
     app.state.templates = make_templates(app.router, template_globals)
     app.state.sitemap_pages = ["home", "bulletin", "deadlines", "events"]
     app.state.sitemap_sources = []
+    app.state.page_store = page_store
+    # Other areas append async callables (app -> URL paths) for `greenweb export`.
+    app.state.export_sources = [export.core_urls]
     return app
