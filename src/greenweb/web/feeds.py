@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -68,8 +69,10 @@ async def robots_GET(request: Request) -> Response:
 
 async def healthz_GET(request: Request) -> Response:
     items = await fetch_value(request.app.state.db.reader, "SELECT count(*) FROM bulletin_item")
+    # pid: which worker answered, for operators and the multi-worker tests.
     return JSONResponse(
-        {"status": "ok", "bulletin_items": items}, headers={"Cache-Control": "no-store"}
+        {"status": "ok", "bulletin_items": items, "pid": os.getpid()},
+        headers={"Cache-Control": "no-store"},
     )
 
 
