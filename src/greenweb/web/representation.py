@@ -94,6 +94,9 @@ class RepresentationMiddleware:
         self.cache_control = page_cache_control(max_age)
         self.model = model
         self.max_buffer = max_buffer
+        # Compressed / plain size of the last stamped page per (coding, stored): the
+        # stamp's first guess at the next page's size.
+        self._ratio: dict[tuple[str, bool], float] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -200,7 +203,10 @@ class RepresentationMiddleware:
                     lambda html: compression.encode_body(html, chosen, stored=stored),
                     head_bytes,
                     self.model,
+                    exact=stored,
+                    guess=int(len(body) * self._ratio.get((chosen, stored), 1.0)),
                 )
+                self._ratio[chosen, stored] = len(encoded) / len(body)
             else:
                 encoded = compression.encode_body(body, chosen, stored=stored)
             if tagged:
