@@ -9,7 +9,7 @@ PORT ?= 8000
 export GREENWEB_HOST ?= $(HOST)
 export GREENWEB_PORT ?= $(PORT)
 
-.PHONY: setup run test lint typecheck unit footprint bench stress export clean
+.PHONY: setup run test lint typecheck unit footprint bench load profile stress export clean
 
 setup: $(VENV)/.installed
 
@@ -35,6 +35,23 @@ unit: setup
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+# Benchmarks (not part of `make test`): in-process timings, then real servers under wrk.
+bench: setup
+	$(BIN)/pytest benchmarks -p no:cacheprovider --benchmark-columns=median,iqr,rounds --benchmark-sort=name
+
+load: setup
+	@command -v wrk >/dev/null && command -v nginx >/dev/null || { \
+	  echo "installing wrk and nginx (apt)"; apt-get update -qq && \
+	  apt-get install -y -qq wrk nginx-light libnginx-mod-http-brotli-static; }
+	$(BIN)/python benchmarks/load.py --json artifacts/load.json
+
+ROUTES ?= /eventi /scadenze /sitemap.xml /calendario.ics
+profile: setup
+	$(BIN)/python benchmarks/profile_view.py $(ROUTES)
+
+export: setup
+	$(BIN)/greenweb export export
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache .benchmarks artifacts
