@@ -190,19 +190,36 @@ def test_lru_bound_is_respected_and_recent_pages_stay(tmp_path: Path) -> None:
         assert store.stats.hits == hits + 1
 
 
+V1 = (1, SEED_TODAY)
+V2 = (2, SEED_TODAY)
+
+
 def test_entries_larger_than_an_eighth_of_the_store_are_not_kept() -> None:
     store = PageStore(capacity=8_000)
-    store.sync(1)
-    assert not store.put(("/big", b"", "br"), (), b"x" * 2_000, version=1)
-    assert store.put(("/small", b"", "br"), (), b"x" * 500, version=1)
+    store.sync(V1)
+    assert not store.put(("/big", b"", "br"), (), b"x" * 2_000, version=V1)
+    assert store.put(("/small", b"", "br"), (), b"x" * 500, version=V1)
 
 
 def test_a_page_rendered_before_a_write_is_not_kept_after_it() -> None:
     store = PageStore(capacity=100_000)
-    store.sync(1)
-    store.sync(2)  # another request saw the write while this page was rendering
-    assert not store.put(("/", b"", "br"), (), b"old page", version=1)
+    store.sync(V1)
+    store.sync(V2)  # another request saw the write while this page was rendering
+    assert not store.put(("/", b"", "br"), (), b"old page", version=V1)
     assert len(store) == 0
+
+
+def test_a_new_day_empties_the_cache(seeded_settings: Settings) -> None:
+    days = [SEED_TODAY]
+    app = create_app(seeded_settings, today=lambda: days[0])
+    with TestClient(app) as client:
+        before = client.get("/scadenze", headers=BR).text
+        client.get("/scadenze", headers=BR)
+        assert store_of(client).stats.hits == 1
+        days[0] = SEED_TODAY.replace(day=SEED_TODAY.day + 1)
+        after = client.get("/scadenze", headers=BR).text
+        assert store_of(client).stats.hits == 1
+        assert after != before  # "scade tra N giorni" moved on
 
 
 def test_no_store_pages_are_never_kept_and_tokens_never_shared(test_client: TestClient) -> None:

@@ -28,6 +28,7 @@ def create_app(settings: Settings, *, today: Callable[[], date] | None = None) -
     """The greenweb ASGI app. ``today`` may be replaced in tests to fix the date."""
     routes: list[BaseRoute] = [*bulletin.routes, *feeds.routes, *assets.routes]
     db = Database(settings.db_path)
+    day = today or today_in_rome
     version = ContentVersion(settings.db_path)
     page_store = PageStore(settings.page_cache_bytes)
 
@@ -45,7 +46,7 @@ def create_app(settings: Settings, *, today: Callable[[], date] | None = None) -
     # compresses and tags what the routes return (error pages included).
     middleware = [
         Middleware(ConditionalMiddleware),
-        Middleware(PageCacheMiddleware, store=page_store, version=version),
+        Middleware(PageCacheMiddleware, store=page_store, version=version, today=day),
         Middleware(
             RepresentationMiddleware,
             max_age=settings.page_max_age,
@@ -75,7 +76,7 @@ def create_app(settings: Settings, *, today: Callable[[], date] | None = None) -
     app.state.settings = settings
     app.state.db = db
     app.state.assets = registry
-    app.state.today = today or today_in_rome
+    app.state.today = day
     app.state.templates = make_templates(app.router, template_globals)
     app.state.sitemap_pages = ["home", "bulletin", "deadlines", "events"]
     app.state.sitemap_sources = []
