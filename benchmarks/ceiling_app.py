@@ -25,7 +25,8 @@ def _load() -> tuple[bytes, dict[str, str]]:
         return b"<!doctype html><p>ceiling</p>", {"content-type": "text/html; charset=utf-8"}
     with open(path, encoding="utf-8") as handle:
         saved = json.load(handle)
-    headers = {k: v for k, v in saved["headers"].items() if k != "content-length"}
+    hop_by_hop = {"connection", "content-length", "date", "keep-alive", "transfer-encoding"}
+    headers = {k: v for k, v in saved["headers"].items() if k not in hop_by_hop}
     return base64.b64decode(saved["body"]), headers
 
 
