@@ -59,11 +59,24 @@ def test_footer_uses_the_configured_grid_intensity(tmp_path: Path) -> None:
     assert grams == stamp.format_grams_it(expected)
 
 
-def test_error_pages_are_stamped_too(client: TestClient) -> None:
-    response = client.get("/bollettino/non-esiste", headers={"Accept-Encoding": "identity"})
-    assert response.status_code == 404
-    assert WEIGHT.search(response.text)
-    assert stamp.MARKER.decode() not in response.text
+def test_error_pages_are_stamped_too_with_their_own_status_line(client: TestClient) -> None:
+    for coding in ("br", "identity"):
+        with client.stream(
+            "GET", "/bollettino/non-esiste", headers={"Accept-Encoding": coding}
+        ) as response:
+            raw = b"".join(response.iter_raw())
+            head = stamp.head_size(list(response.headers.raw), 404)
+        assert response.status_code == 404
+        html = compression.decode_body(raw, coding).decode()
+        found = WEIGHT.search(html)
+        assert found is not None
+        assert stamp.MARKER.decode() not in html
+        assert abs(head + len(raw) - int(found.group(1))) <= 3
+
+
+def test_status_lines_are_counted_as_uvicorn_writes_them() -> None:
+    assert stamp.status_line_size(200) == len(b"HTTP/1.1 200 OK\r\n")
+    assert stamp.status_line_size(404) == len(b"HTTP/1.1 404 Not Found\r\n")
 
 
 def test_marker_is_filled_exactly_once_and_nothing_else_changes() -> None:

@@ -193,7 +193,7 @@ class RepresentationMiddleware:
             if stamping:
                 placeholder = b"x" * conditional.etag_length(chosen) if tagged else None
                 fixed = final + ([(b"etag", placeholder)] if placeholder else [])
-                fixed_size = stamp.head_size(fixed) + len(b"content-length") + 4
+                fixed_size = stamp.head_size(fixed, status) + len(b"content-length") + 4
 
                 def head_bytes(n: int) -> int:
                     return fixed_size + len(str(n))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Final
 
 from greenweb import carbon
@@ -29,7 +30,6 @@ SEARCH_ATTEMPTS: Final = 6
 
 # What uvicorn writes around the headers an app sends: the status line, its ``date`` header
 # (the server header is off in ``greenweb serve``) and the blank line ending the head.
-_STATUS_LINE: Final = len(b"HTTP/1.1 200 OK\r\n")
 _DATE_LINE: Final = len(b"date: Sat, 04 Sep 2021 10:00:00 GMT\r\n")
 _HEAD_END: Final = len(b"\r\n")
 
@@ -81,10 +81,19 @@ def weight_html(transfer_bytes: int, grams: float) -> bytes:
     ).encode()
 
 
-def head_size(headers: list[tuple[bytes, bytes]]) -> int:
-    """Bytes of a 200 response's head as uvicorn sends it with these app headers."""
+def status_line_size(status: int) -> int:
+    """``HTTP/1.1 404 Not Found\\r\\n``: uvicorn's reason phrases are http.HTTPStatus's."""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = ""
+    return len(f"HTTP/1.1 {status} {phrase}\r\n")
+
+
+def head_size(headers: list[tuple[bytes, bytes]], status: int = 200) -> int:
+    """Bytes of a response's head as uvicorn sends it with these app headers."""
     return (
-        _STATUS_LINE
+        status_line_size(status)
         + _DATE_LINE
         + sum(len(name) + len(value) + 4 for name, value in headers)
         + _HEAD_END
