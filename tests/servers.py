@@ -7,14 +7,15 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-GREENWEB = Path(os.environ.get("VIRTUAL_ENV", REPO / ".venv")) / "bin" / "greenweb"
+# The greenweb script installed beside the Python running the tests (the venv's).
+GREENWEB = Path(sys.executable).parent / "greenweb"
 START_TIMEOUT = 30.0
 
 
