@@ -19,7 +19,8 @@ from servers import greenweb_serve, raw_get
 pytestmark = pytest.mark.slow
 
 POLL_SECONDS = 20.0
-POLL_REQUESTS = 400
+POLL_REQUESTS = 2_000  # with POLL_PAUSE: a worker still starting gets ~20 s to join in
+POLL_PAUSE = 0.01
 
 
 def env_for(db: Path) -> dict[str, str]:
@@ -61,6 +62,7 @@ def test_two_workers_share_invalidation_with_no_stale_page(tmp_path: Path, seed_
             seen[pid] = home
             if len(seen) == 2 or time.monotonic() > deadline:
                 break
+            time.sleep(POLL_PAUSE)
         assert len(seen) == 2, "the kernel never gave a connection to the second worker"
         assert all("Titolo dopo l'import" not in home for home in seen.values())
 
@@ -85,6 +87,7 @@ def test_two_workers_share_invalidation_with_no_stale_page(tmp_path: Path, seed_
             fresh.add(pid)
             if fresh == set(seen) or time.monotonic() > deadline:
                 break
+            time.sleep(POLL_PAUSE)
         assert fresh == set(seen)
     # One secret, made before the workers started, shared by both.
     assert len(secret_path(settings.db_path).read_text().strip()) >= 32
