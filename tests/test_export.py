@@ -21,7 +21,14 @@ from conftest import SEED_TODAY, import_seed, make_settings
 from greenweb import cli
 from greenweb.config import Settings
 from greenweb.web.app import create_app
-from greenweb.web.export import ExportError, export_to, file_name, links, nginx_conf
+from greenweb.web.export import (
+    BROTLI_MODULE,
+    ExportError,
+    export_to,
+    file_name,
+    links,
+    nginx_conf,
+)
 from servers import free_port, greenweb_serve, raw_get, stop, wait_until_up
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
@@ -211,8 +218,8 @@ def test_export_command_writes_the_site(
 def nginx_and_app(
     export_settings: Settings, exported: tuple[Path, list[str]], tmp_path: Path
 ) -> Iterator[tuple[int, Path]]:
-    if NGINX is None:
-        pytest.skip("nginx is not installed (apt-get install nginx-light)")
+    if NGINX is None or not BROTLI_MODULE.exists():
+        pytest.skip("needs nginx-light and libnginx-mod-http-brotli-static (apt)")
     outdir, _ = exported
     env = {"GREENWEB_DB": str(export_settings.db_path), "GREENWEB_SECRET": "s"}
     with greenweb_serve(env, log=tmp_path / "app.log") as (app_port, _):
