@@ -9,7 +9,7 @@ PORT ?= 8000
 export GREENWEB_HOST ?= $(HOST)
 export GREENWEB_PORT ?= $(PORT)
 
-.PHONY: setup run test lint typecheck unit browser-tools footprint bench bench-quick stress export clean
+.PHONY: setup run test lint typecheck unit browser-tools footprint bench bench-quick load profile stress export clean
 
 setup: $(VENV)/.installed
 
@@ -43,7 +43,8 @@ footprint: setup
 	GREENWEB_DB="$$tmp/greenweb.db" $(BIN)/greenweb footprint --check --today 2021-09-04 \
 		--write-json artifacts/footprint.json
 
-# Benchmarks: the seed and 2,000 generated bulletin items (benchmarks/generate_data.py).
+# Benchmarks: pages over the seed and 2,000 generated items (benchmarks/generate_data.py),
+# then the serving pipeline in-process (benchmarks/serving: cache on and off, page N vs 1).
 bench: setup
 	$(BIN)/pytest benchmarks --benchmark-json=artifacts/benchmarks.json \
 		--benchmark-columns=min,median,max,rounds --benchmark-sort=name
@@ -51,6 +52,7 @@ bench: setup
 # One round over the seed: proves the suite runs and keeps its JSON, in seconds.
 bench-quick: setup
 	GREENWEB_BENCH_DATA=small GREENWEB_BENCH_ROUNDS=1 $(BIN)/pytest benchmarks -q -rfE \
+		--ignore=benchmarks/serving \
 		--benchmark-quiet --benchmark-json=artifacts/benchmarks-quick.json
 
 # axe-core and the Nu Html Checker for tests/browser, pinned by tools/browser/package-lock.json.
@@ -70,6 +72,20 @@ test: lint typecheck unit footprint bench-quick
 # The load and crash tests at full size (make test runs them small).
 stress: setup
 	$(BIN)/pytest -m stress
+
+# Real servers under wrk: greenweb cached and uncached, the bare-Starlette ceiling, nginx.
+load: setup
+	@command -v wrk >/dev/null && command -v nginx >/dev/null || { \
+	  echo "installing wrk and nginx (apt)"; apt-get update -qq && \
+	  apt-get install -y -qq wrk nginx-light libnginx-mod-http-brotli-static; }
+	$(BIN)/python benchmarks/serving/load.py --json artifacts/load.json
+
+ROUTES ?= /eventi /scadenze /sitemap.xml /calendario.ics
+profile: setup
+	$(BIN)/python benchmarks/serving/profile_view.py $(ROUTES)
+
+export: setup
+	$(BIN)/greenweb export export
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache .benchmarks artifacts \

@@ -19,6 +19,7 @@ from greenweb.bulletin import ImportAborted, import_directory
 from greenweb.config import SETTINGS, Settings, SettingsError
 from greenweb.db import Database, connect, migrate
 from greenweb.paths import default_bulletin_dir
+from greenweb.web.export import register as register_export
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -199,6 +200,7 @@ EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParse
     board_cli.register,
     footprint_cli.register,
     backup.register,
+    register_export,
 ]
 
 

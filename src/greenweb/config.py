@@ -347,13 +347,25 @@ def _load_or_create_secret(path: Path) -> str:
         return _read_secret(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(32)
-    # O_EXCL: two workers starting at once must agree on one secret, not overwrite each other.
+    # Written whole under a private name, then linked into place: link() fails if the file
+    # exists, so workers starting at once agree on one secret, and none can read a file
+    # another has created but not yet filled.
+    draft = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _read_secret(path)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(value + "\n")
+        with os.fdopen(fd, "w") as handle:
+            handle.write(value + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            existing = path.read_text().strip()
+            if not existing:
+                raise SettingsError(f"{path}: the secret file is empty; delete it") from None
+            return existing
+    finally:
+        draft.unlink(missing_ok=True)
     return value
 
 

@@ -80,19 +80,29 @@ def ical_escape(text: str) -> str:
 
 
 def fold(line: str, limit: int = 75) -> str:
-    """Fold a content line at ``limit`` octets without splitting a UTF-8 character."""
+    """Fold a content line at ``limit`` octets without splitting a UTF-8 character.
+
+    Continuation lines start with one space, which counts towards their ``limit`` octets.
+    Works on the UTF-8 bytes, backing off from a cut that would land inside a character
+    (a continuation byte is 0b10xxxxxx): the same greedy result as adding characters one
+    by one, in a fraction of the time for long descriptions.
+    """
+    data = line.encode()
+    if len(data) <= limit:
+        return line
     out: list[str] = []
-    current, size = "", 0
-    for char in line:
-        width = len(char.encode())
-        # Continuation lines start with one space, which counts towards their 75 octets.
-        if size + width > limit:
-            out.append(current)
-            current, size = " ", 1
-        current += char
-        size += width
-    out.append(current)
-    return "\r\n".join(out)
+    start, room = 0, limit
+    while start < len(data):
+        end = min(start + room, len(data))
+        while end < len(data) and data[end] & 0xC0 == 0x80:
+            end -= 1
+        if end == start:  # a limit smaller than one character: give it a line of its own
+            end += 1
+            while end < len(data) and data[end] & 0xC0 == 0x80:
+                end += 1
+        out.append(data[start:end].decode())
+        start, room = end, limit - 1
+    return "\r\n ".join(out)
 
 
 def _ical_when(value: date | datetime) -> tuple[str, str]:

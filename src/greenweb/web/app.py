@@ -24,6 +24,7 @@ from greenweb.web import (
     assets,
     bulletin,
     errors,
+    export,
     feeds,
     footprint,
     limits,
@@ -32,6 +33,10 @@ from greenweb.web import (
     wellknown,
 )
 from greenweb.web import board as board_web
+from greenweb.web.conditional import ConditionalMiddleware
+from greenweb.web.page_cache import ContentVersion, PageCacheMiddleware, PageStore
+from greenweb.web.representation import RepresentationMiddleware
+from greenweb.web.stamp import CarbonModel
 from greenweb.web.templating import make_templates
 
 
@@ -54,6 +59,9 @@ def create_app(
     ]
     db = Database(settings.db_path)
     now: Callable[[], float] = clock or time.time
+    day = today or today_in_rome
+    version = ContentVersion(settings.db_path)
+    page_store = PageStore(settings.page_cache_bytes)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -64,6 +72,7 @@ def create_app(
             yield
         finally:
             await app.state.footprint.settled()  # a measurement for /impronta reads the db
+            version.close()
             await db.close()
 
     secure_headers = security_headers.security_headers(settings)
@@ -76,9 +85,22 @@ def create_app(
         Middleware(security_headers.SecurityHeadersMiddleware, headers=secure_headers),
         Middleware(limits.RequestLimitsMiddleware, max_body_bytes=settings.max_body_bytes),
     ]
+    # The response pipeline, inside the hardening: conditional turns a matching 200 into a
+    # 304 whatever produced it; the page cache answers kept pages before anything else runs;
+    # representation stamps, compresses and tags what the routes return (error pages too).
+    serving_middleware = [
+        Middleware(ConditionalMiddleware),
+        Middleware(PageCacheMiddleware, store=page_store, version=version, today=day),
+        Middleware(
+            RepresentationMiddleware,
+            max_age=settings.page_max_age,
+            model=CarbonModel.from_settings(settings),
+        ),
+    ]
+
     app = Starlette(
         routes=routes,
-        middleware=[*hardening_middleware],
+        middleware=[*hardening_middleware, *serving_middleware],
         lifespan=lifespan,
         exception_handlers={
             HTTPException: errors.http_exception,
@@ -106,7 +128,7 @@ def create_app(
     app.state.settings = settings
     app.state.db = db
     app.state.assets = registry
-    app.state.today = today or today_in_rome
+    app.state.today = day
     app.state.security_txt = wellknown.security_txt_body(
         settings.base_url, settings.security_contact, datetime.now(UTC)
     )
@@ -118,4 +140,7 @@ def create_app(
     app.state.sitemap_sources.append(board_web.sitemap_urls)
     # Measured addresses: areas append their own source to app.state.footprint_targets.
     footprint.install(app)
+    app.state.page_store = page_store
+    # Other areas append async callables (app -> URL paths) for `greenweb export`.
+    app.state.export_sources = [export.core_urls]
     return app

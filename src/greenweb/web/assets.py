@@ -1,7 +1,8 @@
 """Static files, fingerprinted: ``style.css`` is served as ``/static/style.<hash>.css``.
 
-The files are small and few, so they are read once at start-up and served from memory
-with a year-long immutable cache lifetime; a changed file gets a new address.
+The files are small and few, so they are read once at start-up, compressed once (brotli at
+its best quality, gzip) and served from memory with a year-long immutable cache lifetime; a
+changed file gets a new address. Each coding has its own strong ETag.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from greenweb.paths import static_dir
+from greenweb.web import compression
+from greenweb.web.conditional import make_etag, none_match
+from greenweb.web.negotiation import Coding, choose_coding, header_value
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -27,6 +31,19 @@ class Asset:
     body: bytes
     media_type: str
     etag: str
+    # coding -> (bytes sent, ETag); "identity" always, br and gzip where they pay.
+    variants: dict[str, tuple[bytes, str]]
+
+    def variant(self, coding: Coding) -> tuple[Coding, bytes, str]:
+        if coding in self.variants:
+            body, etag = self.variants[coding]
+            return coding, body, etag
+        body, etag = self.variants["identity"]
+        return "identity", body, etag
+
+    @property
+    def negotiated(self) -> bool:
+        return len(self.variants) > 1
 
 
 def fingerprint(name: str, body: bytes) -> tuple[str, str]:
@@ -44,12 +61,26 @@ def load_assets(folder: Path | None = None) -> dict[str, Asset]:
         if not path.is_file() or path.name.startswith("."):
             continue
         body = path.read_bytes()
-        served, digest = fingerprint(path.name, body)
+        served, _ = fingerprint(path.name, body)
         media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         if media_type.startswith("text/") or media_type == "image/svg+xml":
             media_type += "; charset=utf-8"
-        assets[path.name] = Asset(path.name, served, body, media_type, f'"{digest}"')
+        variants = precompress(body, media_type)
+        assets[path.name] = Asset(
+            path.name, served, body, media_type, variants["identity"][1], variants
+        )
     return assets
+
+
+def precompress(body: bytes, media_type: str) -> dict[str, tuple[bytes, str]]:
+    variants = {"identity": (body, make_etag(body))}
+    if compression.is_compressible(media_type) and len(body) >= compression.MIN_SIZE:
+        coding: Coding
+        for coding in ("br", "gzip"):
+            encoded = compression.encode_body(body, coding, stored=True)
+            if compression.pays(len(body), len(encoded), coding):
+                variants[coding] = (encoded, make_etag(encoded, coding))
+    return variants
 
 
 class AssetRegistry:
@@ -69,10 +100,19 @@ async def asset_GET(request: Request) -> Response:
         return Response(
             "File non trovato.", status_code=404, media_type="text/plain; charset=utf-8"
         )
-    headers = {"Cache-Control": IMMUTABLE, "ETag": asset.etag}
-    if request.headers.get("if-none-match") == asset.etag:
+    coding, body, etag = asset.variant(
+        choose_coding(header_value(request.scope["headers"], b"accept-encoding"))
+    )
+    headers = {"Cache-Control": IMMUTABLE, "ETag": etag}
+    if asset.negotiated:
+        headers["Vary"] = "Accept-Encoding"
+    if coding != "identity":
+        headers["Content-Encoding"] = coding
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None and none_match(if_none_match, etag):
+        headers.pop("Content-Encoding", None)
         return Response(status_code=304, headers=headers)
-    return Response(asset.body, media_type=asset.media_type, headers=headers)
+    return Response(body, media_type=asset.media_type, headers=headers)
 
 
 routes = [Route("/static/{name}", asset_GET, name="static")]

@@ -1,0 +1,165 @@
+"""The footer weight: each page states its own bytes over the wire and grams CO2e.
+
+Templates put :data:`MARKER` where the figure goes (``base.html``'s footer). The
+representation middleware, which knows the content coding and every header it will send,
+calls :func:`stamp`: it fills the marker, encodes, counts the bytes the response will take
+on the wire (status line, headers as uvicorn writes them, body) and repeats until the
+number written equals the number measured, since writing the number changes the size by a
+few bytes.
+
+The count covers this one response as greenweb's server sends it over HTTP/1.1; a proxy in
+front (nginx, a CDN) changes the header bytes by a few dozen, and a repeat view that gets a
+304 weighs far less.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Final
+
+from greenweb import carbon
+from greenweb.config import Settings
+
+MARKER: Final = b"<!--weight-->"
+MAX_ROUNDS: Final = 6
+FAST_ROUNDS: Final = 2
+SEARCH_RADIUS: Final = 4
+SEARCH_ATTEMPTS: Final = 6
+
+# What uvicorn writes around the headers an app sends: the status line, its ``date`` header
+# (the server header is off in ``greenweb serve``) and the blank line ending the head.
+_DATE_LINE: Final = len(b"date: Sat, 04 Sep 2021 10:00:00 GMT\r\n")
+_HEAD_END: Final = len(b"\r\n")
+
+
+def grid_from_setting(value: str) -> carbon.GridIntensity:
+    """``GREENWEB_GRID_INTENSITY``: ``global``, a country code (``ITA``) or g CO2e/kWh."""
+    value = value.strip()
+    if value.lower() in ("", "global"):
+        return carbon.GLOBAL
+    try:
+        number = float(value)
+    except ValueError:
+        return carbon.GridIntensity.for_country(value)
+    return carbon.GridIntensity(device=number, data_center=number, network=number)
+
+
+@dataclass(frozen=True)
+class CarbonModel:
+    """Grams CO2e of one view of a given number of bytes, as the settings describe."""
+
+    grid: carbon.GridIntensity = carbon.GLOBAL
+    green_hosting: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CarbonModel:
+        return cls(grid_from_setting(settings.grid_intensity), settings.green_hosting)
+
+    def grams(self, transfer_bytes: int) -> float:
+        visit = carbon.per_visit(transfer_bytes, green_hosting=self.green_hosting, grid=self.grid)
+        return visit.total
+
+
+def format_kb(transfer_bytes: int) -> str:
+    """Decimal kilobytes, one decimal, Italian comma: ``3,2 kB``."""
+    return f"{transfer_bytes / 1000:.1f}".replace(".", ",") + " kB"
+
+
+def format_grams_it(grams: float) -> str:
+    """Four significant digits with an Italian decimal comma: ``0,001234``."""
+    return carbon.format_grams(grams).replace(".", ",")
+
+
+def weight_html(transfer_bytes: int, grams: float) -> bytes:
+    """What replaces the marker. ``<data value>`` keeps the exact byte count readable by
+    machines (and tests) while people read the rounded figure."""
+    return (
+        f'Questa pagina: <data value="{transfer_bytes}">{format_kb(transfer_bytes)}</data>'
+        f" · {format_grams_it(grams)} g CO2e"
+    ).encode()
+
+
+def status_line_size(status: int) -> int:
+    """``HTTP/1.1 404 Not Found\\r\\n``: uvicorn's reason phrases are http.HTTPStatus's."""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = ""
+    return len(f"HTTP/1.1 {status} {phrase}\r\n")
+
+
+def head_size(headers: list[tuple[bytes, bytes]], status: int = 200) -> int:
+    """Bytes of a response's head as uvicorn sends it with these app headers."""
+    return (
+        status_line_size(status)
+        + _DATE_LINE
+        + sum(len(name) + len(value) + 4 for name, value in headers)
+        + _HEAD_END
+    )
+
+
+def has_marker(body: bytes) -> bool:
+    return MARKER in body
+
+
+def stamp(
+    html: bytes,
+    encode: Callable[[bytes], bytes],
+    head_bytes: Callable[[int], int],
+    model: CarbonModel,
+    *,
+    exact: bool = True,
+    guess: int | None = None,
+) -> tuple[bytes, int]:
+    """Fill the marker with the response's own weight; return (encoded body, weight).
+
+    ``encode`` turns the filled HTML into the bytes to send; ``head_bytes(n)`` is the size
+    of the response head when the body is ``n`` bytes long (Content-Length has as many
+    digits as n). Writing a number changes the compressed size by a byte or so, so this
+    iterates to a fixed point. When two numbers chase each other (n makes the response
+    n + 1 bytes, n + 1 makes it n), a space or two of padding after the figure settles
+    it; failing that, the closest pair seen is used, a byte or two apart.
+
+    ``exact=False`` (a response compressed for one visitor, not kept) stops after
+    :data:`FAST_ROUNDS` encodings and takes the closest: a byte or two off at most.
+    ``guess``: a likely body size (from the compression ratio of earlier pages); a guess
+    with the right number of digits usually saves a round.
+    """
+
+    def attempt(stated: int, padding: int) -> tuple[bytes, int]:
+        filled = weight_html(stated, model.grams(stated)) + b" " * padding
+        encoded = encode(html.replace(MARKER, filled, 1))
+        return encoded, len(encoded) + head_bytes(len(encoded))
+
+    size = len(html) if guess is None else guess
+    stated = size + head_bytes(size)
+    tried: list[tuple[int, int, bytes]] = []  # (distance, stated, encoded)
+    actual = stated
+    for _ in range(MAX_ROUNDS if exact else FAST_ROUNDS):
+        encoded, actual = attempt(stated, 0)
+        if actual == stated:
+            return encoded, stated
+        tried.append((abs(actual - stated), stated, encoded))
+        if any(previous == actual for _, previous, _ in tried):
+            break  # a cycle: more rounds would repeat it
+        stated = actual
+    if not exact:
+        _, stated, encoded = min(tried, key=lambda t: t[0])
+        return encoded, stated
+    # A space or two of padding after the figure usually settles a cycle; else look for a
+    # fixed point among the numbers around where the rounds ended.
+    closest = [n for _, n, _ in sorted(tried, key=lambda t: t[0])[:2]]
+    near = sorted(
+        range(actual - SEARCH_RADIUS, actual + SEARCH_RADIUS + 1), key=lambda n: abs(n - actual)
+    )
+    candidates = [(n, padding) for padding in (1, 2) for n in closest]
+    candidates += [(n, 0) for n in near if all(n != previous for _, previous, _ in tried)]
+    for n, padding in candidates[:SEARCH_ATTEMPTS]:
+        encoded, measured = attempt(n, padding)
+        if measured == n:
+            return encoded, n
+        tried.append((abs(measured - n), n, encoded))
+    _, stated, encoded = min(tried, key=lambda t: t[0])
+    return encoded, stated
