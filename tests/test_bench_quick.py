@@ -11,7 +11,7 @@ import pytest
 from greenweb.config import Settings
 from greenweb.web.app import create_app
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks" / "serving"
 sys.path.insert(0, str(BENCHMARKS))
 
 import bigdata  # noqa: E402

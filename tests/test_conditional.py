@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from conftest import SEED_TODAY, import_seed, make_settings
 from greenweb.web.app import create_app
 from greenweb.web.conditional import etag_length, make_etag, none_match
+from support import SEED_TODAY, import_seed, make_settings
 
 BR = {"Accept-Encoding": "br"}
 

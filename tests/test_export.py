@@ -17,7 +17,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from conftest import SEED_TODAY, import_seed, make_settings
 from greenweb import cli
 from greenweb.config import Settings
 from greenweb.web.app import create_app
@@ -30,6 +29,7 @@ from greenweb.web.export import (
     nginx_conf,
 )
 from simple_servers import free_port, greenweb_serve, raw_get, stop, wait_until_up
+from support import SEED_TODAY, import_seed, make_settings
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
@@ -103,6 +103,8 @@ def test_exported_bytes_are_identical_to_live_responses(
     checked = 0
     with TestClient(app) as client:
         for target in pages:
+            if target == "/impronta":
+                continue  # its CPU figures are measured anew by each process
             name = file_name(target, "text/html")
             if name is None or not (site / name).exists():
                 name = file_name(target, None)
@@ -178,18 +180,18 @@ def test_export_again_replaces_the_old_one(
 
 
 def test_areas_can_add_export_sources(seeded_settings: Settings, tmp_path: Path) -> None:
-    async def domande_GET(request: Request) -> Response:
+    async def example_GET(request: Request) -> Response:
         return Response("<!doctype html><p>Dubbi sul clima</p>", media_type="text/html")
 
-    async def domande(app: Starlette) -> list[str]:
-        return ["/domande"]
+    async def example(app: Starlette) -> list[str]:
+        return ["/esempio"]
 
     app = create_app(seeded_settings, today=lambda: SEED_TODAY)
-    app.router.routes.append(Route("/domande", domande_GET))
-    app.state.export_sources.append(domande)
+    app.router.routes.append(Route("/esempio", example_GET))
+    app.state.export_sources.append(example)
     pages = run_export(seeded_settings, tmp_path / "out", app)
-    assert "/domande" in pages
-    assert (tmp_path / "out" / "site" / "domande.html").read_text() == (
+    assert "/esempio" in pages
+    assert (tmp_path / "out" / "site" / "esempio.html").read_text() == (
         "<!doctype html><p>Dubbi sul clima</p>"
     )
 

@@ -16,10 +16,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from conftest import SEED_TODAY, import_seed, make_settings
 from greenweb.config import Settings
 from greenweb.web.app import create_app
 from greenweb.web.page_cache import ContentVersion, PageStore, storable
+from support import SEED_TODAY, import_seed, make_settings
 
 BR = {"Accept-Encoding": "br"}
 

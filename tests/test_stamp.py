@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from conftest import SEED_TODAY, import_seed, make_settings
 from greenweb import carbon
 from greenweb.web import compression, stamp
 from greenweb.web.app import create_app
+from support import SEED_TODAY, import_seed, make_settings
 
 WEIGHT = re.compile(r'Questa pagina: <data value="(\d+)">(\d+,\d) kB</data> · (\d+,\d+) g CO2e')
 

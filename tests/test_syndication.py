@@ -387,7 +387,9 @@ def test_healthz_reports_ok_and_the_item_count(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert response.headers["cache-control"] == "no-store"
-    assert response.json() == {"status": "ok", "bulletin_items": 12}
+    body = response.json()
+    assert body == {"status": "ok", "bulletin_items": 12, "pid": body["pid"]}
+    assert isinstance(body["pid"], int)  # tells the workers of `serve --workers N` apart
 
 
 def test_base_url_is_used_for_absolute_addresses(tmp_path: Path) -> None:

@@ -250,8 +250,11 @@ def test_kind_links_on_a_tag_page_never_lead_to_an_error(client: TestClient) -> 
     html = get(client, "/bollettino?tag=fotografia").text
     links = re.findall(r'href="(/bollettino\?[^"]*tag=fotografia[^"]*)"', html)
     assert len(links) >= 5
-    for link in links:
-        response = get(client, link.replace("&amp;", "&"), 200, "bulletin/list.html")
+    # The page itself is in the page cache now: only the other addresses reach the view.
+    others = dict.fromkeys(link.replace("&amp;", "&") for link in links)
+    others.pop("/bollettino?tag=fotografia", None)
+    for link in others:
+        response = get(client, link, 200, "bulletin/list.html")
         if "tipo=bando" in link:
             assert response.context["page"].items == []
             assert "Nessun elemento." in response.text
@@ -520,7 +523,11 @@ def test_a_fresh_database_serves_every_page(settings: Settings) -> None:
         assert "Nessun elemento." in client.get("/bollettino").text
         assert "Nessuna scadenza aperta oggi, 4 settembre 2021." in client.get("/").text
         assert client.get("/bollettino?page=2").status_code == 404
-        assert client.get("/healthz").json() == {"status": "ok", "bulletin_items": 0}
+        assert client.get("/healthz").json() | {"pid": 0} == {
+            "status": "ok",
+            "bulletin_items": 0,
+            "pid": 0,
+        }
 
 
 def test_dated_items_come_first_newest_first_then_the_rest_by_position(tmp_path: Path) -> None:

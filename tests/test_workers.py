@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import import_seed, make_settings
 from greenweb.config import load_or_create_secret, secret_path
 from greenweb.web import compression
 from simple_servers import greenweb_serve, raw_get
+from support import import_seed, make_settings
 
 pytestmark = pytest.mark.slow
 

@@ -95,6 +95,7 @@ def create_app(
             RepresentationMiddleware,
             max_age=settings.page_max_age,
             model=CarbonModel.from_settings(settings),
+            outer_headers=secure_headers,
         ),
     ]
 

@@ -101,6 +101,11 @@ def file_name(target: str, content_type: str | None) -> str | None:
     return "/".join([*segments[:-1], last])
 
 
+# Paths whose answers depend on free text typed by a reader: no set of files can hold them,
+# so they stay with the app (nginx.conf proxies them) even when a page links to one.
+APP_ONLY_PATHS = frozenset({"/cerca"})
+
+
 def links(body: bytes, base_url: str) -> list[str]:
     """Same-site link targets (path and query) of an HTML page."""
     found = []
@@ -111,6 +116,8 @@ def links(body: bytes, base_url: str) -> list[str]:
         if not url.startswith("/") or url.startswith("//"):
             continue
         parts = urlsplit(url)
+        if parts.path in APP_ONLY_PATHS:
+            continue
         found.append(parts.path + (f"?{parts.query}" if parts.query else ""))
     return found
 

@@ -148,7 +148,12 @@ async def board_targets(app: Starlette) -> list[fp.Target | fp.Skipped]:
     for target_id, path, label in BOARD_PAGES:
         if path in paths:
             found.append(fp.Target(target_id, path, label))
-    listing = await fp.request(app, "/domande", base_url=app.state.settings.base_url)
+    listing = await fp.request(
+        app,
+        "/domande",
+        base_url=app.state.settings.base_url,
+        headers=[("accept-encoding", "identity")],
+    )
     match = _QUESTION_LINK.search(listing.body.decode("utf-8", "replace"))
     if match and listing.content_encoding is None:
         found.insert(1, fp.Target("question", match.group(1), "Una domanda"))

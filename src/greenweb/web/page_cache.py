@@ -89,6 +89,8 @@ class Entry:
     headers: Headers
     body: bytes
     size: int
+    # The route that made the response, for the access log: a hit never reaches the router.
+    route: object = None
 
 
 @dataclass
@@ -139,7 +141,9 @@ class PageStore:
             self._entries.move_to_end(key)
         return entry
 
-    def put(self, key: Key, headers: Headers, body: bytes, version: Validity) -> bool:
+    def put(
+        self, key: Key, headers: Headers, body: bytes, version: Validity, route: object = None
+    ) -> bool:
         """Keep a response made under ``version``; refused if the content changed since."""
         if version != self.version:
             return False
@@ -159,7 +163,7 @@ class PageStore:
             _, evicted = self._entries.popitem(last=False)
             self.size -= evicted.size
             self.stats.evicted += 1
-        self._entries[key] = Entry(headers, body, size)
+        self._entries[key] = Entry(headers, body, size, route)
         self.size += size
         self.stats.stored += 1
         return True
@@ -224,6 +228,8 @@ class PageCacheMiddleware:
         entry = store.get(key)
         if entry is not None:
             store.stats.hits += 1
+            if entry.route is not None:
+                scope["route"] = entry.route
             await send({"type": "http.response.start", "status": 200, "headers": entry.headers})
             if method == "HEAD":
                 await send(_EMPTY_BODY)
@@ -270,7 +276,7 @@ class PageCacheMiddleware:
                 if not more:
                     headers: Headers = tuple((k, v) for k, v in start["headers"])
                     whole = b"".join(chunks)
-                    self.store.put(key, headers, whole, version)
+                    self.store.put(key, headers, whole, version, inner.get("route"))
                     await send({"type": "http.response.start", "status": 200, "headers": headers})
                     await send(
                         _EMPTY_BODY if head else {"type": "http.response.body", "body": whole}
@@ -289,3 +295,5 @@ class PageCacheMiddleware:
         # HEAD is rendered as GET so the result serves both (Starlette answers HEAD like GET).
         inner = {**scope, "method": "GET", STORE_HINT: True}
         await self.app(inner, receive, capture)
+        if "route" in inner:
+            scope["route"] = inner["route"]

@@ -23,6 +23,7 @@ their own coding (the static assets) and pass through untouched, as do bodies la
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -89,8 +90,12 @@ class RepresentationMiddleware:
         max_age: int,
         model: stamp.CarbonModel,
         max_buffer: int = MAX_BUFFER,
+        outer_headers: Sequence[tuple[bytes, bytes]] = (),
     ) -> None:
         self.app = app
+        # Headers that middleware outside this one adds to every response (the security
+        # headers): they travel on the wire too, so the footer weight must count them.
+        self.outer_headers = list(outer_headers)
         self.cache_control = page_cache_control(max_age)
         self.model = model
         self.max_buffer = max_buffer
@@ -192,7 +197,8 @@ class RepresentationMiddleware:
                 final.append((b"content-encoding", chosen.encode()))
             if stamping:
                 placeholder = b"x" * conditional.etag_length(chosen) if tagged else None
-                fixed = final + ([(b"etag", placeholder)] if placeholder else [])
+                fixed = final + self.outer_headers
+                fixed += [(b"etag", placeholder)] if placeholder else []
                 fixed_size = stamp.head_size(fixed, status) + len(b"content-length") + 4
 
                 def head_bytes(n: int) -> int:
