@@ -23,22 +23,6 @@ MAX_REQUESTS = 2
 MAX_DOM_ELEMENTS = 300
 LOCAL_HOST = "127.0.0.1"
 
-# Measured on this branch: these pages' HTML is over 10,240 bytes only because the server
-# does not compress yet (about 11-12 KB as identity; brotli would make it 2-3 KB). The
-# compression middleware is built in another branch; when it is merged these xfails turn
-# into strict XPASS failures, and must then be deleted. Only the bytes test is marked.
-UNCOMPRESSED = pytest.mark.xfail(
-    strict=True,
-    reason="pages are sent uncompressed until the compression middleware is merged",
-)
-SITE_PAGE_MARKS = {
-    "test_first_view_bytes_over_the_wire_within_budget": {
-        "bollettino": UNCOMPRESSED,
-        "bollettino-pagina-2": UNCOMPRESSED,
-        "scadenze": UNCOMPRESSED,
-    }
-}
-
 
 @dataclass(frozen=True)
 class FirstView:
