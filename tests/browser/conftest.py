@@ -8,7 +8,14 @@ can never pass as a green run of nothing.
 
 The server is the real thing: ``python -m greenweb serve`` in a subprocess on a free port of
 127.0.0.1, over a temporary database holding the seed bulletin plus generated items (so lists
-have several pages and there are open calls and upcoming events whatever today's date is).
+have several pages and there are open calls and upcoming events whatever today's date is),
+the question board's test data (board_seed.py) and one moderator added with
+``greenweb moderator add`` as a script would, the password on stdin.
+
+The suite's server accepts visitors' forms as soon as they are served
+(``GREENWEB_TOKEN_MIN_AGE=0``): with the production minimum of 3 seconds, every preview,
+validation error and vote would sleep. One flow in test_board_flows.py runs its own server
+with the real default, and shows a form sent too early is refused with the text kept.
 
 This module is self-contained on purpose (no shared server fixture) so that it merges cleanly
 with the generic fixtures written in other branches.
@@ -23,18 +30,22 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
+from urllib.parse import urlsplit
 
+import board_seed
 import httpx2
 import pytest
+from board_seed import MODERATOR, MODERATOR_PASSWORD
 
 from greenweb.italian import today_in_rome
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page, Playwright
+    from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Response
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_DIR = REPO / "data" / "bulletin"
@@ -200,6 +211,10 @@ class GreenwebServer:
     def url(self, path: str) -> str:
         return self.base_url + path
 
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "greenweb.db"
+
     def log_tail(self, lines: int = 40) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -217,21 +232,27 @@ def free_port() -> int:
         return port
 
 
-def server_env(db_path: Path, base_url: str) -> dict[str, str]:
+# Visitors' forms may be sent as soon as they are served: see the module docstring.
+SUITE_ENV = {"GREENWEB_TOKEN_MIN_AGE": "0"}
+
+
+def server_env(db_path: Path, base_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     # The Makefile exports GREENWEB_HOST/PORT: start from a clean slate of greenweb settings.
     env = {k: v for k, v in os.environ.items() if not k.startswith("GREENWEB_")}
     env.update(
         GREENWEB_DB=str(db_path),
         GREENWEB_SECRET="browser-tests-secret-not-for-production",
         GREENWEB_BASE_URL=base_url,
+        **(extra or {}),
     )
     return env
 
 
-def run_cli(args: list[str], env: dict[str, str]) -> None:
+def run_cli(args: list[str], env: dict[str, str], stdin: str | None = None) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "greenweb", *args],
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=60,
@@ -259,24 +280,29 @@ def wait_until_healthy(process: subprocess.Popen[bytes], server: GreenwebServer)
     pytest.fail(f"greenweb serve did not answer /healthz in time:\n{server.log_tail()}")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GreenwebServer]:
-    """A real ``greenweb serve`` on 127.0.0.1, over the seed plus 30 generated items."""
-    root = tmp_path_factory.mktemp("browser-server")
-    bulletin_dir = root / "bulletin"
-    shutil.copytree(SEED_DIR, bulletin_dir)
-    today = today_in_rome()
-    generated = [generate_item(n, today) for n in range(1, GENERATED_COUNT + 1)]
-    for item in generated:
-        (bulletin_dir / f"{item.slug}.md").write_text(item.text, encoding="utf-8")
+@contextmanager
+def greenweb_server(
+    root: Path,
+    *,
+    bulletin_dir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+    generated: list[GeneratedItem] | None = None,
+) -> Iterator[GreenwebServer]:
+    """``greenweb migrate`` (+ ``import``), a moderator, the board's data, then ``serve``.
 
+    Stopped (terminate, then kill) when the block ends, whatever happened in it.
+    """
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    env = server_env(root / "greenweb.db", base_url)
+    server = GreenwebServer(base_url, root, root / "server.log", generated or [])
+    db_path = server.db_path
+    env = server_env(db_path, base_url, extra_env)
     run_cli(["migrate"], env)
-    run_cli(["import", str(bulletin_dir)], env)
+    if bulletin_dir is not None:
+        run_cli(["import", str(bulletin_dir)], env)
+    run_cli(["moderator", "add", MODERATOR], env, stdin=MODERATOR_PASSWORD + "\n")
+    board_seed.seed_board(db_path, time.time())
 
-    server = GreenwebServer(base_url, root, root / "server.log", generated)
     with server.log_path.open("wb") as log:
         process = subprocess.Popen(
             [
@@ -298,6 +324,40 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GreenwebServer]
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GreenwebServer]:
+    """A real ``greenweb serve`` on 127.0.0.1, over the seed plus 30 generated items and the
+    board's test data, with the suite's settings (SUITE_ENV)."""
+    root = tmp_path_factory.mktemp("browser-server")
+    bulletin_dir = root / "bulletin"
+    shutil.copytree(SEED_DIR, bulletin_dir)
+    today = today_in_rome()
+    generated = [generate_item(n, today) for n in range(1, GENERATED_COUNT + 1)]
+    for item in generated:
+        (bulletin_dir / f"{item.slug}.md").write_text(item.text, encoding="utf-8")
+    with greenweb_server(
+        root, bulletin_dir=bulletin_dir, extra_env=SUITE_ENV, generated=generated
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[Callable[..., GreenwebServer]]:
+    """Start another server for one test (its own database, no bulletin), e.g. with
+    production settings; stopped at the end of the test."""
+    with ExitStack() as stack:
+        count = 0
+
+        def start(**extra_env: str) -> GreenwebServer:
+            nonlocal count
+            count += 1
+            root = tmp_path / f"server-{count}"
+            root.mkdir()
+            return stack.enter_context(greenweb_server(root, extra_env=extra_env))
+
+        yield start
 
 
 # --- Chromium -------------------------------------------------------------------------
@@ -348,7 +408,7 @@ def new_context(browser: Browser, server: GreenwebServer) -> Iterator[ContextFac
         **options: Any,
     ) -> BrowserContext:
         context = browser.new_context(
-            base_url=server.base_url,
+            base_url=options.pop("base_url", server.base_url),
             java_script_enabled=javascript,
             bypass_csp=javascript,
             color_scheme=color_scheme,  # type: ignore[arg-type]
@@ -392,6 +452,15 @@ def vnu_jar() -> Path:
 
 
 @dataclass(frozen=True)
+class FormState:
+    """A page that is the answer to a form: open ``SitePage.path``, fill ``fields``
+    (name -> value), press the button ``name=value`` (``button``)."""
+
+    fields: tuple[tuple[str, str], ...]
+    button: tuple[str, str]
+
+
+@dataclass(frozen=True)
 class SitePage:
     """A page every page-wide check visits (axe, validator, budget, screenshots)."""
 
@@ -400,6 +469,10 @@ class SitePage:
     status: int = 200
     # The main pages also get the keyboard-only pass.
     keyboard: bool = False
+    # Reached by sending a form from ``path`` rather than by its address.
+    form: FormState | None = None
+    # Seen by a logged-in moderator (who has exactly one cookie: the session).
+    moderator: bool = False
 
     @property
     def is_home(self) -> bool:
@@ -413,8 +486,13 @@ ITEM_OF_KIND = {
     "notizia": "esiti-bando-wonder",
 }
 
-# The board round adds its pages here (question list, a question with an answer, the form,
-# its preview, the thank-you page, the moderator login...): every check below follows.
+# What a visitor types in the question form for the preview and the validation error.
+PREVIEW_TEXT = (
+    "Perché si parla di «giustizia climatica»?\n\nChi inquina di meno non dovrebbe pagare di meno?"
+)
+# 16 characters for the browser (minlength 15), 9 once the server trims the blank lines.
+TOO_SHORT_TEXT = "Fa caldo?" + "\n" * 7
+
 SITE_PAGES: tuple[SitePage, ...] = (
     SitePage("home", "/", keyboard=True),
     SitePage("bollettino", "/bollettino", keyboard=True),
@@ -430,6 +508,53 @@ SITE_PAGES: tuple[SitePage, ...] = (
     SitePage("cerca-errore-400", "/cerca?q=" + "a" * 201, status=400),
     SitePage("errore-400", "/bollettino?page=0", status=400),
     SitePage("errore-404", "/pagina-che-non-esiste", status=404, keyboard=True),
+    # --- the question board, as visitors see it ---
+    SitePage("domande", "/domande", keyboard=True),
+    SitePage("domande-pagina-2", "/domande?page=2"),
+    SitePage("domande-tema", "/domande?tema=clima"),
+    SitePage("domande-con-risposta", "/domande?ordine=con-risposta&tema=energia"),
+    SitePage("domanda", f"/domande/{board_seed.PLAIN_ID}", keyboard=True),
+    SitePage("domanda-con-risposta", f"/domande/{board_seed.ANSWERED_ID}"),
+    SitePage("domanda-pillola", f"/domande/{board_seed.PIECE_ID}"),
+    SitePage("domanda-indirizzo-lungo", f"/domande/{board_seed.LONG_WORD_ID}"),
+    SitePage("domanda-nuova", "/domande/nuova", keyboard=True),
+    SitePage(
+        "domanda-anteprima",
+        "/domande/nuova",
+        form=FormState(
+            (("testo", PREVIEW_TEXT), ("nome", "Sara"), ("tema", "politica-e-societa")),
+            ("anteprima", "1"),
+        ),
+    ),
+    SitePage(
+        "domanda-da-correggere",
+        "/domande/nuova",
+        status=422,
+        form=FormState((("testo", TOO_SHORT_TEXT),), ("invia", "1")),
+    ),
+    SitePage("domanda-grazie", "/domande/grazie"),
+    SitePage("segnalazione-ricevuta", "/domande/segnalazione-ricevuta"),
+    SitePage("risorse", "/risorse", keyboard=True),
+    SitePage("risorse-filtro", "/risorse?tipo=ascoltare"),
+    SitePage("pillole", "/pillole"),
+    SitePage("registro", "/moderazione/registro"),
+    SitePage("moderazione-accesso", "/moderazione/accesso", keyboard=True),
+    # --- the moderators' side, logged in ---
+    SitePage("moderazione-coda", "/moderazione", moderator=True),
+    SitePage(
+        "moderazione-domanda-ricevuta",
+        f"/moderazione/domande/{board_seed.PENDING_ID}",
+        moderator=True,
+    ),
+    SitePage(
+        "moderazione-domanda-con-risposta",
+        f"/moderazione/domande/{board_seed.ANSWERED_ID}",
+        moderator=True,
+        keyboard=True,
+    ),
+    SitePage("moderazione-risorse", "/moderazione/risorse", moderator=True),
+    SitePage("moderazione-risorsa", "/moderazione/risorse/1", moderator=True),
+    SitePage("moderazione-risorsa-nuova", "/moderazione/risorse/nuova", moderator=True),
 )
 
 
@@ -458,6 +583,83 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                     for page in pages
                 ],
             )
+
+
+# --- reaching a catalogue page: as a visitor or a moderator, by address or by a form -----
+
+MODERATOR_COOKIE = "greenweb_moderazione"
+
+
+def log_in(page: Page, name: str = MODERATOR, password: str = MODERATOR_PASSWORD) -> None:
+    """Fill and send the moderators' login form, as a person would (no JavaScript)."""
+    page.goto("/moderazione/accesso")
+    page.get_by_label("Nome").fill(name)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Entra").click()
+
+
+@pytest.fixture(scope="session")
+def moderator_state(browser: Browser, server: GreenwebServer) -> dict[str, Any]:
+    """Cookies of one moderator session, logged in once for the whole suite through the
+    login form; each moderator page's context starts from them (argon2 costs a quarter
+    second a login)."""
+    context = browser.new_context(base_url=server.base_url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        log_in(page)
+        assert page.url == server.url("/moderazione"), f"login failed: {page.url}"
+        state: dict[str, Any] = dict(context.storage_state())
+    finally:
+        context.close()
+    return state
+
+
+@pytest.fixture
+def page_context(new_context: ContextFactory, request: pytest.FixtureRequest) -> ContextFactory:
+    """``page_context(site_page, **new_context_options)``: a context fit for the page, with
+    the moderator's session cookie when the page is a moderator's."""
+
+    def make(site_page: SitePage, **options: Any) -> BrowserContext:
+        if site_page.moderator:
+            options["storage_state"] = request.getfixturevalue("moderator_state")
+        return new_context(**options)
+
+    return make
+
+
+def visit(
+    page: Page, site_page: SitePage, *, before_submit: Callable[[], object] | None = None
+) -> Response:
+    """Open a catalogue page; for a form state, fill the form and press its button.
+
+    ``before_submit`` runs between the form page and the press (e.g. to reset a network
+    log so that only the answer to the form is measured). Returns the page's response.
+    """
+    response = page.goto(site_page.path)
+    assert response is not None
+    if site_page.form is None:
+        return response
+    assert response.status == 200, f"{site_page.path}: {response.status}"
+    for name, value in site_page.form.fields:
+        if page.locator(f"select[name={name}]").count():
+            page.locator(f"select[name={name}]").select_option(value)
+        else:
+            page.locator(f"[name={name}]").fill(value)
+    if before_submit is not None:
+        before_submit()
+    name, value = site_page.form.button
+    path = urlsplit(page.url).path
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and urlsplit(r.url).path == path
+    ) as answer:
+        page.locator(f"button[name={name}][value='{value}']").click()
+    page.wait_for_load_state()
+    return answer.value
+
+
+@pytest.fixture
+def visit_page() -> Callable[..., Response]:
+    return visit
 
 
 # --- the browser's own network log ------------------------------------------------------

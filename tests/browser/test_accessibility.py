@@ -54,11 +54,11 @@ def describe(rules: list[dict[str, Any]]) -> str:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_page_has_no_axe_violations(
-    site_page: Any, scheme: str, new_context: Any, axe_source: str
+    site_page: Any, scheme: str, page_context: Any, visit_page: Any, axe_source: str
 ) -> None:
-    page = new_context(javascript=True, color_scheme=scheme).new_page()
-    response = page.goto(site_page.path)
-    assert response is not None and response.status == site_page.status
+    page = page_context(site_page, javascript=True, color_scheme=scheme).new_page()
+    response = visit_page(page, site_page)
+    assert response.status == site_page.status
     page.add_script_tag(content=axe_source)
     result = page.evaluate(RUN_AXE, AXE_TAGS)
     if result["incomplete"]:

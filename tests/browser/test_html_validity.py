@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -64,6 +65,25 @@ def message_kind(raw: dict[str, Any]) -> str:
     return str(raw.get("type", "error"))
 
 
+TOKEN = re.compile(r'<input type="hidden" name="token" value="([^"]+)">')
+
+
+def fetch(client: httpx2.Client, page: Any, moderator_cookie: str) -> httpx2.Response:
+    """The page's HTML as the browser gets it: with the moderator's session cookie on
+    moderator pages; for a form state, the answer to its form sent from the form page."""
+    headers = {"Cookie": moderator_cookie} if page.moderator else {}
+    response = client.get(page.path, headers=headers)
+    if page.form is None:
+        return response
+    assert response.status_code == 200, page.path
+    tokens = TOKEN.findall(response.text)
+    assert len(tokens) == 1, f"{page.path}: {len(tokens)} form tokens"
+    data = {"token": tokens[0], "sito_web": "", **dict(page.form.fields)}
+    name, value = page.form.button
+    data[name] = value
+    return client.post(page.path, data=data, headers=headers)
+
+
 def run_vnu(jar: Path, files: list[Path]) -> dict[str, Any]:
     done = subprocess.run(
         [
@@ -90,13 +110,18 @@ def run_vnu(jar: Path, files: list[Path]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def vnu_report(
-    server: Any, site_pages: Any, vnu_jar: Path, tmp_path_factory: pytest.TempPathFactory
+    server: Any,
+    site_pages: Any,
+    moderator_state: dict[str, Any],
+    vnu_jar: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> VnuReport:
     folder = tmp_path_factory.mktemp("vnu")
     files: dict[str, Path] = {}
+    moderator_cookie = "; ".join(f"{c['name']}={c['value']}" for c in moderator_state["cookies"])
     with httpx2.Client(base_url=server.base_url, trust_env=False, timeout=10) as client:
         for page in site_pages:
-            response = client.get(page.path)
+            response = fetch(client, page, moderator_cookie)
             assert response.status_code == page.status, page.path
             files[page.name] = folder / f"{page.name}.html"
             files[page.name].write_bytes(response.content)

@@ -24,9 +24,18 @@ FOCUSABLE = (
     "[tabindex]:not([tabindex='-1']), [contenteditable='true']"
 )
 
+# A negative tabindex takes a control out of the Tab order on purpose: only the honeypot
+# may do that (test_only_the_honeypot_is_out_of_the_tab_order).
 COUNT_FOCUSABLE = """(selector) => [...document.querySelectorAll(selector)].filter(
     (el) => el.checkVisibility({visibilityProperty: true}) && !el.closest('[inert]')
+      && el.tabIndex >= 0
 ).length"""
+OUT_OF_TAB_ORDER = """(selector) => [...document.querySelectorAll(selector)]
+  .filter((el) => el.tabIndex < 0)
+  .map((el) => ({
+    name: el.getAttribute('name'), className: el.className,
+    ariaHidden: el.getAttribute('aria-hidden'),
+  }))"""
 
 # Reads the focused element's indicator: outline or box-shadow, its width, and the contrast
 # of the outline colour against the background the outline is drawn on (WCAG 1.4.11: 3:1).
@@ -92,15 +101,15 @@ def tab_walk(page: Page, limit: int) -> list[Stop]:
 
 
 def test_tab_reaches_every_control_with_javascript_disabled(
-    keyboard_page: Any, new_context: Any
+    keyboard_page: Any, page_context: Any, visit_page: Any
 ) -> None:
-    measuring = new_context(javascript=True).new_page()
-    measuring.goto(keyboard_page.path)
+    measuring = page_context(keyboard_page, javascript=True).new_page()
+    visit_page(measuring, keyboard_page)
     expected = measuring.evaluate(COUNT_FOCUSABLE, FOCUSABLE)
     assert expected > 0
 
-    visitor = new_context().new_page()
-    visitor.goto(keyboard_page.path)
+    visitor = page_context(keyboard_page).new_page()
+    visit_page(visitor, keyboard_page)
     stops = tab_walk(visitor, limit=expected + 5)
     listing = "\n".join(f"  {n}. {stop}" for n, stop in enumerate(stops, 1))
     assert len(stops) == expected, f"{expected} focusable elements, Tab reached:\n{listing}"
@@ -112,10 +121,10 @@ def test_tab_reaches_every_control_with_javascript_disabled(
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_every_tab_stop_shows_a_visible_focus_indicator(
-    keyboard_page: Any, new_context: Any, scheme: str
+    keyboard_page: Any, page_context: Any, visit_page: Any, scheme: str
 ) -> None:
-    page = new_context(javascript=True, color_scheme=scheme).new_page()
-    page.goto(keyboard_page.path)
+    page = page_context(keyboard_page, javascript=True, color_scheme=scheme).new_page()
+    visit_page(page, keyboard_page)
     expected = page.evaluate(COUNT_FOCUSABLE, FOCUSABLE)
     problems = []
     seen = 0
@@ -138,11 +147,20 @@ def test_every_tab_stop_shows_a_visible_focus_indicator(
     assert not problems, "\n".join(problems)
 
 
-def test_skip_link_is_the_first_tab_stop_and_moves_focus_to_main(
-    keyboard_page: Any, new_context: Any
+def test_only_the_honeypot_is_out_of_the_tab_order(
+    keyboard_page: Any, page_context: Any, visit_page: Any
 ) -> None:
-    page = new_context().new_page()
-    page.goto(keyboard_page.path)
+    page = page_context(keyboard_page, javascript=True).new_page()
+    visit_page(page, keyboard_page)
+    for control in page.evaluate(OUT_OF_TAB_ORDER, FOCUSABLE):
+        assert control == {"name": "sito_web", "className": "hp", "ariaHidden": "true"}
+
+
+def test_skip_link_is_the_first_tab_stop_and_moves_focus_to_main(
+    keyboard_page: Any, page_context: Any, visit_page: Any
+) -> None:
+    page = page_context(keyboard_page).new_page()
+    visit_page(page, keyboard_page)
     page.keyboard.press("Tab")
     skip = page.locator(":focus")
     assert skip.inner_text() == "Salta al contenuto"
@@ -151,7 +169,8 @@ def test_skip_link_is_the_first_tab_stop_and_moves_focus_to_main(
     assert box is not None and box["x"] >= 0 and box["y"] >= 0, "skip link hidden when focused"
 
     page.keyboard.press("Enter")
-    assert page.url.endswith("#main")
+    # The fragment navigation is reported asynchronously: wait for it (bounded), do not race.
+    page.wait_for_url(lambda url: url.endswith("#main"))
     # The next Tab continues from the start of <main>, past the header's links and search.
     page.keyboard.press("Tab")
     assert page.locator("main :focus").count() == 1, f"focus went to {focused(page)}"

@@ -29,13 +29,15 @@ OVERFLOW = """() => {
 }"""
 
 
-def test_screenshots_in_both_schemes_on_phone_and_desktop(site_page: Any, new_context: Any) -> None:
+def test_screenshots_in_both_schemes_on_phone_and_desktop(
+    site_page: Any, page_context: Any, visit_page: Any
+) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for scheme in ("light", "dark"):
         for viewport in ("phone", "desktop"):
-            page = new_context(color_scheme=scheme, viewport=viewport).new_page()
-            response = page.goto(site_page.path)
-            assert response is not None and response.status == site_page.status
+            page = page_context(site_page, color_scheme=scheme, viewport=viewport).new_page()
+            response = visit_page(page, site_page)
+            assert response.status == site_page.status
             path = SCREENSHOTS / f"{site_page.name}-{scheme}-{viewport}.png"
             path.unlink(missing_ok=True)
             page.screenshot(path=path, full_page=True)
@@ -45,11 +47,11 @@ def test_screenshots_in_both_schemes_on_phone_and_desktop(site_page: Any, new_co
 
 @pytest.mark.parametrize("width", [320, 390])
 def test_page_reflows_without_horizontal_scrolling(
-    site_page: Any, new_context: Any, width: int
+    site_page: Any, page_context: Any, visit_page: Any, width: int
 ) -> None:
     """WCAG 1.4.10: content fits 320 CSS pixels wide (and a 390 px phone)."""
-    page = new_context(javascript=True, viewport="phone").new_page()
+    page = page_context(site_page, javascript=True, viewport="phone").new_page()
     page.set_viewport_size({"width": width, "height": 844})
-    page.goto(site_page.path)
+    visit_page(page, site_page)
     layout = page.evaluate(OVERFLOW)
     assert layout["scroll"] <= layout["width"], f"wider than {width} px: {layout['wide']}"
