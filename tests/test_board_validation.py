@@ -143,6 +143,9 @@ def test_answer_keeps_markdown_indentation() -> None:
         ("Titolo", "javascript:alert(1)", "", "indirizzo"),
         ("Titolo", "ftp://example.org/x", "", "indirizzo"),
         ("Titolo", "https://exa mple.org", "", "indirizzo"),
+        ("Titolo", "http://[evil", "", "indirizzo"),  # urlsplit raises: once a 500
+        ("Titolo", "https://example.org:porta/", "", "indirizzo"),
+        ("Titolo", "https://:443/", "", "indirizzo"),
         ("Titolo", "", "", "indirizzo"),  # neither a link nor a text
         ("T" * 201, "https://example.org/p", "", "titolo"),
         ("Titolo", "", "t" * 4001, "testo"),

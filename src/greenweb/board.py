@@ -219,8 +219,17 @@ def validate_answer(raw: str | None) -> tuple[str, str | None]:
 def check_http_url(url: str) -> str | None:
     if len(url) > MAX_URL_CHARS:
         return f"L'indirizzo può avere al massimo {MAX_URL_CHARS} caratteri."
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc or any(c.isspace() for c in url):
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # a port that is not a number raises too
+    except ValueError:  # "http://[evil": an unclosed IPv6 bracket
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in {"http", "https"}
+        or not parts.hostname
+        or any(c.isspace() for c in url)
+    ):
         return "Scrivi un indirizzo completo che inizi con https:// (o http://)."
     return None
 
