@@ -531,7 +531,8 @@ async def answer_POST(request: Request, session: Session) -> Response:
     errors = {}
     if problem:
         errors["risposta"] = problem
-    if not all(value.isdigit() and len(value) < 10 for value in chosen):
+    # ASCII digits only: "²".isdigit() is true too, and int("²") raises (once a 500).
+    if not all(value.isascii() and value.isdigit() and len(value) < 10 for value in chosen):
         errors["risorse"] = "Scegli le risorse dall'elenco."
         chosen = []
     values = {"risposta": markdown, "risorse": chosen}
