@@ -104,13 +104,15 @@ def clean_text(raw: str, *, tab: str = " ") -> str:
     Line and paragraph separators become newlines, tabs become ``tab``, runs of blank
     lines collapse to one blank line.
     """
-    text = unicodedata.normalize("NFC", raw)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = raw.replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\u2028", "\n").replace("\u2029", "\n").replace("\t", tab)
     text = text.translate(_BIDI_CONTROLS)
     text = "".join(
         ch for ch in text if ch == "\n" or unicodedata.category(ch) not in {"Cc", "Cs", "Co"}
     )
+    # NFC after the removals: "e<U+200E><U+0301>" only becomes "é" once the mark between
+    # the letter and its accent is gone (normalised first, it stayed two code points).
+    text = unicodedata.normalize("NFC", text)
     text = _TRAILING.sub("\n", text)
     return _BLANK_LINES.sub("\n\n", text).strip()
 
