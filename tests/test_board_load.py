@@ -305,9 +305,16 @@ def check_after_kill(board: Board, plan: Plan, result: LoadResult) -> None:
 
 
 def kill_and_restart(board: Board, plan: Plan, deadline: float) -> None:
+    started = time.monotonic()
     result = run_plan(board, plan, deadline=deadline, kill_at=len(plan.posts) // 3)
+    report(plan, result, time.monotonic() - started, "kill -9 at a third")
     check_after_kill(board, plan, result)
     before = stored_texts(board.db)
+    rows, _ = votes_by_question(board.db)
+    print(
+        f"[kill -9] after restart: {sum(before.values())} questions and "
+        f"{sum(rows.values())} votes stored, integrity ok"
+    )
 
     board.server.start()
     assert integrity_check(board.db) == ["ok"]
