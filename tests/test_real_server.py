@@ -10,7 +10,7 @@ import httpx2
 import pytest
 
 from hostile import assert_healthy, table_counts
-from servers import LiveServer, assert_no_server_errors, http_request, run_load
+from servers import LiveServer, assert_no_server_errors, http_request, run_load, wait_until
 from support import import_seed, make_settings
 
 pytestmark = pytest.mark.slow
@@ -55,6 +55,8 @@ def test_access_log_has_one_line_per_request_and_no_address(server: LiveServer) 
     with server.client(headers={"X-Forwarded-For": FORWARDED, "X-Real-IP": FORWARDED}) as c:
         assert c.get(marker).status_code == 404
         assert c.get("/cerca", params={"q": "dati personali"}).status_code == 200
+    # A line is written once the answer is sent: the client may read it first.
+    wait_until(lambda: " GET /cerca 200 " in server.stdout(), 10, "the access log line")
     lines = [line for line in server.stdout().splitlines() if line and not line.startswith("---")]
     assert lines, server.output()
     for line in lines:
