@@ -53,7 +53,13 @@ def test_visitor_reads_the_home_page(visitor: Page, server: Any) -> None:
     assert "mancano" in open_calls.first.inner_text()
     assert visitor.locator("section[aria-labelledby=h-eventi] li").count() == 3
     nav = visitor.get_by_role("navigation", name="Sezioni")
-    assert nav.get_by_role("link").all_inner_texts() == ["Bollettino", "Scadenze", "Eventi"]
+    assert nav.get_by_role("link").all_inner_texts() == [
+        "Bollettino",
+        "Scadenze",
+        "Eventi",
+        "Dubbi sul clima",  # the question board's sections, merged after this test
+        "Risorse",
+    ]
 
 
 def test_visitor_opens_a_call_from_the_home_page_and_sees_its_key_facts(
