@@ -137,6 +137,9 @@ def _cases() -> tuple[Hostile, ...]:
         h("protocol-relative", "//evil.example/", "url"),
         h("backslash-redirect", "/\\evil.example", "url"),
         h("absolute-offsite", "https://evil.example/phish", "url"),
+        h("url-unclosed-ipv6", "http://[evil.example/", "url"),
+        h("url-port-not-a-number", "https://evil.example:porta/", "url"),
+        h("url-no-host", "https://:443/x", "url"),
         # --- SQL and FTS5 metacharacters ------------------------------------------------
         h("sql-or", "' OR '1'='1", "sql"),
         h("sql-drop", "'; DROP TABLE bulletin_item; --", "sql"),
@@ -330,6 +333,54 @@ def active_content(html: str) -> list[str]:
     finder.feed(html)
     finder.close()
     return finder.found
+
+
+# Every element and attribute greenweb's templates and its Markdown renderer produce. A
+# page holding anything else got markup from its input: a tag (<img>, <svg>, <math>...) or
+# an attribute (autofocus, style, x=) smuggled in by an unescaped quote or angle bracket.
+KNOWN_TAGS = frozenset(
+    "html head body title meta link main header footer nav aside article section div span "
+    "p a h1 h2 h3 h4 h5 h6 ul ol li dl dt dd table caption thead tbody tr th td form label "
+    "input textarea select option button fieldset legend details summary time blockquote "
+    "code pre em strong s br hr".split()
+)
+KNOWN_ATTRIBUTES = frozenset(
+    "action aria-current aria-describedby aria-hidden aria-invalid aria-label "
+    "aria-labelledby autocomplete charset class content datetime for href hreflang id lang "
+    "maxlength method minlength name rel role rows scope tabindex title type value "
+    "required selected checked disabled multiple open start media sizes http-equiv".split()
+)
+_TEXT_ALIGN = re.compile(r"text-align:(left|right|center)")
+
+
+class MarkupFinder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.unknown: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in KNOWN_TAGS:
+            self.unknown.append(f"<{tag}>")
+        for name, value in attrs:
+            if name == "style" and tag in {"th", "td"} and _TEXT_ALIGN.fullmatch(value or ""):
+                continue  # Markdown table alignment
+            if name not in KNOWN_ATTRIBUTES:
+                self.unknown.append(f"<{tag} {name}=...>")
+
+    handle_startendtag = handle_starttag
+
+
+def unknown_markup(html: str) -> list[str]:
+    finder = MarkupFinder()
+    finder.feed(html)
+    finder.close()
+    return finder.unknown
+
+
+def assert_known_markup(html: str) -> None:
+    """Only elements and attributes greenweb itself writes: input made no markup."""
+    found = unknown_markup(html)
+    assert not found, f"markup greenweb does not write: {found[:5]}"
 
 
 def assert_no_500(response: httpx2.Response) -> None:

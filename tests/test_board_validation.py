@@ -33,6 +33,16 @@ def test_control_characters_are_removed_but_newlines_kept() -> None:
     assert draft.text == "Prima riga[31m\nseconda riga al contrario"
 
 
+@pytest.mark.parametrize("mark", ["\x01", "\u200e", "\u202e", "\x7f"])
+def test_text_is_nfc_once_a_mark_between_letter_and_accent_is_removed(mark: str) -> None:
+    # Normalised before the removal, "e<mark><U+0301>" stayed two code points: stored
+    # decomposed and counted twice against the length limits.
+    text = clean_text(f"Perche{mark}\u0301 il clima cambia?")
+    assert text == "Perché il clima cambia?"
+    assert unicodedata.is_normalized("NFC", text)
+    assert len(clean_text("e\u200e\u0301" * 15)) == 15
+
+
 def test_runs_of_blank_lines_shrink_to_one() -> None:
     assert clean_text("uno\n\n\n\n\ndue   \n   tre") == "uno\n\ndue\n   tre"
 
@@ -143,6 +153,9 @@ def test_answer_keeps_markdown_indentation() -> None:
         ("Titolo", "javascript:alert(1)", "", "indirizzo"),
         ("Titolo", "ftp://example.org/x", "", "indirizzo"),
         ("Titolo", "https://exa mple.org", "", "indirizzo"),
+        ("Titolo", "http://[evil", "", "indirizzo"),  # urlsplit raises: once a 500
+        ("Titolo", "https://example.org:porta/", "", "indirizzo"),
+        ("Titolo", "https://:443/", "", "indirizzo"),
         ("Titolo", "", "", "indirizzo"),  # neither a link nor a text
         ("T" * 201, "https://example.org/p", "", "titolo"),
         ("Titolo", "", "t" * 4001, "testo"),

@@ -1,8 +1,9 @@
 """kill -9 in the middle of work: the database stays sound and nothing acknowledged is lost.
 
-Two halves of what the board's crash test will combine: a server killed under load and
-restarted on the same database, and a writer using greenweb's own write path
-(``Database.transaction``) killed between acknowledged writes.
+Two halves of what the board's crash test combines (tests/test_board_load.py: real
+questions and "anch'io" posted by 64 clients, the server killed mid-load): a server
+killed under load and restarted on the same database, and a writer using greenweb's own
+write path (``Database.transaction``) killed between acknowledged writes.
 """
 
 from __future__ import annotations

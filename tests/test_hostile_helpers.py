@@ -21,6 +21,7 @@ from hostile import (
     form_refusal,
     hidden_fields,
     table_counts,
+    unknown_markup,
 )
 from servers import client_address
 
@@ -156,3 +157,33 @@ def test_assert_local_redirect(location: str, safe: bool) -> None:
     else:
         with pytest.raises(AssertionError):
             assert_local_redirect(response, "http://testserver")
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p><img src=x></p>",
+        "<svg></svg>",
+        "<math><mtext></mtext></math>",
+        '<input value="" autofocus>',
+        '<p style="color:red">x</p>',
+        '<td style="background:url(x)">x</td>',
+        '<a href="/" x="1">x</a>',
+    ],
+)
+def test_markup_greenweb_never_writes_is_found(html: str) -> None:
+    assert unknown_markup(html)
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<p class="meta"><a href="/domande" rel="noopener">x</a></p>',
+        '<th style="text-align:right">a</th>',
+        '<ol start="3"><li>x</li></ol>',
+        '<input id="nome" name="nome" value="&#34; autofocus x=&#34;" maxlength="40">',
+        "<p>&lt;img src=x onerror=alert(1)&gt;</p>",
+    ],
+)
+def test_markup_greenweb_writes_and_escaped_text_pass(html: str) -> None:
+    assert unknown_markup(html) == []

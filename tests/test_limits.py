@@ -8,17 +8,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 from starlette.types import Message, Receive, Scope, Send
 
+from board_helpers import Clock, ask, board_client
 from greenweb.config import Settings
 from greenweb.web.app import create_app
 from greenweb.web.limits import (
     DEFAULT_MAX_URL_BYTES,
     RequestLimitsMiddleware,
+    body_checked,
     valid_url_part,
     valid_urlencoded,
 )
@@ -214,6 +217,37 @@ def test_form_body_in_utf8_reaches_the_app() -> None:
     assert inner.body == body
 
 
+@pytest.mark.parametrize(
+    "types",
+    [
+        [b"text/plain", b"application/x-www-form-urlencoded"],
+        [b"application/x-www-form-urlencoded", b"text/plain"],
+        [b"application/x-www-form-urlencoded", b"application/x-www-form-urlencoded"],
+    ],
+)
+def test_two_content_types_are_refused(types: list[bytes]) -> None:
+    # This layer and the app could each believe another one, and the app would then parse
+    # a form body whose encoding nobody checked (a%00b would reach a view).
+    body = b"testo=a%00b"
+    headers = [(b"content-type", value) for value in types] + length(len(body))
+    exchange, inner = run([chunk(body)], headers=headers)
+    assert exchange.status == 400
+    assert "più di un tipo di contenuto" in exchange.body.decode()
+    assert not inner.called
+
+
+def test_requests_let_through_are_marked_as_checked() -> None:
+    seen: list[bool] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(body_checked(scope))
+        await PlainTextResponse("ok")(scope, receive, send)
+
+    run([chunk(b"a=1")], headers=FORM + length(3), app=app)
+    run([chunk(b"")], method="GET", app=app)
+    assert seen == [True, True]
+
+
 def test_other_body_types_are_not_decoded() -> None:
     body = b"\xff\xfe binary"
     headers = [(b"content-type", b"application/octet-stream")] + length(len(body))
@@ -355,6 +389,36 @@ def test_limit_follows_the_setting(seeded_settings: Settings) -> None:
     with TestClient(app) as client:
         assert client.post("/eco", data={"testo": "a" * 2000}).status_code == 200
         assert client.post("/eco", data={"testo": "a" * 2100}).status_code == 413
+
+
+@pytest.mark.parametrize(("limit", "status"), [(32 * 1024, 413), (64 * 1024, 422)])
+def test_the_board_forms_follow_the_one_body_limit(
+    seeded_settings: Settings, limit: int, status: int
+) -> None:
+    """40 KB of question: refused by the request limits at 32 KB; with the limit raised
+    the form parses it and says the question is too long (read_form once had its own,
+    fixed 32 KB cap, so raising GREENWEB_MAX_BODY_BYTES did nothing for forms)."""
+    from dataclasses import replace
+
+    clock = Clock()
+    with board_client(replace(seeded_settings, max_body_bytes=limit), clock) as client:
+        response = ask(client, clock, "x" * 40_000)
+    assert response.status_code == status
+    if status == 422:
+        assert "La domanda è troppo lunga" in response.text
+
+
+def test_read_form_refuses_to_run_without_the_request_limits() -> None:
+    from greenweb.web.forms import read_form
+
+    async def endpoint(request: Request) -> Response:
+        await read_form(request)
+        return PlainTextResponse("parsed")
+
+    bare = Starlette(routes=[Route("/form", endpoint, methods=["POST"])])
+    with TestClient(bare, raise_server_exceptions=True) as client:
+        with pytest.raises(RuntimeError, match="RequestLimitsMiddleware"):
+            client.post("/form", data={"a": "1"})
 
 
 def test_long_url_gets_the_italian_414_page(app_client: TestClient) -> None:

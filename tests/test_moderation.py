@@ -452,6 +452,16 @@ def test_answer_with_a_missing_resource_changes_nothing(desk: Desk) -> None:
     assert row_counts(desk.settings) == before
 
 
+@pytest.mark.parametrize("digits", ["²", "١", "１", "٣٤"])
+def test_answer_with_non_ascii_digits_as_resource_is_refused(desk: Desk, digits: str) -> None:
+    # str.isdigit() accepts these; int() refuses "²" (it was a 500).
+    before = row_counts(desk.settings)
+    response = desk.act(desk.public, "rispondi", risposta="Risposta.", risorse=digits)
+    assert response.status_code == 422
+    assert "Scegli le risorse dall" in response.text
+    assert row_counts(desk.settings) == before
+
+
 def test_theatre_piece_appears_on_the_pieces_page(desk: Desk) -> None:
     bad = desk.act(desk.public, "pillola", titolo="Caldo", indirizzo="javascript:alert(1)")
     assert bad.status_code == 422 and 'id="indirizzo-errore"' in bad.text

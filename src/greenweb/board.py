@@ -104,13 +104,15 @@ def clean_text(raw: str, *, tab: str = " ") -> str:
     Line and paragraph separators become newlines, tabs become ``tab``, runs of blank
     lines collapse to one blank line.
     """
-    text = unicodedata.normalize("NFC", raw)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = raw.replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\u2028", "\n").replace("\u2029", "\n").replace("\t", tab)
     text = text.translate(_BIDI_CONTROLS)
     text = "".join(
         ch for ch in text if ch == "\n" or unicodedata.category(ch) not in {"Cc", "Cs", "Co"}
     )
+    # NFC after the removals: "e<U+200E><U+0301>" only becomes "é" once the mark between
+    # the letter and its accent is gone (normalised first, it stayed two code points).
+    text = unicodedata.normalize("NFC", text)
     text = _TRAILING.sub("\n", text)
     return _BLANK_LINES.sub("\n\n", text).strip()
 
@@ -219,8 +221,17 @@ def validate_answer(raw: str | None) -> tuple[str, str | None]:
 def check_http_url(url: str) -> str | None:
     if len(url) > MAX_URL_CHARS:
         return f"L'indirizzo può avere al massimo {MAX_URL_CHARS} caratteri."
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc or any(c.isspace() for c in url):
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # a port that is not a number raises too
+    except ValueError:  # "http://[evil": an unclosed IPv6 bracket
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in {"http", "https"}
+        or not parts.hostname
+        or any(c.isspace() for c in url)
+    ):
         return "Scrivi un indirizzo completo che inizi con https:// (o http://)."
     return None
 

@@ -1,9 +1,11 @@
 """Markdown to safe HTML, and plain-text summaries.
 
-Raw HTML in the source is escaped, not passed through, and markdown-it's link validator
-drops ``javascript:``, ``vbscript:``, ``file:`` and ``data:`` URLs, so text from staff or
-moderators cannot inject markup or script. Images become links: no page loads anything
-but itself and the stylesheet.
+Raw HTML in the source is escaped, not passed through, and links keep only the schemes
+a reader needs (http, https, mailto, tel) or none (a path on this site): markdown-it's
+own validator already drops ``javascript:``, ``vbscript:`` and ``file:``, but lets
+``data:image/...`` through, and nothing here needs it. So text from staff or moderators
+cannot inject markup or script. Images become links: no page loads anything but itself
+and the stylesheet.
 """
 
 from __future__ import annotations
@@ -20,6 +22,17 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
 _TAG = re.compile(r"<[^>]+>")
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):", re.IGNORECASE)
+LINK_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+
+
+def safe_link(url: str) -> bool:
+    """A link destination markdown-it may keep (it passes it normalised: percent-encoded,
+    entities decoded). Anything that is not a known scheme stays text."""
+    scheme = _SCHEME.match(url)
+    return scheme is None or scheme.group(1).lower() in LINK_SCHEMES
+
+
 _SPACE = re.compile(r"\s+")
 
 
@@ -44,6 +57,7 @@ def _parser() -> MarkdownIt:
     # source text exactly as written.
     parser = MarkdownIt("js-default", {"html": False, "linkify": False, "typographer": False})
     parser.add_render_rule("image", _image_as_link)
+    parser.validateLink = safe_link  # type: ignore[method-assign]
     return parser
 
 

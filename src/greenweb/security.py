@@ -272,9 +272,9 @@ async def login_retry_after(
 ) -> int | None:
     """Seconds to wait before the next login attempt for any of ``keys``, or None.
 
-    After the n-th recent failure the next attempt must wait 2**(n-1) seconds (1, 2, 4...);
-    at ``max_failures`` failures within ``lockout`` seconds, logins for that key stop until
-    the oldest of them is older than ``lockout``.
+    After the n-th recent failure the next attempt must wait 2**(n-1) seconds (1, 2, 4...),
+    never more than ``lockout``; at ``max_failures`` failures within ``lockout`` seconds,
+    logins for that key stop until the oldest of them is older than ``lockout``.
     """
     wait = 0
     for key in keys:
@@ -290,7 +290,8 @@ async def login_retry_after(
         if count >= max_failures:
             wait = max(wait, oldest + lockout - int(now) + 1)
         else:
-            wait = max(wait, latest + 2 ** (count - 1) - int(now))
+            # Capped: with GREENWEB_LOGIN_MAX_FAILURES=100, 2**98 s is no answer to give.
+            wait = max(wait, latest + min(2 ** (count - 1), lockout) - int(now))
     return wait if wait > 0 else None
 
 

@@ -30,6 +30,7 @@ from greenweb.web import (
     limits,
     moderation,
     security_headers,
+    slashes,
     wellknown,
 )
 from greenweb.web import board as board_web
@@ -56,6 +57,7 @@ def create_app(
         *board_web.routes,
         *moderation.routes,
         *wellknown.routes,
+        *slashes.routes,  # last: it answers only what no other route matches
     ]
     db = Database(settings.db_path)
     now: Callable[[], float] = clock or time.time
@@ -108,6 +110,8 @@ def create_app(
             500: security_headers.with_security_headers(errors.server_error, secure_headers),
         },
     )
+    # Starlette's trailing-slash redirect trusts the Host header: slashes.routes replaces it.
+    app.router.redirect_slashes = False
     registry = assets.AssetRegistry(assets.load_assets())
     template_globals: dict[str, Any] = {
         "static_url": registry.url,

@@ -1,7 +1,8 @@
 """What every form POST goes through before its handler does anything.
 
-The order is the write path of ARCHITECTURE.md: size limit -> same-origin check -> form
-token -> honeypot -> (the handler validates) -> rate limit -> one transaction -> 303.
+The order is the write path of ARCHITECTURE.md: size limit (the request limits middleware,
+web/limits.py, before the app) -> same-origin check -> form token -> honeypot -> (the
+handler validates) -> rate limit -> one transaction -> 303.
 Each step refuses with its own status and an Italian message, and none writes anything.
 
 Pages that carry a form token, a session or anything else about the visitor are sent with
@@ -20,10 +21,8 @@ from starlette.requests import Request
 
 from greenweb import security
 from greenweb.config import Settings
+from greenweb.web import limits
 
-# Bigger than any form here can honestly be: a 6,000-character answer in accented Italian
-# percent-encodes to about 20 KB.
-MAX_FORM_BYTES = 32 * 1024
 MAX_FIELDS = 100
 NO_STORE = {"Cache-Control": "no-store"}
 HONEYPOT = "sito_web"
@@ -54,42 +53,34 @@ class Form:
         return any(key == name for key, _ in self.pairs)
 
 
-async def read_form(request: Request, limit: int = MAX_FORM_BYTES) -> Form:
-    """Read and parse an urlencoded body of at most ``limit`` bytes.
+async def read_form(request: Request) -> Form:
+    """Parse the urlencoded body of a form POST.
 
-    Starlette's ``request.form()`` reads urlencoded bodies whole, however big: the body is
-    read here chunk by chunk and refused with 413 as soon as it passes the limit.
+    Parsing only: the request limits in front of the app (web/limits.py) have already
+    refused a body over ``GREENWEB_MAX_BODY_BYTES`` (413), a malformed length (400) and a
+    form body that is not ASCII percent-encoding of NUL-free UTF-8 (400), and hand over
+    the body they read. There is one size limit, and it is theirs.
     """
+    if not limits.body_checked(request.scope):
+        # Without the middleware nothing would bound the body: fail loudly, not open.
+        raise RuntimeError("read_form needs RequestLimitsMiddleware in front of the app")
     content_type = request.headers.get("content-type", "")
-    media_type, _, parameters = content_type.partition(";")
-    if media_type.strip().lower() != "application/x-www-form-urlencoded":
+    if limits.media_type(content_type) != limits.FORM_MEDIA_TYPE:
         refuse(415, "Il modulo deve essere inviato come application/x-www-form-urlencoded.")
-    charset = parameters.strip().lower()
+    charset = content_type.partition(";")[2].strip().lower()
     if charset and charset.replace(" ", "") not in {"charset=utf-8", 'charset="utf-8"'}:
         refuse(415, "Il modulo deve essere codificato in UTF-8.")
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit() or len(declared) > 12:
-            refuse(400, "La lunghezza dichiarata della richiesta non è valida.")
-        if int(declared) > limit:
-            refuse(413, f"I dati inviati superano il limite di {limit // 1024} KB.")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            refuse(413, f"I dati inviati superano il limite di {limit // 1024} KB.")
+    body = await request.body()
     try:
-        # Browsers percent-encode everything; raw UTF-8 from scripts is accepted too.
-        text = body.decode("utf-8")
         pairs = parse_qsl(
-            text,
+            body.decode("ascii"),
             keep_blank_values=True,
             encoding="utf-8",
             errors="strict",
             max_num_fields=MAX_FIELDS,
         )
-    except UnicodeDecodeError:
-        refuse(400, "Il modulo contiene caratteri non validi.")
+    except UnicodeDecodeError:  # the limits let no such body through; never guess
+        refuse(400, limits.BAD_FORM)
     except ValueError:
         refuse(400, "Il modulo contiene troppi campi.")
     return Form(pairs)

@@ -10,8 +10,12 @@ A pure ASGI middleware, placed before everything that could read a body:
   ``max_body_bytes`` gets 413 at once, without reading a byte of the body;
 - a body without a length (chunked) is read up to the limit and refused with 413 as
   soon as it passes it;
+- two ``Content-Type`` headers get 400: this layer and the app could read different ones;
 - a urlencoded form body whose fields are not valid UTF-8 or hold NUL gets 400
   (Starlette's form parser would silently turn those bytes into U+FFFD or mojibake).
+
+This is the only size limit: ``web/forms.py`` parses forms and trusts what is checked
+here (``body_checked`` tells it this middleware ran).
 
 Bodies within the limit are read whole here and replayed to the app: the limit is small
 (32 KB by default), greenweb takes no uploads, and so the parsers downstream only ever
@@ -40,6 +44,21 @@ BAD_URL = "L'indirizzo contiene caratteri non validi."
 LONG_URL = "L'indirizzo è troppo lungo."
 BAD_LENGTH = "La lunghezza dichiarata dei dati inviati non è valida."
 BAD_FORM = "I dati del modulo non sono codificati correttamente."
+BAD_CONTENT_TYPE = "La richiesta dichiara più di un tipo di contenuto."
+
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+# Set in the scope of every HTTP request this middleware let through.
+CHECKED = "greenweb.request_limits"
+
+
+def media_type(content_type: str) -> str:
+    """``"Application/X-WWW-Form-Urlencoded; charset=utf-8"`` -> the bare, lowercase type."""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def body_checked(scope: Scope) -> bool:
+    """True when the request went through RequestLimitsMiddleware (size, encoding)."""
+    return bool(scope.get(CHECKED))
 
 
 def too_large_message(limit: int) -> str:
@@ -78,29 +97,34 @@ def valid_urlencoded(body: bytes) -> bool:
 class _Framing:
     """What the request headers say about its body."""
 
-    __slots__ = ("length", "chunked", "urlencoded", "malformed")
+    __slots__ = ("length", "chunked", "content_type", "problem")
 
     def __init__(self, headers: list[tuple[bytes, bytes]]) -> None:
         self.length: int | None = None
         self.chunked = False
-        self.urlencoded = False
-        self.malformed = False
+        self.content_type: str | None = None
+        self.problem: str | None = None
         for name, value in headers:
             if name == b"content-length":
                 stripped = value.strip(b" \t")
                 if _DIGITS.fullmatch(stripped) is None:
                     # Too many digits counts as malformed too: no honest body is that big.
-                    self.malformed = True
+                    self.problem = BAD_LENGTH
                     continue
                 length = int(stripped)
                 if self.length is not None and self.length != length:
-                    self.malformed = True
+                    self.problem = BAD_LENGTH
                 self.length = length
             elif name == b"transfer-encoding":
                 self.chunked = True
             elif name == b"content-type":
-                media_type = value.split(b";", 1)[0].strip().lower()
-                self.urlencoded = media_type == b"application/x-www-form-urlencoded"
+                if self.content_type is not None:
+                    self.problem = BAD_CONTENT_TYPE
+                self.content_type = value.decode("latin-1")
+
+    @property
+    def urlencoded(self) -> bool:
+        return self.content_type is not None and media_type(self.content_type) == FORM_MEDIA_TYPE
 
     @property
     def has_body(self) -> bool:
@@ -138,9 +162,10 @@ class RequestLimitsMiddleware:
             return
 
         framing = _Framing(scope["headers"])
-        if framing.malformed:
-            await refuse(scope, receive, send, 400, BAD_LENGTH)
+        if framing.problem is not None:
+            await refuse(scope, receive, send, 400, framing.problem)
             return
+        scope[CHECKED] = True
         if not framing.has_body:
             await self.app(scope, receive, send)
             return

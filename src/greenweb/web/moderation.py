@@ -212,39 +212,44 @@ async def login_POST(request: Request) -> Response:
         security.name_hash(secret, name),
     ]
     db = database(request)
-    wait = await security.login_retry_after(
-        db.reader,
-        keys,
-        moment,
-        max_failures=settings.login_max_failures,
-        lockout=settings.login_lockout,
-    )
-    if wait is not None:
-        too_many(wait, "Troppi tentativi di accesso non riusciti.")
-    moderator = await moderators.authenticate(db.reader, name, password)
     try:
-        if moderator is None:
-            async with db.transaction() as conn:
+        # The throttle is checked and this attempt counted as a failure in one write
+        # transaction, before the password is verified: concurrent attempts are
+        # serialised here, so 30 guesses sent at once meet the same lockout as 30 sent
+        # one by one (checked on the reader, they all passed before any was counted).
+        # A right password then clears the failures.
+        async with db.transaction() as conn:
+            wait = await security.login_retry_after(
+                conn,
+                keys,
+                moment,
+                max_failures=settings.login_max_failures,
+                lockout=settings.login_lockout,
+            )
+            if wait is None:
                 await security.consume_nonce(conn, token, moment, max_age=settings.token_max_age)
                 await security.record_login_failure(
                     conn, keys, moment, lockout=settings.login_lockout
                 )
-            return await render_login(
-                request,
-                name=name,
-                next_url=next_url,
-                error="Nome o password non corretti.",
-                status_code=403,
-            )
-        async with db.transaction() as conn:
-            await security.consume_nonce(conn, token, moment, max_age=settings.token_max_age)
-            await security.clear_login_failures(conn, keys)
-            await moderators.rehash_if_needed(conn, moderator.id, password)
-            session_id, expires = await moderators.open_session(
-                conn, moderator.id, moment, settings.session_max_age
-            )
     except TokenError:
         refuse(409, "Questo modulo è già stato inviato: ricarica la pagina.")
+    if wait is not None:
+        too_many(wait, "Troppi tentativi di accesso non riusciti.")
+    moderator = await moderators.authenticate(db.reader, name, password)
+    if moderator is None:
+        return await render_login(
+            request,
+            name=name,
+            next_url=next_url,
+            error="Nome o password non corretti.",
+            status_code=403,
+        )
+    async with db.transaction() as conn:
+        await security.clear_login_failures(conn, keys)
+        await moderators.rehash_if_needed(conn, moderator.id, password)
+        session_id, expires = await moderators.open_session(
+            conn, moderator.id, moment, settings.session_max_age
+        )
     response = RedirectResponse(
         next_url or url_for(request, "moderation"), status_code=303, headers=NO_STORE
     )
@@ -531,7 +536,8 @@ async def answer_POST(request: Request, session: Session) -> Response:
     errors = {}
     if problem:
         errors["risposta"] = problem
-    if not all(value.isdigit() and len(value) < 10 for value in chosen):
+    # ASCII digits only: "²".isdigit() is true too, and int("²") raises (once a 500).
+    if not all(value.isascii() and value.isdigit() and len(value) < 10 for value in chosen):
         errors["risorse"] = "Scegli le risorse dall'elenco."
         chosen = []
     values = {"risposta": markdown, "risorse": chosen}
