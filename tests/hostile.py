@@ -342,7 +342,7 @@ KNOWN_TAGS = frozenset(
     "html head body title meta link main header footer nav aside article section div span "
     "p a h1 h2 h3 h4 h5 h6 ul ol li dl dt dd table caption thead tbody tr th td form label "
     "input textarea select option button fieldset legend details summary time blockquote "
-    "code pre em strong s br hr".split()
+    "code pre em strong s br hr data mark".split()
 )
 KNOWN_ATTRIBUTES = frozenset(
     "action aria-current aria-describedby aria-hidden aria-invalid aria-label "
