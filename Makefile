@@ -46,11 +46,13 @@ footprint: setup
 # Benchmarks: pages over the seed and 2,000 generated items (benchmarks/generate_data.py),
 # then the serving pipeline in-process (benchmarks/serving: cache on and off, page N vs 1).
 bench: setup
+	@mkdir -p artifacts
 	$(BIN)/pytest benchmarks --benchmark-json=artifacts/benchmarks.json \
 		--benchmark-columns=min,median,max,rounds --benchmark-sort=name
 
 # One round over the seed: proves the suite runs and keeps its JSON, in seconds.
 bench-quick: setup
+	@mkdir -p artifacts
 	GREENWEB_BENCH_DATA=small GREENWEB_BENCH_ROUNDS=1 $(BIN)/pytest benchmarks -q -rfE \
 		--ignore=benchmarks/serving \
 		--benchmark-quiet --benchmark-json=artifacts/benchmarks-quick.json

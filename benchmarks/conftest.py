@@ -15,14 +15,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
+import board_data
 from generate_data import generate
+from greenweb import board
 from greenweb import footprint as fp
 from greenweb.bulletin import import_directory
 from greenweb.config import Settings
-from greenweb.db import Database, bump_content_version
+from greenweb.db import Database, bump_content_version, fetch_value
 from greenweb.web.app import create_app
 from greenweb.web.footprint import collect_targets
 
@@ -32,6 +35,9 @@ SEED_DIR = REPO / "data" / "bulletin"
 TODAY = date(2021, 9, 4)
 LARGE_ITEMS = 2000
 LARGE_QUESTIONS = 10_000
+# The seed has no questions: a few board pages' worth, so the quick pass (small data only)
+# runs the board's lists, their deep pages and a question page too.
+SMALL_QUESTIONS = 45
 
 
 def selected_data_sets() -> list[str]:
@@ -101,8 +107,42 @@ async def _seed(settings: Settings) -> None:
     await db.open()
     try:
         await import_directory(db, SEED_DIR)
+        await board_data.add_questions(db, SMALL_QUESTIONS, quiet=True)
     finally:
         await db.close()
+
+
+async def board_bench_targets(app: Any) -> list[fp.Target]:
+    """Board addresses the footprint check leaves out but the benchmarks time: every sort
+    and a topic filter, page 1 and the last page of each list, the generated sample
+    question (answered, with resources and a theatre piece)."""
+    conn = app.state.db.reader
+    found: list[fp.Target] = []
+    lists: list[tuple[str, str, dict[str, str], int]] = []
+    for sort in board.SORTS:
+        pages = (await board.list_questions(conn, sort=sort)).pages
+        lists.append((f"questions_{sort}", "/domande", {"ordine": sort}, pages))
+    topic = (await board.list_topics(conn))[0].slug
+    pages = (await board.list_questions(conn, topic=topic)).pages
+    lists.append(("questions_topic", "/domande", {"tema": topic}, pages))
+    lists.append(("pills_p1", "/pillole", {}, (await board.list_pieces(conn)).pages))
+    lists.append(("log_p1", "/moderazione/registro", {}, (await board.log_entries(conn)).pages))
+    for target_id, path, query, pages in lists:
+        first = f"{path}?{urlencode(query)}" if query else path
+        found.append(fp.Target(target_id, first, f"{target_id}, pagina 1"))
+        if pages > 1:
+            deep = f"{path}?{urlencode({**query, 'page': pages})}"
+            found.append(fp.Target(f"{target_id}_deep", deep, f"{target_id}, pagina {pages}"))
+    # board_data.SAMPLE_QUESTION with 10,000 questions; the last such question with fewer.
+    number = await fetch_value(
+        conn,
+        "SELECT max(id) FROM questions WHERE state = 'pubblicata' AND piece_at IS NOT NULL "
+        "AND answered_at IS NOT NULL AND id <= ?",
+        (board_data.SAMPLE_QUESTION,),
+    )
+    if number:
+        found.append(fp.Target("question_sample", f"/domande/{number}", "Domanda con risposta"))
+    return found
 
 
 def _open_site(name: str, folder: Path) -> Iterator[Site]:
@@ -123,6 +163,7 @@ def _open_site(name: str, folder: Path) -> Iterator[Site]:
         state = runner.run(stack.enter_async_context(fp.running(app)))
         try:
             found, _ = runner.run(collect_targets(app))
+            found += runner.run(board_bench_targets(app))
             yield Site(name, settings, runner, app, state, {t.id: t for t in found})
         finally:
             runner.run(stack.aclose())
