@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 import board_data
-from conftest import LARGE_QUESTIONS, rounds, selected_data_sets
 from greenweb import board
 from greenweb.db import Database
+from render_bench import LARGE_QUESTIONS, rounds, selected_data_sets
 
 SMALL_QUESTIONS = 400
 # Median seconds of page 1 per sort, for the last page's ratio.

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Site, rounds, selected_data_sets
+from render_bench import Site, rounds, selected_data_sets
 
 # Every target id the footprint sources can give; the ones a data set or app lacks are
 # skipped (deep pages need long lists; the board's pages need the board).
