@@ -43,14 +43,17 @@ footprint: setup
 	GREENWEB_DB="$$tmp/greenweb.db" $(BIN)/greenweb footprint --check --today 2021-09-04 \
 		--write-json artifacts/footprint.json
 
-# Benchmarks: pages over the seed and 2,000 generated items (benchmarks/generate_data.py),
+# Benchmarks: pages over the seed and 2,000 generated items with 10,000 board questions
+# (benchmarks/generate_data.py, benchmarks/board_data.py),
 # then the serving pipeline in-process (benchmarks/serving: cache on and off, page N vs 1).
 bench: setup
+	@mkdir -p artifacts
 	$(BIN)/pytest benchmarks --benchmark-json=artifacts/benchmarks.json \
 		--benchmark-columns=min,median,max,rounds --benchmark-sort=name
 
 # One round over the seed: proves the suite runs and keeps its JSON, in seconds.
 bench-quick: setup
+	@mkdir -p artifacts
 	GREENWEB_BENCH_DATA=small GREENWEB_BENCH_ROUNDS=1 $(BIN)/pytest benchmarks -q -rfE \
 		--ignore=benchmarks/serving \
 		--benchmark-quiet --benchmark-json=artifacts/benchmarks-quick.json

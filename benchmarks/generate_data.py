@@ -7,9 +7,8 @@ temporary folder and loaded with the normal importer, so they go through the sam
 validation, Markdown rendering and search indexing as real content.  The data set is
 deterministic for a given ``--seed``; nothing is committed.
 
-Questions need the question board's tables.  Without a question table (the board is not
-part of this checkout) they are skipped with a message; with one, :func:`add_questions`
-must be wired to the board's domain functions (see its docstring).
+Questions, their votes, answers, linked resources and the moderation log come from
+``board_data.py``, the generator the serving suite (``serving/bigdata.py``) uses too.
 """
 
 from __future__ import annotations
@@ -22,8 +21,9 @@ import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import board_data
 from greenweb.bulletin import import_directory
-from greenweb.db import Database, fetch_all
+from greenweb.db import Database
 
 WORDS = (
     "innovazione sociale impatto comunità torino piemonte bando premio evento notizia "
@@ -100,32 +100,13 @@ def write_items(directory: Path, count: int, seed: int = 1) -> None:
         path.write_text(item_markdown(number, rng), encoding="utf-8")
 
 
-async def question_tables(db: Database) -> list[str]:
-    rows = await fetch_all(
-        db.reader,
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%question%'",
-    )
-    return [row["name"] for row in rows]
-
-
 async def add_questions(db: Database, count: int, seed: int = 1) -> int:
-    """Add ``count`` published questions; returns how many were added.
-
-    Skipped (0) while the board's tables do not exist.  Once they do, this must call the
-    board's own domain functions (``greenweb.board``: create, then publish as a moderator)
-    so the data goes through the same rules as real questions; until someone wires that,
-    it says so instead of guessing the schema.
-    """
-    tables = await question_tables(db)
-    if not tables:
-        print(f"skipping {count:,} questions: no question table (the board is not merged)")
+    """Add ``count`` questions (states, answers, votes, log) with the generator both
+    benchmark suites share (``board_data.py``); returns how many were added."""
+    if count <= 0:
         return 0
-    print(
-        f"skipping {count:,} questions: found {', '.join(tables)}, but add_questions() in "
-        "benchmarks/generate_data.py is not wired to greenweb.board yet",
-        file=sys.stderr,
-    )
-    return 0
+    data = await board_data.add_questions(db, count, seed)
+    return data.questions
 
 
 async def generate(db_path: Path, *, items: int, questions: int, seed: int = 1) -> None:

@@ -1,70 +1,68 @@
-"""Page 1 against page 400 of the question lists, with 10,000 questions.
+"""Page 1 against the last page of the question lists, domain query only (no web layer).
 
-BUDGET.md: "page N of a long list vs page 1 <= 2 x the time". Run with
-``.venv/bin/pytest benchmarks/test_board_lists.py`` (not part of ``make test``: timings
-are not assertions there). The list query is a covering-index walk, so skipping 7,980
-rows reads index entries only.
+BUDGET.md: "page N of a long list vs page 1 <= 2 x the time". The list query is a
+covering-index walk, so skipping thousands of rows reads index entries only. The data are
+the shared board generator's (``board_data.py``): 10,000 questions with the large data
+set, 400 with ``GREENWEB_BENCH_DATA=small`` (the quick pass of ``make test``). The whole
+pages, web layer included, are timed by ``test_render.py`` and ``serving/test_serving.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import board_data
 from greenweb import board
 from greenweb.db import Database
+from render_bench import LARGE_QUESTIONS, rounds, selected_data_sets
 
-QUESTIONS = 10_000
-FILL = f"""
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {QUESTIONS})
-INSERT INTO questions (text, display_name, topic, state, created_at, published_at,
-                       answered_at, answer_md, answer_html, updated_at, me_too)
-SELECT substr('Domanda ' || i || ' ' || replace(lower(hex(randomblob(500))), '0', ' '), 1, 1000),
-       'Persona ' || i, (SELECT slug FROM topics WHERE position = 1 + i % 6), 'pubblicata',
-       1600000000 + i, 1600000000 + i,
-       CASE WHEN i % 3 = 0 THEN 1600000000 + i END,
-       CASE WHEN i % 3 = 0 THEN 'r' END, CASE WHEN i % 3 = 0 THEN '<p>r</p>' END,
-       1600000000 + i, abs(random()) % 5000
-FROM n
-"""
+SMALL_QUESTIONS = 400
+# Median seconds of page 1 per sort, for the last page's ratio.
+FIRST_PAGE: dict[str, float] = {}
 
 
 @pytest.fixture(scope="module")
 def db(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[Database, asyncio.AbstractEventLoop]]:
+    count = LARGE_QUESTIONS if "large" in selected_data_sets() else SMALL_QUESTIONS
     path = Path(tmp_path_factory.mktemp("bench")) / "board.db"
     loop = asyncio.new_event_loop()
     database = Database(path)
     loop.run_until_complete(database.open())
-    with sqlite3.connect(path) as conn:
-        conn.executemany(
-            "INSERT INTO topics (slug, label, position) VALUES (?, ?, ?)",
-            [(f"t{n}", f"Tema {n}", n) for n in range(1, 7)],
-        )
-        conn.execute(FILL)
+    loop.run_until_complete(board_data.add_questions(database, count, quiet=True))
     yield database, loop
     loop.run_until_complete(database.close())
     loop.close()
 
 
 @pytest.mark.parametrize("sort", list(board.SORTS))
-@pytest.mark.parametrize("page", [1, 400])
+@pytest.mark.parametrize("where", ["first", "last"])
 def test_list_page(
-    benchmark: Any, db: tuple[Database, asyncio.AbstractEventLoop], sort: str, page: int
+    benchmark: Any, db: tuple[Database, asyncio.AbstractEventLoop], sort: str, where: str
 ) -> None:
     database, loop = db
-    number = page if sort != "con-risposta" else min(page, 160)
 
-    def run() -> board.Page[board.Question]:
+    def run(number: int) -> board.Page[board.Question]:
         return loop.run_until_complete(
             board.list_questions(database.reader, sort=sort, page=number)
         )
 
-    result = benchmark(run)
-    assert len(result.items) == 20
+    last = run(1).pages
+    assert last > 1, f"{sort}: a single page, nothing to compare"
+    number = 1 if where == "first" else last
+    result = benchmark.pedantic(run, args=(number,), rounds=rounds() * 10, warmup_rounds=1)
+    assert result.items and result.number == number
+    benchmark.extra_info.update(sort=sort, page=number, pages=last)
+    if benchmark.stats is None:  # --benchmark-disable
+        return
+    median = benchmark.stats.stats.median
+    if where == "first":
+        FIRST_PAGE[sort] = median
+    elif sort in FIRST_PAGE:
+        benchmark.extra_info["page_n_vs_page_1"] = round(median / FIRST_PAGE[sort], 2)

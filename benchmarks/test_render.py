@@ -9,6 +9,9 @@ middleware), as ``greenweb.footprint`` sends it (``Accept-Encoding: br``).
 * ``uncached``: before each round (untimed) the content version is bumped, as any content
   change does, so no cache keyed on it can answer.
 
+Deep pages (``*_deep``, the last page of a list) also carry ``page_n_vs_page_1``: their
+median over page 1's, same data and mode (BUDGET.md: at most 2).
+
 ``extra_info`` carries what the page weighs: bytes over the wire (document as served for
 br, first view), requests, grams CO2e per first view, DOM elements, and the median server
 CPU time of the rounds (``time.process_time_ns`` around the ASGI call alone, the figure
@@ -22,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Site, rounds, selected_data_sets
+from render_bench import Site, rounds, selected_data_sets
 
 # Every target id the footprint sources can give; the ones a data set or app lacks are
 # skipped (deep pages need long lists; the board's pages need the board).
@@ -48,7 +51,24 @@ TARGET_IDS = (
     "resources",
     "pills",
     "moderation_log",
+    # Added by conftest.board_bench_targets: each list's page 1 and last page.
+    "questions_recenti",
+    "questions_recenti_deep",
+    "questions_condivise",
+    "questions_condivise_deep",
+    "questions_con-risposta",
+    "questions_con-risposta_deep",
+    "questions_topic",
+    "questions_topic_deep",
+    "pills_p1",
+    "pills_p1_deep",
+    "log_p1",
+    "log_p1_deep",
+    "question_sample",
 )
+DEEP = "_deep"
+# Median seconds per (data, mode, target id), so a deep page can state its ratio to page 1.
+MEDIANS: dict[tuple[str, str, str], float] = {}
 
 
 @pytest.mark.parametrize("mode", ["cached", "uncached"])
@@ -78,6 +98,11 @@ def test_serve(
     benchmark.pedantic(serve, setup=setup, rounds=rounds(), iterations=1)
     site.settle()
 
+    if benchmark.stats is not None:  # None under --benchmark-disable
+        MEDIANS[data, mode, target_id] = median = benchmark.stats.stats.median
+        first = MEDIANS.get((data, mode, target_id.removesuffix(DEEP)))
+        if target_id.endswith(DEEP) and first:
+            benchmark.extra_info["page_n_vs_page_1"] = round(median / first, 2)
     benchmark.extra_info.update(
         {
             "data": data,

@@ -48,11 +48,41 @@ def test_cpu_per_view_measures_the_cached_home_page(seeded_settings: Settings) -
 
 def test_big_bulletin_files_import(tmp_path: Path) -> None:
     bigdata.write_bulletin(tmp_path / "src", count=8)
-    db = bigdata.build(tmp_path / "greenweb.db", items=8)
+    db = bigdata.build(tmp_path / "greenweb.db", items=8, questions=0)
     import sqlite3
 
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT count(*) FROM bulletin_item").fetchone() == (8,)
+    assert conn.execute("SELECT count(*) FROM questions").fetchone() == (0,)
+    conn.close()
+
+
+def test_big_database_holds_board_questions_as_the_board_keeps_them(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = bigdata.build(tmp_path / "greenweb.db", items=4, questions=200)
+    conn = sqlite3.connect(db)
+    states = dict(conn.execute("SELECT state, count(*) FROM questions GROUP BY state"))
+    assert states == {"pubblicata": 178, "ricevuta": 12, "respinta": 8, "nascosta": 2}
+    # "anch'io": the count column agrees with the votes rows, question by question.
+    assert conn.execute(
+        "SELECT count(*) FROM questions q WHERE me_too != "
+        "(SELECT count(*) FROM votes v WHERE v.question_id = q.id)"
+    ).fetchone() == (0,)
+    assert conn.execute("SELECT sum(me_too) > 0 FROM questions").fetchone() == (1,)
+    answered = conn.execute(
+        "SELECT count(*), sum(answer_html LIKE '<p>%'), "
+        "sum(EXISTS (SELECT 1 FROM question_resources r WHERE r.question_id = q.id)) "
+        "FROM questions q WHERE answered_at IS NOT NULL"
+    ).fetchone()
+    assert answered[0] > 0 and answered == (answered[0], answered[0], answered[0])
+    assert conn.execute("SELECT count(*) FROM questions WHERE piece_at IS NOT NULL").fetchone()[
+        0
+    ] == len([n for n in range(40, 201, 40) if n % 100 < 89])
+    # Every question was logged as received, as board.create_question does.
+    assert conn.execute(
+        "SELECT count(*) FROM moderation_log WHERE action = 'received'"
+    ).fetchone() == (200,)
     conn.close()
 
 

@@ -200,6 +200,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=2, help="interleaved runs per server")
     parser.add_argument("--items", type=int, default=bigdata.BULLETIN_ITEMS)
+    # The runs load the home page, whose cost does not depend on the board's size; the
+    # export nginx serves crawls every list page, and with 10,000 questions (thousands of
+    # sorted and filtered pages, each brotli 11) it ran for over 3 minutes unfinished.
+    parser.add_argument(
+        "--questions", type=int, default=0, help="board questions (default 0: see the code)"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     args.wrk = shutil.which("wrk")
@@ -225,8 +231,11 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace, work: Path, nginx: str) -> int:
     db = work / "greenweb.db"
     started = time.perf_counter()
-    bigdata.build(db, items=args.items)
-    print(f"database: {args.items} bulletin items in {time.perf_counter() - started:.1f}s")
+    bigdata.build(db, items=args.items, questions=args.questions)
+    print(
+        f"database: {args.items} bulletin items, {args.questions} questions "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
     python = sys.executable
     base_env = {"GREENWEB_DB": str(db), "GREENWEB_SECRET": "load-benchmark"}
     serve = [python, "-m", "greenweb", "serve", "--host", "127.0.0.1", "--log-level", "warning"]

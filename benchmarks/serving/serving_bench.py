@@ -14,6 +14,7 @@ import bigdata
 import pytest
 from measure import cpu_per_view_async, wall_times_async
 
+from greenweb import footprint as fp
 from greenweb.config import Settings
 from greenweb.web.app import create_app
 from greenweb.web.inprocess import Captured, call, running
@@ -45,6 +46,29 @@ class Runner:
 
     def wall_times(self, target: str, rounds: int) -> list[float]:
         return self.loop.run_until_complete(wall_times_async(self.app, target, BR, rounds))
+
+    def weight(self, target: str) -> dict[str, object]:
+        """What the page weighs, as ``greenweb footprint`` measures it (for ``extra_info``):
+        the document as sent for br, the first view's bytes, requests and grams CO2e, the
+        DOM elements."""
+        method = fp.make_method(self.settings.grid_intensity, self.settings.green_hosting)
+        measured = self.loop.run_until_complete(
+            fp.measure_page(
+                self.app,
+                fp.Target("bench", target, target),
+                method=method,
+                base_url=self.settings.base_url,
+                repeats=0,
+                encodings=("br",),
+            )
+        )
+        return {
+            "document_br_bytes": measured.document_br_bytes,
+            "transfer_bytes": measured.first_view.wire_bytes,
+            "requests": measured.first_view.requests,
+            "co2e_g": measured.first_view.co2e_g,
+            "dom_elements": measured.dom_elements,
+        }
 
     def close(self) -> None:
         self.loop.run_until_complete(self._running.__aexit__(None, None, None))

@@ -602,9 +602,12 @@ async def log_entries(
         conn,
         "SELECT l.id, l.at, l.action, l.question_id, l.resource_id, l.reason, l.moderator, "
         "coalesce(q.state = 'pubblicata', 0) AS question_public, r.title AS resource_title "
-        "FROM moderation_log l LEFT JOIN questions q ON q.id = l.question_id "
-        f"LEFT JOIN resources r ON r.id = l.resource_id WHERE {where} "
-        "ORDER BY l.id DESC LIMIT :limit OFFSET :offset",
+        # The page's ids first, from the log alone: OFFSET then skips bare rowids instead
+        # of joined rows (page 1,103 of 22,000 entries: 7.2 ms -> see benchmarks/README.md).
+        f"FROM (SELECT id FROM moderation_log l WHERE {where} ORDER BY l.id DESC "
+        "LIMIT :limit OFFSET :offset) AS p JOIN moderation_log l ON l.id = p.id "
+        "LEFT JOIN questions q ON q.id = l.question_id "
+        "LEFT JOIN resources r ON r.id = l.resource_id ORDER BY l.id DESC",
         {**params, "limit": per_page, "offset": offset_for(page, per_page)},
     )
     entries = [

@@ -453,12 +453,13 @@ async def question_thanks_GET(request: Request) -> Response:
 
 
 async def sitemap_urls(request: Request) -> list[tuple[str, datetime | None]]:
-    base = settings_of(request).base_url
+    # One URL pattern instead of a route look-up per question (as the bulletin's items do):
+    # 8,900 questions took 390 ms of url_path_for.
+    sentinel = 10**17 + 7
+    pattern = settings_of(request).base_url + url_for(request, "question", id=sentinel)
+    pattern = pattern.replace(str(sentinel), "{id}")
     published = await board.published_for_sitemap(database(request).reader)
-    return [
-        (base + url_for(request, "question", id=question_id), updated)
-        for question_id, updated in published
-    ]
+    return [(pattern.format(id=question_id), updated) for question_id, updated in published]
 
 
 SITEMAP_PAGES = ["questions", "resources", "pieces"]

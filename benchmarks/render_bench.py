@@ -1,0 +1,182 @@
+"""Fixtures of footprint's benchmarks: the app over small (seed) and large (synthetic) data,
+kept running. ``conftest.py`` re-exports the fixtures; test modules import from here (two
+``conftest`` modules exist under ``benchmarks/``, so ``from conftest import`` would get
+whichever pytest loaded last: serving's, when the whole folder runs).
+
+``GREENWEB_BENCH_DATA`` picks the data sets: ``small``, ``large`` or ``all`` (default).
+``GREENWEB_BENCH_ROUNDS`` sets the rounds per benchmark (default 20); ``make test`` runs
+one round over the small data only, to prove the suite works and keep its JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+import board_data
+from generate_data import generate
+from greenweb import board
+from greenweb import footprint as fp
+from greenweb.bulletin import import_directory
+from greenweb.config import Settings
+from greenweb.db import Database, bump_content_version, fetch_value
+from greenweb.web.app import create_app
+from greenweb.web.footprint import collect_targets
+
+REPO = Path(__file__).resolve().parent.parent
+SEED_DIR = REPO / "data" / "bulletin"
+# The seed's deadlines fall in 2021: this day keeps some open (as in tests/conftest.py).
+TODAY = date(2021, 9, 4)
+LARGE_ITEMS = 2000
+LARGE_QUESTIONS = 10_000
+# The seed has no questions: a few board pages' worth, so the quick pass (small data only)
+# runs the board's lists, their deep pages and a question page too.
+SMALL_QUESTIONS = 45
+
+
+def selected_data_sets() -> list[str]:
+    choice = os.environ.get("GREENWEB_BENCH_DATA", "all").strip().lower()
+    return ["small", "large"] if choice in ("", "all") else [choice]
+
+
+def rounds() -> int:
+    return max(1, int(os.environ.get("GREENWEB_BENCH_ROUNDS", "20")))
+
+
+@dataclass
+class Site:
+    """One running app over one data set, driven from one event loop."""
+
+    name: str
+    settings: Settings
+    runner: asyncio.Runner
+    app: Any
+    state: dict[str, Any]
+    targets: dict[str, fp.Target]
+    measured: dict[str, fp.PageResult] = field(default_factory=dict)
+
+    def get(self, path: str) -> fp.Exchange:
+        return self.runner.run(
+            fp.request(
+                self.app,
+                path,
+                base_url=self.settings.base_url,
+                headers=[("accept", fp.DOCUMENT_ACCEPT), ("accept-encoding", "br")],
+                state=self.state,
+            )
+        )
+
+    def bump_content_version(self) -> None:
+        """What any write to public content does: every page cache keyed on it misses."""
+
+        async def bump() -> None:
+            async with self.app.state.db.transaction() as conn:
+                await bump_content_version(conn)
+
+        self.settle()
+        self.runner.run(bump())
+
+    def settle(self) -> None:
+        """Let a background measurement for /impronta finish, so it times nothing else."""
+        self.runner.run(self.app.state.footprint.settled())
+
+    def measure(self, target: fp.Target) -> fp.PageResult:
+        if target.id not in self.measured:
+            method = fp.make_method(self.settings.grid_intensity, self.settings.green_hosting)
+            self.measured[target.id] = self.runner.run(
+                fp.measure_page(
+                    self.app,
+                    target,
+                    method=method,
+                    base_url=self.settings.base_url,
+                    state=self.state,
+                    repeats=0,
+                )
+            )
+        return self.measured[target.id]
+
+
+async def _seed(settings: Settings) -> None:
+    db = Database(settings.db_path)
+    await db.open()
+    try:
+        await import_directory(db, SEED_DIR)
+        await board_data.add_questions(db, SMALL_QUESTIONS, quiet=True)
+    finally:
+        await db.close()
+
+
+async def board_bench_targets(app: Any) -> list[fp.Target]:
+    """Board addresses the footprint check leaves out but the benchmarks time: every sort
+    and a topic filter, page 1 and the last page of each list, the generated sample
+    question (answered, with resources and a theatre piece)."""
+    conn = app.state.db.reader
+    found: list[fp.Target] = []
+    lists: list[tuple[str, str, dict[str, str], int]] = []
+    for sort in board.SORTS:
+        pages = (await board.list_questions(conn, sort=sort)).pages
+        lists.append((f"questions_{sort}", "/domande", {"ordine": sort}, pages))
+    topic = (await board.list_topics(conn))[0].slug
+    pages = (await board.list_questions(conn, topic=topic)).pages
+    lists.append(("questions_topic", "/domande", {"tema": topic}, pages))
+    lists.append(("pills_p1", "/pillole", {}, (await board.list_pieces(conn)).pages))
+    lists.append(("log_p1", "/moderazione/registro", {}, (await board.log_entries(conn)).pages))
+    for target_id, path, query, pages in lists:
+        first = f"{path}?{urlencode(query)}" if query else path
+        found.append(fp.Target(target_id, first, f"{target_id}, pagina 1"))
+        if pages > 1:
+            deep = f"{path}?{urlencode({**query, 'page': pages})}"
+            found.append(fp.Target(f"{target_id}_deep", deep, f"{target_id}, pagina {pages}"))
+    # board_data.SAMPLE_QUESTION with 10,000 questions; the last such question with fewer.
+    number = await fetch_value(
+        conn,
+        "SELECT max(id) FROM questions WHERE state = 'pubblicata' AND piece_at IS NOT NULL "
+        "AND answered_at IS NOT NULL AND id <= ?",
+        (board_data.SAMPLE_QUESTION,),
+    )
+    if number:
+        found.append(fp.Target("question_sample", f"/domande/{number}", "Domanda con risposta"))
+    return found
+
+
+def _open_site(name: str, folder: Path) -> Iterator[Site]:
+    settings = Settings(
+        db_path=folder / "greenweb.db",
+        secret="benchmark-secret",
+        base_url="http://testserver",
+    )
+    if name == "small":
+        asyncio.run(_seed(settings))
+    else:
+        asyncio.run(
+            generate(settings.db_path, items=LARGE_ITEMS, questions=LARGE_QUESTIONS, seed=1)
+        )
+    app = create_app(settings, today=lambda: TODAY)
+    with asyncio.Runner() as runner:
+        stack = AsyncExitStack()
+        state = runner.run(stack.enter_async_context(fp.running(app)))
+        try:
+            found, _ = runner.run(collect_targets(app))
+            found += runner.run(board_bench_targets(app))
+            yield Site(name, settings, runner, app, state, {t.id: t for t in found})
+        finally:
+            runner.run(stack.aclose())
+
+
+@pytest.fixture(scope="session")
+def small_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    yield from _open_site("small", tmp_path_factory.mktemp("small"))
+
+
+@pytest.fixture(scope="session")
+def large_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    yield from _open_site("large", tmp_path_factory.mktemp("large"))
