@@ -27,6 +27,7 @@ from greenweb.web.errors import bad_request, not_found
 from greenweb.web.forms import (
     NO_STORE,
     TOKEN_FIELD,
+    Form,
     Tokens,
     check_honeypot,
     check_same_origin,
@@ -235,21 +236,35 @@ async def question_GET(request: Request) -> Response:
     return await render_question(request, await _public_question(request))
 
 
-async def vote_POST(request: Request) -> Response:
-    settings = settings_of(request)
-    question_id: int = request.path_params["id"]
-    form = await read_form(request)
-    check_same_origin(request, settings)
+async def _question_form_token(
+    request: Request, form: Form, form_name: str, notice: str
+) -> security.FormToken | Response:
+    """The checked token of a form on the question page ("anch'io", "segnala").
+
+    A token the visitor can recover from (too old, too young) gives the question page back
+    with ``notice`` saying what happened; any other token problem is refused.
+    """
     try:
-        token = verify_public_token(request, f"vote-{question_id}", form.get(TOKEN_FIELD))
+        token = verify_public_token(request, form_name, form.get(TOKEN_FIELD))
         await check_unused(request, token)
     except TokenError as error:
         if error.problem in RECOVERABLE:
             question = await _public_question(request)
             return await render_question(
-                request, question, status_code=403, vote_notice=error.message
+                request, question, status_code=403, **{notice: error.message}
             )
         refuse(409 if error.problem is TokenProblem.USED else 403, error.message)
+    return token
+
+
+async def vote_POST(request: Request) -> Response:
+    settings = settings_of(request)
+    question_id: int = request.path_params["id"]
+    form = await read_form(request)
+    check_same_origin(request, settings)
+    token = await _question_form_token(request, form, f"vote-{question_id}", "vote_notice")
+    if isinstance(token, Response):
+        return token
     check_honeypot(form)
     await _public_question(request)
     moment = now(request)
@@ -278,16 +293,9 @@ async def report_POST(request: Request) -> Response:
     question_id: int = request.path_params["id"]
     form = await read_form(request)
     check_same_origin(request, settings)
-    try:
-        token = verify_public_token(request, f"report-{question_id}", form.get(TOKEN_FIELD))
-        await check_unused(request, token)
-    except TokenError as error:
-        if error.problem in RECOVERABLE:
-            question = await _public_question(request)
-            return await render_question(
-                request, question, status_code=403, report_notice=error.message
-            )
-        refuse(409 if error.problem is TokenProblem.USED else 403, error.message)
+    token = await _question_form_token(request, form, f"report-{question_id}", "report_notice")
+    if isinstance(token, Response):
+        return token
     check_honeypot(form)
     question = await _public_question(request)
     reason = form.get("motivo") or ""
