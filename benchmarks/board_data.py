@@ -36,10 +36,10 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from greenweb.board.resources import load_board_data
 from greenweb.db import Database, bump_content_version, fetch_all, fetch_value
 from greenweb.markup import render_markdown
 from greenweb.paths import board_data_dir
-from greenweb.resources import load_board_data
 
 QUESTIONS = 10_000
 # Question number i (1-based) falls in bucket i % 100: 0-88 published, 89-94 waiting,

@@ -30,7 +30,7 @@ from greenweb.bulletin import import_directory
 from greenweb.config import Settings
 from greenweb.db import Database, bump_content_version, fetch_value
 from greenweb.web.app import create_app
-from greenweb.web.footprint import collect_targets
+from greenweb.web.views.footprint import collect_targets
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_DIR = REPO / "data" / "bulletin"

@@ -12,8 +12,8 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from greenweb.config import Settings
-from greenweb.web.access_log import ACCESS_LOGGER, loggable_path, logging_config
 from greenweb.web.app import create_app
+from greenweb.web.middleware.access_log import ACCESS_LOGGER, loggable_path, logging_config
 
 CLIENT_ADDRESS = "203.0.113.77"
 FORWARDED_ADDRESS = "198.51.100.23"

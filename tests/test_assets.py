@@ -9,8 +9,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from greenweb.paths import static_dir
-from greenweb.web import compression
-from greenweb.web.assets import IMMUTABLE, AssetRegistry, load_assets
+from greenweb.web.http import compression
+from greenweb.web.views.assets import IMMUTABLE, AssetRegistry, load_assets
 
 
 def stylesheet_url(client: TestClient) -> str:

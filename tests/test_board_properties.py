@@ -13,8 +13,8 @@ from hypothesis import assume, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from greenweb import board, resources, security
-from greenweb.board import Limits, clean_line, clean_text
+from greenweb import board, security
+from greenweb.board import Limits, clean_line, clean_text, resources
 from greenweb.markup import render_markdown
 from greenweb.security import TokenError, TokenProblem
 from hostile import active_content

@@ -12,8 +12,15 @@ from typing import Any
 
 import pytest
 
-from greenweb import carbon
-from greenweb.carbon import GLOBAL, GridIntensity, Segments, format_grams, per_byte, per_visit
+from greenweb.footprint import carbon
+from greenweb.footprint.carbon import (
+    GLOBAL,
+    GridIntensity,
+    Segments,
+    format_grams,
+    per_byte,
+    per_visit,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = json.loads((REPO / "tests" / "fixtures" / "co2js_vectors.json").read_text("utf-8"))

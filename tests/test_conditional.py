@@ -8,7 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from greenweb.web.app import create_app
-from greenweb.web.conditional import etag_length, make_etag, none_match
+from greenweb.web.middleware.conditional import etag_length, make_etag, none_match
 from support import SEED_TODAY, import_seed, make_settings
 
 BR = {"Accept-Encoding": "br"}

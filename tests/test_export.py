@@ -19,8 +19,7 @@ from starlette.testclient import TestClient
 
 from greenweb import cli
 from greenweb.config import Settings
-from greenweb.web.app import create_app
-from greenweb.web.export import (
+from greenweb.static_site.export import (
     BROTLI_MODULE,
     ExportError,
     export_to,
@@ -28,6 +27,7 @@ from greenweb.web.export import (
     links,
     nginx_conf,
 )
+from greenweb.web.app import create_app
 from simple_servers import free_port, greenweb_serve, raw_get, stop, wait_until_up
 from support import SEED_TODAY, import_seed, make_settings
 

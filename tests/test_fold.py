@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from greenweb.syndication import fold
+from greenweb.bulletin.syndication import fold
 
 
 def fold_by_characters(line: str, limit: int = 75) -> str:

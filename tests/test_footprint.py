@@ -16,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from greenweb import carbon
 from greenweb import footprint as fp
-from greenweb.footprint_cli import measure_app, output
+from greenweb.cli.footprint import measure_app, output
+from greenweb.footprint import carbon
 
 REPO = Path(__file__).resolve().parent.parent
 GLOBAL = fp.make_method("global", False)

@@ -14,11 +14,11 @@ from starlette.testclient import TestClient
 from board_helpers import publish_directly
 from greenweb import footprint as fp
 from greenweb.bulletin import import_directory
+from greenweb.cli.footprint import measure_app
 from greenweb.config import Settings
 from greenweb.db import Database, bump_content_version
-from greenweb.footprint_cli import measure_app
 from greenweb.web.app import create_app
-from greenweb.web.footprint import collect_targets
+from greenweb.web.views.footprint import collect_targets
 from support import SEED_TODAY, import_seed, make_settings
 
 REPO = Path(__file__).resolve().parent.parent

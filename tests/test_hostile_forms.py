@@ -44,13 +44,13 @@ from board_helpers import (
     login,
     token_for,
 )
-from greenweb import board, cli, resources, security
-from greenweb.board import clean_text
+from greenweb import board, cli, security
+from greenweb.board import clean_text, resources
+from greenweb.board.moderators import NAME as NAME_RE
 from greenweb.config import Settings
-from greenweb.moderators import NAME as NAME_RE
 from greenweb.pagination import PageNumberError, parse_page
-from greenweb.web.limits import DEFAULT_MAX_URL_BYTES
-from greenweb.web.moderation import COOKIE, QUEUE_VIEWS, safe_next
+from greenweb.web.middleware.limits import DEFAULT_MAX_URL_BYTES
+from greenweb.web.views.moderation import COOKIE, QUEUE_VIEWS, safe_next
 from hostile import (
     HOSTILE,
     Hostile,

@@ -17,7 +17,7 @@ from greenweb import bulletin
 from greenweb.config import Settings
 from greenweb.pagination import PageNumberError, parse_page
 from greenweb.web.app import create_app
-from greenweb.web.limits import DEFAULT_MAX_URL_BYTES
+from greenweb.web.middleware.limits import DEFAULT_MAX_URL_BYTES
 from hostile import (
     HOSTILE,
     Hostile,

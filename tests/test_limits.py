@@ -18,7 +18,7 @@ from starlette.types import Message, Receive, Scope, Send
 from board_helpers import Clock, ask, board_client
 from greenweb.config import Settings
 from greenweb.web.app import create_app
-from greenweb.web.limits import (
+from greenweb.web.middleware.limits import (
     DEFAULT_MAX_URL_BYTES,
     RequestLimitsMiddleware,
     body_checked,

@@ -14,9 +14,9 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from greenweb.config import Settings
-from greenweb.web import compression
 from greenweb.web.app import create_app
-from greenweb.web.negotiation import choose_coding, parse_accept_encoding, parse_qvalue
+from greenweb.web.http import compression
+from greenweb.web.http.negotiation import choose_coding, parse_accept_encoding, parse_qvalue
 
 SEED_TODAY_TEXT = "Bollettino"
 

@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 
 from greenweb.config import Settings
 from greenweb.web.app import create_app
-from greenweb.web.page_cache import ContentVersion, PageStore, storable
+from greenweb.web.middleware.page_cache import ContentVersion, PageStore, storable
 from support import SEED_TODAY, import_seed, make_settings
 
 BR = {"Accept-Encoding": "br"}

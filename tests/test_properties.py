@@ -14,12 +14,12 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from greenweb.bulletin import fts_query
+from greenweb.bulletin.syndication import fold, ical_escape
 from greenweb.config import SETTINGS, Settings, SettingsError
 from greenweb.pagination import MAX_PAGE, PageNumberError, parse_page
-from greenweb.syndication import fold, ical_escape
-from greenweb.web.access_log import MAX_LOGGED_PATH, loggable_path
-from greenweb.web.assets import fingerprint
-from greenweb.web.limits import valid_url_part, valid_urlencoded
+from greenweb.web.middleware.access_log import MAX_LOGGED_PATH, loggable_path
+from greenweb.web.middleware.limits import valid_url_part, valid_urlencoded
+from greenweb.web.views.assets import fingerprint
 
 # No deadlines: the suite makes no timed assertions, and a busy CI machine is no bug.
 examples = hypothesis_settings(deadline=None, max_examples=300)

@@ -12,8 +12,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from board_helpers import Clock, board_client, brotli_size, data_dir, dom_elements, query
-from greenweb import cli, resources
-from greenweb.board import DataFileError
+from greenweb import cli
+from greenweb.board import DataFileError, resources
 from greenweb.config import Settings
 from greenweb.db import Database
 

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from greenweb.config import Settings
 from greenweb.web.app import create_app
-from greenweb.web.security_headers import (
+from greenweb.web.middleware.security_headers import (
     CONTENT_SECURITY_POLICY,
     add_missing,
     security_headers,

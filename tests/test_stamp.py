@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from greenweb import carbon
-from greenweb.web import compression, stamp
+from greenweb.footprint import carbon
 from greenweb.web.app import create_app
+from greenweb.web.http import compression, stamp
 from support import SEED_TODAY, import_seed, make_settings
 
 WEIGHT = re.compile(r'Questa pagina: <data value="(\d+)">(\d+,\d) kB</data> · (\d+,\d+) g CO2e')

@@ -16,8 +16,8 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from factory import write_item
+from greenweb.bulletin.syndication import fold, ical_escape
 from greenweb.config import Settings
-from greenweb.syndication import fold, ical_escape
 from greenweb.web.app import create_app
 from support import SEED_TODAY, import_seed, make_settings
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from starlette.testclient import TestClient
 
 from greenweb.web.app import create_app
-from greenweb.web.wellknown import security_txt
+from greenweb.web.views.wellknown import security_txt
 from support import make_settings
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from greenweb.config import load_or_create_secret, secret_path
-from greenweb.web import compression
+from greenweb.web.http import compression
 from simple_servers import greenweb_serve, raw_get
 from support import import_seed, make_settings
 

@@ -24,12 +24,12 @@ from pathlib import Path
 
 import brotli
 
+from greenweb.asgi_client import call, running
 from greenweb.bulletin import import_directory
 from greenweb.config import Settings
 from greenweb.db import Database
-from greenweb.web import compression, stamp
 from greenweb.web.app import create_app
-from greenweb.web.inprocess import call, running
+from greenweb.web.http import compression, stamp
 
 SEED = Path(__file__).resolve().parents[2] / "data" / "bulletin"
 PAGES = ["/", "/bollettino", "/scadenze", "/eventi", "/cerca?q=bando", "/feed.xml"]

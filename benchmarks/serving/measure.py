@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from starlette.applications import Starlette
 from starlette.types import Message
 
-from greenweb.web.inprocess import make_scope, running
+from greenweb.asgi_client import make_scope, running
 
 
 async def _drive(

@@ -27,9 +27,9 @@ sys.path.insert(0, str(HERE))
 import bigdata  # noqa: E402
 from measure import wall_times_async  # noqa: E402
 
+from greenweb.asgi_client import running  # noqa: E402
 from greenweb.config import Settings  # noqa: E402
 from greenweb.web.app import create_app  # noqa: E402
-from greenweb.web.inprocess import running  # noqa: E402
 
 AREAS = (
     ("SQL (waiting for the aiosqlite thread)", ("select.epoll", "_queue.SimpleQueue", "aiosqlite")),

@@ -15,9 +15,9 @@ import pytest
 from measure import cpu_per_view_async, wall_times_async
 
 from greenweb import footprint as fp
+from greenweb.asgi_client import Captured, call, running
 from greenweb.config import Settings
 from greenweb.web.app import create_app
-from greenweb.web.inprocess import Captured, call, running
 
 # The big database's items are dated through 2021: a day in the middle keeps lists full.
 BENCH_TODAY = date(2021, 6, 1)

@@ -29,9 +29,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import board_data
-from greenweb.web import compression
-from greenweb.web.inprocess import make_scope
-from greenweb.web.page_cache import ContentVersion
+from greenweb.asgi_client import make_scope
+from greenweb.web.http import compression
+from greenweb.web.middleware.page_cache import ContentVersion
 
 CPU_ITERATIONS = 20_000
 RENDER_ROUNDS = 40

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from starlette.routing import Route
 
-from greenweb.web import board, moderation
+from greenweb.web.views import board, moderation
 
 pytestmark = pytest.mark.browser
 

@@ -14,31 +14,21 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from greenweb import __version__
+from greenweb.board.resources import load_board_data
 from greenweb.config import Settings
 from greenweb.db import Database
 from greenweb.italian import today_in_rome
 from greenweb.paths import board_data_dir
-from greenweb.resources import load_board_data
-from greenweb.web import (
-    access_log,
-    assets,
-    bulletin,
-    errors,
-    export,
-    feeds,
-    footprint,
-    limits,
-    moderation,
-    security_headers,
-    slashes,
-    wellknown,
-)
-from greenweb.web import board as board_web
-from greenweb.web.conditional import ConditionalMiddleware
-from greenweb.web.page_cache import ContentVersion, PageCacheMiddleware, PageStore
-from greenweb.web.representation import RepresentationMiddleware
-from greenweb.web.stamp import CarbonModel
+from greenweb.static_site import export
+from greenweb.web import errors
+from greenweb.web.http.stamp import CarbonModel
+from greenweb.web.middleware import access_log, limits, security_headers, slashes
+from greenweb.web.middleware.conditional import ConditionalMiddleware
+from greenweb.web.middleware.page_cache import ContentVersion, PageCacheMiddleware, PageStore
+from greenweb.web.middleware.representation import RepresentationMiddleware
 from greenweb.web.templating import make_templates
+from greenweb.web.views import assets, bulletin, feeds, footprint, moderation, wellknown
+from greenweb.web.views import board as board_web
 
 
 def create_app(

@@ -21,7 +21,7 @@ from starlette.requests import Request
 
 from greenweb import security
 from greenweb.config import Settings
-from greenweb.web import limits
+from greenweb.web.middleware import limits
 
 MAX_FIELDS = 100
 NO_STORE = {"Cache-Control": "no-store"}

@@ -39,8 +39,8 @@ from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from greenweb.web.negotiation import choose_coding
-from greenweb.web.representation import STORE_HINT, directives
+from greenweb.web.http.negotiation import choose_coding
+from greenweb.web.middleware.representation import STORE_HINT, directives
 
 Key = tuple[str, bytes, str]
 Headers = tuple[tuple[bytes, bytes], ...]

@@ -32,9 +32,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from greenweb import bulletin, carbon
+from greenweb import bulletin
 from greenweb import footprint as fp
 from greenweb.db import content_version
+from greenweb.footprint import carbon
 from greenweb.italian import ROME
 from greenweb.web.templating import render
 

@@ -17,9 +17,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from greenweb.paths import static_dir
-from greenweb.web import compression
-from greenweb.web.conditional import make_etag, none_match
-from greenweb.web.negotiation import Coding, choose_coding, header_value
+from greenweb.web.http import compression
+from greenweb.web.http.negotiation import Coding, choose_coding, header_value
+from greenweb.web.middleware.conditional import make_etag, none_match
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 

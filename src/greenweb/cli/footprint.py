@@ -120,7 +120,7 @@ async def measure_app(
     base_url: str | None = None,
 ) -> fp.Report:
     """Start ``app``, measure ``targets`` (default: the app's own sources), stop it."""
-    from greenweb.web.footprint import collect_targets
+    from greenweb.web.views.footprint import collect_targets
 
     async with fp.running(app) as state:
         skipped: list[fp.Skipped] = []

@@ -17,12 +17,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from greenweb import board, resources, security
-from greenweb.board import Question
+from greenweb import board, security
+from greenweb.board import Question, resources
 from greenweb.config import Settings
 from greenweb.db import Database
 from greenweb.security import RateLimited, RateRule, TokenError, TokenProblem
-from greenweb.web.bulletin import page_number
 from greenweb.web.errors import bad_request, not_found
 from greenweb.web.forms import (
     NO_STORE,
@@ -39,6 +38,7 @@ from greenweb.web.forms import (
     wait_phrase,
 )
 from greenweb.web.templating import render
+from greenweb.web.views.bulletin import page_number
 
 QUESTION_FORM = "question"
 RECOVERABLE = {TokenProblem.EXPIRED, TokenProblem.TOO_YOUNG}

@@ -28,8 +28,9 @@ from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from greenweb.web import compression, conditional, stamp
-from greenweb.web.negotiation import Coding, choose_coding, header_value
+from greenweb.web.http import compression, stamp
+from greenweb.web.http.negotiation import Coding, choose_coding, header_value
+from greenweb.web.middleware import conditional
 
 # Set in the scope by the page cache when it will keep a shareable response: worth
 # compressing at the slowest, smallest setting.

@@ -21,13 +21,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from greenweb import board, moderators, resources, security
-from greenweb.board import clean_line
+from greenweb import board, security
+from greenweb.board import clean_line, moderators, resources
+from greenweb.board.moderators import Moderator
 from greenweb.markup import render_markdown
-from greenweb.moderators import Moderator
 from greenweb.security import TokenError, TokenProblem
-from greenweb.web.board import database, limits, settings_of, url_for
-from greenweb.web.bulletin import page_number
 from greenweb.web.errors import bad_request
 from greenweb.web.forms import (
     NO_STORE,
@@ -42,6 +40,8 @@ from greenweb.web.forms import (
     too_many,
 )
 from greenweb.web.templating import render
+from greenweb.web.views.board import database, limits, settings_of, url_for
+from greenweb.web.views.bulletin import page_number
 
 COOKIE = "greenweb_moderazione"
 COOKIE_PATH = "/moderazione"

@@ -14,12 +14,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
-from greenweb import __version__, backup, board_cli, footprint_cli
+from greenweb import __version__, backup
 from greenweb.bulletin import ImportAborted, import_directory
+from greenweb.cli import board as board_cli
+from greenweb.cli import footprint as footprint_cli
 from greenweb.config import SETTINGS, Settings, SettingsError
 from greenweb.db import Database, connect, migrate
 from greenweb.paths import default_bulletin_dir
-from greenweb.web.export import register as register_export
+from greenweb.static_site.export import register as register_export
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -101,7 +103,7 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
 
-    from greenweb.web.access_log import logging_config
+    from greenweb.web.middleware.access_log import logging_config
 
     # On SIGTERM uvicorn stops accepting, lets in-flight requests finish, shuts the app
     # down, then raises SIGTERM again for the handler it found: with the default one the

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Final
 
-from greenweb import carbon
 from greenweb.config import Settings
+from greenweb.footprint import carbon
 
 MARKER: Final = b"<!--weight-->"
 # Each round of a kept page is a brotli-11 pass (about 10 ms on a long list), paid again

@@ -19,11 +19,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from greenweb import board, moderators, security
+from greenweb import board, security
+from greenweb.board import moderators
+from greenweb.board.resources import SeedReport, load_board_data
 from greenweb.config import Settings
 from greenweb.db import Database
 from greenweb.paths import board_data_dir
-from greenweb.resources import SeedReport, load_board_data
 
 T = TypeVar("T")
 

@@ -17,7 +17,7 @@ from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from greenweb.web.negotiation import header_value
+from greenweb.web.http.negotiation import header_value
 
 ETAG_DIGEST_BYTES: Final = 8
 _SUFFIX: Final = {"br": "-br", "gzip": "-gz", "identity": ""}

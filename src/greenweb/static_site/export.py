@@ -38,9 +38,9 @@ from urllib.parse import unquote, urlsplit
 from starlette.applications import Starlette
 
 from greenweb import bulletin
+from greenweb.asgi_client import Captured, call, running
 from greenweb.config import Settings
-from greenweb.web.inprocess import Captured, call, running
-from greenweb.web.page_cache import storable
+from greenweb.web.middleware.page_cache import storable
 
 ExportSource = Callable[[Starlette], Awaitable[Iterable[str]]]
 

@@ -20,7 +20,7 @@ from typing import Final
 
 import brotli
 
-from greenweb.web.negotiation import Coding
+from greenweb.web.http.negotiation import Coding
 
 MIN_SIZE: Final = 256
 BROTLI_QUALITY_STORED: Final = 11

@@ -10,7 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from greenweb import bulletin, syndication
+from greenweb import bulletin
+from greenweb.bulletin import syndication
 from greenweb.db import fetch_value
 
 FEED_ENTRIES = 30

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urljoin, urlsplit
 
-from greenweb import carbon
+from greenweb.footprint import carbon
 
 __all__ = [
     "JSON_SCHEMA_VERSION",
