@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from factory import write_generated
 from greenweb.config import Settings
 from greenweb.web.app import create_app
-from servers import LiveServer
 from support import SEED_DIR, SEED_TODAY, import_seed, make_settings
+from support.factory import write_generated
+from support.servers import LiveServer
 
 
 @pytest.fixture

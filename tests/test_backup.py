@@ -13,9 +13,9 @@ import pytest
 from greenweb.backup import BackupError, backup_database, inspect_database, restore_database
 from greenweb.cli import main
 from greenweb.config import Settings
-from hostile import table_counts
-from servers import integrity_check, wait_until
 from support import import_seed, make_settings
+from support.hostile import table_counts
+from support.servers import integrity_check, wait_until
 
 MAX_WRITES = 200_000  # the writer's bound, far beyond what a test needs
 

@@ -21,8 +21,9 @@ import httpx2
 import pytest
 
 from greenweb.db import Database
-from hostile import table_counts
-from servers import (
+from support import import_seed, make_settings
+from support.hostile import table_counts
+from support.servers import (
     LiveServer,
     assert_no_server_errors,
     integrity_check,
@@ -31,7 +32,6 @@ from servers import (
     run_load,
     wait_until,
 )
-from support import import_seed, make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -114,7 +114,7 @@ def kill_writer(tmp_path: Path, at_least: int) -> tuple[Path, list[int]]:
     stdout = tmp_path / "acks.txt"
     with stdout.open("wb") as out, (tmp_path / "writer.err").open("wb") as err:
         writer = subprocess.Popen(
-            python_command(Path(__file__).stem, "writer_main", str(settings.db_path)),
+            python_command(__file__, "writer_main", str(settings.db_path)),
             stdout=out,
             stderr=err,
             start_new_session=True,

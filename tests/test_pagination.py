@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from factory import write_generated
 from greenweb.pagination import MAX_PAGE, Page, PageNumberError, offset_for, parse_page
 from greenweb.web.app import create_app
 from support import SEED_TODAY, import_seed, make_settings
+from support.factory import write_generated
 
 
 @pytest.mark.parametrize(

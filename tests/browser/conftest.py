@@ -37,12 +37,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 
-import board_seed
 import httpx2
 import pytest
-from board_seed import MODERATOR, MODERATOR_PASSWORD
 
 from greenweb.italian import today_in_rome
+from support import board_seed
+from support.board_seed import MODERATOR, MODERATOR_PASSWORD
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Response

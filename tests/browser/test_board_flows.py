@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from board_seed import MODERATOR, MODERATOR_PASSWORD, PLAIN_ID
+
+from support.board_seed import MODERATOR, MODERATOR_PASSWORD, PLAIN_ID
 
 if TYPE_CHECKING:  # playwright may be missing: the fixtures then skip (or fail in CI)
     from playwright.sync_api import Page, Response

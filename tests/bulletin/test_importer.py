@@ -1,0 +1,696 @@
+"""`greenweb import`'s engine: the seed loads faithfully, changes are exact, bad files change
+nothing, and Markdown cannot smuggle markup."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import tomllib
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from greenweb.bulletin import (
+    FIELDS,
+    BulletinFileError,
+    ImportAborted,
+    ImportReport,
+    import_directory,
+    load_directory,
+    parse_item,
+)
+from greenweb.config import Settings
+from greenweb.db import Database
+from support import SEED_DIR, import_seed
+from support.factory import item_text, write_item
+
+SEED = {
+    # slug: (kind, facts that must be stored exactly as the file gives them)
+    "esiti-bando-wonder": ("notizia", {}),
+    "italian-sustainability-photo-award": (
+        "premio",
+        {"deadline": "2021-09-06", "amount_min": 1500, "amount_max": 3500},
+    ),
+    "voucher-polo-nazionale-mobilita-sostenibile": ("notizia", {}),
+    "horizon-europe": ("bando", {}),
+    "call-tecnologie-sviluppo-sostenibile": (
+        "bando",
+        {
+            "opens": "2021-06-15",
+            "deadline": "2021-09-15",
+            "amount_min": 15000,
+            "amount_max": 50000,
+            "budget": 500000,
+            "contact_email": "call@innovazionesviluppo.org",
+        },
+    ),
+    "top-of-the-pid": (
+        "premio",
+        {"deadline": "2021-09-03", "contact_email": "premiopid@unioncamere.it"},
+    ),
+    "borsa-sociale-di-torino": ("notizia", {"author": "Micol Burighel"}),
+    "bottega-digitale-per-la-pmi": (
+        "evento",
+        {
+            "deadline": "2021-05-19",
+            "starts": "2021-05-20T17:00:00",
+            "ends": "2021-05-20T18:00:00",
+            "place": "Webinar su Microsoft Teams",
+            "contact_email": "studi@apito.it",
+        },
+    ),
+    "digital-transformation-incentivi": (
+        "evento",
+        {
+            "deadline": "2021-05-17",
+            "starts": "2021-05-18T10:00:00",
+            "place": "Webinar",
+            "contact_email": "innovazione@pie.camcom.it",
+        },
+    ),
+    "conversation-community": ("notizia", {}),
+    "adotta-una-buona-pratica": ("notizia", {}),
+    "torino-social-impact-european-cluster-platform": ("notizia", {}),
+}
+
+
+def run_import(settings: Settings, directory: Path) -> ImportReport:
+    async def main() -> ImportReport:
+        db = Database(settings.db_path)
+        await db.open()
+        try:
+            return await import_directory(db, directory)
+        finally:
+            await db.close()
+
+    return asyncio.run(main())
+
+
+def query(settings: Settings, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+    conn = sqlite3.connect(settings.db_path)
+    conn.row_factory = sqlite3.Row
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def items(settings: Settings) -> dict[str, sqlite3.Row]:
+    return {row["slug"]: row for row in query(settings, "SELECT * FROM bulletin_item")}
+
+
+def tags(settings: Settings, slug: str) -> list[str]:
+    rows = query(
+        settings,
+        "SELECT tag FROM bulletin_tag JOIN bulletin_item ON id = item_id WHERE slug = ? "
+        "ORDER BY tag",
+        (slug,),
+    )
+    return [row["tag"] for row in rows]
+
+
+def version(settings: Settings) -> int:
+    return int(query(settings, "SELECT version FROM content_version")[0][0])
+
+
+def snapshot(settings: Settings) -> tuple[list[str], list[tuple[Any, ...]], int, bytes]:
+    """Every table as SQL (FTS shadow tables included), the search rows, content_version and
+    the database file's bytes."""
+    conn = sqlite3.connect(settings.db_path)
+    try:
+        dump = list(conn.iterdump())
+        search = conn.execute("SELECT rowid, title, body FROM bulletin_search").fetchall()
+    finally:
+        conn.close()
+    return dump, search, version(settings), settings.db_path.read_bytes()
+
+
+def age_all_items(settings: Settings) -> None:
+    """Pretend the last import was long ago, so a new updated_at is visible."""
+    conn = sqlite3.connect(settings.db_path)
+    try:
+        conn.execute("UPDATE bulletin_item SET updated_at = '2021-01-01T00:00:00+00:00'")
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+# --- the seed --------------------------------------------------------------------------------
+
+
+def test_the_twelve_seed_files_import_as_twelve_items(settings: Settings) -> None:
+    report = run_import(settings, SEED_DIR)
+    assert sorted(report.added) == sorted(SEED)
+    assert (report.updated, report.removed, report.unchanged) == ([], [], 0)
+    stored = items(settings)
+    assert len(stored) == 12
+    assert version(settings) == 2
+
+
+@pytest.mark.parametrize("slug", list(SEED))
+def test_seed_item_has_its_kind_position_dates_and_amounts(
+    seeded_settings: Settings, slug: str
+) -> None:
+    row = items(seeded_settings)[slug]
+    kind, facts = SEED[slug]
+    assert row["kind"] == kind
+    assert row["position"] == list(SEED).index(slug) + 1
+    assert row["published"] is None  # the seed gives no publication dates
+    for column in ("deadline", "opens", "starts", "ends", "place", "contact_email", "author"):
+        assert row[column] == facts.get(column), column
+    for column in ("amount_min", "amount_max", "budget"):
+        assert row[column] == facts.get(column), column
+
+
+def test_every_front_matter_field_is_stored_as_the_file_gives_it(
+    seeded_settings: Settings,
+) -> None:
+    stored = items(seeded_settings)
+    column_of = {"where": "place"}
+    for path in sorted(SEED_DIR.glob("*.md")):
+        meta = tomllib.loads(path.read_text(encoding="utf-8").split("+++")[1])
+        row = stored[meta["slug"]]
+        assert row["source_file"] == path.name
+        for name, value in meta.items():
+            if name == "tags":
+                assert tags(seeded_settings, meta["slug"]) == sorted(v.lower() for v in value)
+            elif name in {"organisers", "links"}:
+                assert json.loads(row[name]) == value, (path.name, name)
+            elif isinstance(value, date | datetime):
+                assert row[name] == value.isoformat(), (path.name, name)
+            else:
+                assert row[column_of.get(name, name)] == value, (path.name, name)
+
+
+def test_seed_bodies_are_rendered_html_with_a_plain_summary(seeded_settings: Settings) -> None:
+    for slug, row in items(seeded_settings).items():
+        assert row["body_html"].startswith("<"), slug
+        assert "<" not in row["summary"], slug
+        assert 0 < len(row["summary"]) <= 220, slug
+    bottega = items(seeded_settings)["bottega-digitale-per-la-pmi"]["body_html"]
+    assert "<h2>Programma</h2>" in bottega
+    assert "<li>Come funziona la Bottega</li>" in bottega
+    # The seed's cut-off list is kept as it is, with nothing invented after it.
+    horizon = items(seeded_settings)["horizon-europe"]["body_html"]
+    assert "<p>Il programma è articolato in 3 pilastri:</p>\n<p>Per maggiori" in horizon
+
+
+def test_seed_items_are_searchable(seeded_settings: Settings) -> None:
+    rows = query(seeded_settings, "SELECT count(*) FROM bulletin_search")
+    assert rows[0][0] == 12
+    hits = query(
+        seeded_settings,
+        "SELECT rowid FROM bulletin_search WHERE bulletin_search MATCH ?",
+        ('"Bottega"',),
+    )
+    assert len(hits) == 1
+
+
+# --- re-import and changes ---------------------------------------------------------------
+
+
+def test_importing_the_same_files_again_changes_nothing(
+    settings: Settings, seed_copy: Path
+) -> None:
+    run_import(settings, seed_copy)
+    before = snapshot(settings)
+    report = run_import(settings, seed_copy)
+    assert report == ImportReport(unchanged=12)
+    assert not report.changed
+    assert snapshot(settings) == before  # same updated_at, same content_version
+
+
+def test_editing_one_file_updates_only_that_item(settings: Settings, seed_copy: Path) -> None:
+    run_import(settings, seed_copy)
+    age_all_items(settings)
+    old_version = version(settings)
+    before = items(settings)
+    replace_in(
+        seed_copy / "02-italian-sustainability-photo-award.md",
+        "deadline = 2021-09-06",
+        "deadline = 2021-09-10",
+    )
+    replace_in(
+        seed_copy / "02-italian-sustainability-photo-award.md",
+        'tags = ["fotografia", "sostenibilità"]',
+        'tags = ["fotografia", "ambiente"]',
+    )
+    report = run_import(settings, seed_copy)
+    assert report.updated == ["italian-sustainability-photo-award"]
+    assert (report.added, report.removed, report.unchanged) == ([], [], 11)
+    after = items(settings)
+    changed = after["italian-sustainability-photo-award"]
+    assert changed["deadline"] == "2021-09-10"
+    assert changed["updated_at"] != "2021-01-01T00:00:00+00:00"
+    assert datetime.fromisoformat(changed["updated_at"]).tzinfo is not None
+    assert changed["id"] == before["italian-sustainability-photo-award"]["id"]
+    assert tags(settings, "italian-sustainability-photo-award") == ["ambiente", "fotografia"]
+    for slug in SEED:
+        if slug != "italian-sustainability-photo-award":
+            assert dict(after[slug]) == dict(before[slug]), slug
+    assert version(settings) == old_version + 1
+
+
+def test_an_edited_body_is_what_search_finds(settings: Settings, seed_copy: Path) -> None:
+    run_import(settings, seed_copy)
+    replace_in(seed_copy / "04-horizon-europe.md", "3 pilastri:", "3 pilastri: zafferano.")
+    run_import(settings, seed_copy)
+    hits = query(
+        settings,
+        "SELECT rowid FROM bulletin_search WHERE bulletin_search MATCH ?",
+        ('"zafferano"',),
+    )
+    assert [h[0] for h in hits] == [items(settings)["horizon-europe"]["id"]]
+    assert len(query(settings, "SELECT rowid FROM bulletin_search")) == 12
+
+
+def test_deleting_a_file_removes_its_item_search_row_and_tags(
+    settings: Settings, seed_copy: Path
+) -> None:
+    run_import(settings, seed_copy)
+    gone_id = items(settings)["top-of-the-pid"]["id"]
+    old_version = version(settings)
+    (seed_copy / "06-top-of-the-pid.md").unlink()
+    report = run_import(settings, seed_copy)
+    assert report.removed == ["top-of-the-pid"]
+    assert report.unchanged == 11
+    assert "top-of-the-pid" not in items(settings)
+    assert query(settings, "SELECT * FROM bulletin_search WHERE rowid = ?", (gone_id,)) == []
+    assert query(settings, "SELECT * FROM bulletin_tag WHERE item_id = ?", (gone_id,)) == []
+    assert len(query(settings, "SELECT rowid FROM bulletin_search")) == 11
+    assert version(settings) == old_version + 1
+
+
+def test_a_new_file_is_added_beside_the_others(settings: Settings, seed_copy: Path) -> None:
+    run_import(settings, seed_copy)
+    write_item(seed_copy, "13-nuovo.md", slug="nuovo", position=13, published=date(2021, 9, 1))
+    report = run_import(settings, seed_copy)
+    assert report.added == ["nuovo"] and report.unchanged == 12
+    assert items(settings)["nuovo"]["published"] == "2021-09-01"
+
+
+def test_renaming_a_slug_replaces_the_item(settings: Settings, seed_copy: Path) -> None:
+    run_import(settings, seed_copy)
+    replace_in(seed_copy / "04-horizon-europe.md", 'slug = "horizon-europe"', 'slug = "horizon"')
+    report = run_import(settings, seed_copy)
+    assert (report.added, report.removed) == (["horizon"], ["horizon-europe"])
+    assert len(items(settings)) == 12
+
+
+# --- every failure aborts and changes nothing -----------------------------------------------
+
+Breaker = Callable[[Path], None]
+
+
+def set_field(filename: str, old: str, new: str) -> Breaker:
+    return lambda folder: replace_in(folder / filename, old, new)
+
+
+def add_file(filename: str, text: str | bytes) -> Breaker:
+    def write(folder: Path) -> None:
+        path = folder / filename
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+
+    return write
+
+
+PHOTO = "02-italian-sustainability-photo-award.md"
+BOTTEGA = "08-bottega-digitale-per-la-pmi.md"
+
+FAILURES: dict[str, tuple[Breaker, str, str]] = {
+    # case: (how to break the seed copy, the file named, the field named)
+    "unknown kind": (set_field(PHOTO, 'kind = "premio"', 'kind = "concorso"'), PHOTO, "kind"),
+    "missing kind": (set_field(PHOTO, 'kind = "premio"\n', ""), PHOTO, "kind"),
+    "kind as a list": (set_field(PHOTO, 'kind = "premio"', 'kind = ["premio"]'), PHOTO, "kind"),
+    "kind as a table": (set_field(PHOTO, 'kind = "premio"', "kind = {a = 1}"), PHOTO, "kind"),
+    "bad date": (
+        set_field(PHOTO, "deadline = 2021-09-06", 'deadline = "6 settembre"'),
+        PHOTO,
+        "deadline",
+    ),
+    "impossible date": (
+        set_field(PHOTO, "deadline = 2021-09-06", "deadline = 2021-02-30"),
+        PHOTO,
+        "deadline",
+    ),
+    "date with a time": (
+        set_field(PHOTO, "deadline = 2021-09-06", "deadline = 2021-09-06T12:00:00"),
+        PHOTO,
+        "deadline",
+    ),
+    "missing title": (
+        set_field(PHOTO, 'title = "Italian Sustainability Photo Award"\n', ""),
+        PHOTO,
+        "title",
+    ),
+    "empty title": (
+        set_field(PHOTO, 'title = "Italian Sustainability Photo Award"', 'title = "  "'),
+        PHOTO,
+        "title",
+    ),
+    "control character in the title": (
+        set_field(PHOTO, 'title = "Italian', 'title = "\\u0002Italian'),
+        PHOTO,
+        "title",
+    ),
+    "missing slug": (
+        set_field(PHOTO, 'slug = "italian-sustainability-photo-award"\n', ""),
+        PHOTO,
+        "slug",
+    ),
+    "slug with capitals": (
+        set_field(PHOTO, 'slug = "italian', 'slug = "Italian'),
+        PHOTO,
+        "slug",
+    ),
+    "duplicate slug across two files": (
+        add_file("13-copia.md", item_text(slug="horizon-europe", position=13)),
+        "13-copia.md",
+        "slug",
+    ),
+    "bad TOML syntax": (
+        set_field(PHOTO, 'title = "Italian Sustainability Photo Award"', 'title = "Italian'),
+        PHOTO,
+        "title",
+    ),
+    "bad TOML syntax outside a value": (
+        set_field(PHOTO, "position = 2\n", "position = 2\n[oops\n"),
+        PHOTO,
+        "front matter",
+    ),
+    "missing opening +++": (
+        add_file("13-senza.md", 'title = "x"\n+++\nTesto.\n'),
+        "13-senza.md",
+        "front matter",
+    ),
+    "missing closing +++": (
+        add_file("13-aperto.md", item_text(slug="aperto").replace("\n+++\n\n", "\n\n")),
+        "13-aperto.md",
+        "front matter",
+    ),
+    "unknown field": (
+        set_field(PHOTO, "position = 2\n", 'position = 2\ncolore = "verde"\n'),
+        PHOTO,
+        "colore",
+    ),
+    "position not a number": (
+        set_field(PHOTO, "position = 2", 'position = "2"'),
+        PHOTO,
+        "position",
+    ),
+    "position beyond SQLite's integers": (
+        set_field(PHOTO, "position = 2", "position = 99999999999999999999"),
+        PHOTO,
+        "position",
+    ),
+    "amount beyond SQLite's integers": (
+        set_field(PHOTO, "amount_max = 3500", "amount_max = 9223372036854775808"),
+        PHOTO,
+        "amount_max",
+    ),
+    "negative amount": (
+        set_field(PHOTO, "amount_min = 1500", "amount_min = -1"),
+        PHOTO,
+        "amount_min",
+    ),
+    "amount_max below amount_min": (
+        set_field(PHOTO, "amount_max = 3500", "amount_max = 1000"),
+        PHOTO,
+        "amount_max",
+    ),
+    "ends before starts": (
+        set_field(BOTTEGA, "ends = 2021-05-20T18:00:00", "ends = 2021-05-20T16:00:00"),
+        BOTTEGA,
+        "ends",
+    ),
+    "ends without starts": (
+        set_field(BOTTEGA, "starts = 2021-05-20T17:00:00\n", ""),
+        BOTTEGA,
+        "ends",
+    ),
+    "ends a day while starts has a time": (
+        set_field(BOTTEGA, "ends = 2021-05-20T18:00:00", "ends = 2021-05-21"),
+        BOTTEGA,
+        "ends",
+    ),
+    "bad e-mail": (
+        set_field(BOTTEGA, 'contact_email = "studi@apito.it"', 'contact_email = "studi(at)apito"'),
+        BOTTEGA,
+        "contact_email",
+    ),
+    "non-http link": (
+        set_field(PHOTO, '"https://www.ispaward.com/it"', '"javascript:alert(1)"'),
+        PHOTO,
+        "links",
+    ),
+    "ftp link": (
+        set_field(PHOTO, '"https://www.ispaward.com/it"', '"ftp://ispaward.com/"'),
+        PHOTO,
+        "links",
+    ),
+    "tags not a list": (
+        set_field(PHOTO, 'tags = ["fotografia", "sostenibilità"]', 'tags = "fotografia"'),
+        PHOTO,
+        "tags",
+    ),
+    "tag with markup": (
+        set_field(PHOTO, '"fotografia"', '"<b>foto</b>"'),
+        PHOTO,
+        "tags",
+    ),
+    "no body": (
+        add_file("13-vuoto.md", item_text(slug="vuoto", body="   ")),
+        "13-vuoto.md",
+        "body",
+    ),
+    "control character in the body": (
+        add_file("13-controllo.md", item_text(slug="controllo", body="Testo \x03 strano.")),
+        "13-controllo.md",
+        "body",
+    ),
+    "invalid UTF-8 file": (
+        add_file("13-latin1.md", item_text(slug="latin1", body="Città").encode("latin-1")),
+        "13-latin1.md",
+        "encoding",
+    ),
+    "a folder named like a file": (
+        lambda folder: (folder / "13-cartella.md").mkdir(),
+        "13-cartella.md",
+        "file",
+    ),
+}
+
+
+def expect_refusal(settings: Settings, directory: Path) -> ImportAborted:
+    before = snapshot(settings)
+    with pytest.raises(ImportAborted) as caught:
+        run_import(settings, directory)
+    after = snapshot(settings)
+    assert after[0] == before[0], "a table changed"
+    assert after[1] == before[1], "the search index changed"
+    assert after[2] == before[2], "content_version changed"
+    assert after[3] == before[3], "the database file changed"
+    return caught.value
+
+
+@pytest.mark.parametrize("case", list(FAILURES))
+def test_a_bad_file_aborts_the_import_and_changes_nothing(
+    settings: Settings, seed_copy: Path, case: str
+) -> None:
+    run_import(settings, seed_copy)
+    age_all_items(settings)  # so that a half-applied import would show in updated_at
+    # Another file changes too: a partial import would apply this one.
+    replace_in(seed_copy / "04-horizon-europe.md", "3 pilastri:", "3 pilastri (modificato):")
+    breaker, filename, field = FAILURES[case]
+    breaker(seed_copy)
+    aborted = expect_refusal(settings, seed_copy)
+    assert [(Path(e.path).name, e.field) for e in aborted.errors] == [(filename, field)]
+    message = str(aborted.errors[0])
+    assert message.startswith(f"{seed_copy / filename}: {field}: "), message
+    assert len(message) > len(f"{seed_copy / filename}: {field}: ") + 5
+
+
+def test_duplicate_slug_names_the_other_file(settings: Settings, seed_copy: Path) -> None:
+    run_import(settings, seed_copy)
+    write_item(seed_copy, "13-copia.md", slug="horizon-europe", position=13)
+    aborted = expect_refusal(settings, seed_copy)
+    assert "04-horizon-europe.md" in str(aborted)
+
+
+def test_every_bad_file_is_reported_at_once(settings: Settings, seed_copy: Path) -> None:
+    import_seed(settings)
+    replace_in(seed_copy / PHOTO, 'kind = "premio"', 'kind = "concorso"')
+    replace_in(seed_copy / BOTTEGA, 'contact_email = "studi@apito.it"', 'contact_email = "x"')
+    aborted = expect_refusal(settings, seed_copy)
+    assert [(Path(e.path).name, e.field) for e in aborted.errors] == [
+        (PHOTO, "kind"),
+        (BOTTEGA, "contact_email"),
+    ]
+
+
+def test_an_empty_directory_is_refused_and_changes_nothing(
+    seeded_settings: Settings, tmp_path: Path
+) -> None:
+    empty = tmp_path / "vuota"
+    empty.mkdir()
+    (empty / "LEGGIMI.txt").write_text("not a bulletin file")
+    aborted = expect_refusal(seeded_settings, empty)
+    assert [(e.path, e.field) for e in aborted.errors] == [(str(empty), "directory")]
+    assert len(items(seeded_settings)) == 12
+
+
+def test_a_missing_directory_is_refused_and_changes_nothing(
+    seeded_settings: Settings, tmp_path: Path
+) -> None:
+    missing = tmp_path / "non-esiste"
+    aborted = expect_refusal(seeded_settings, missing)
+    assert [(e.path, e.field) for e in aborted.errors] == [(str(missing), "directory")]
+
+
+def test_hidden_files_and_other_extensions_are_not_bulletin_files(seed_copy: Path) -> None:
+    (seed_copy / ".#02-italian-sustainability-photo-award.md").symlink_to("/nonexistent/lock")
+    (seed_copy / ".bozza.md").write_text("+++\nnot toml\n", encoding="utf-8")
+    (seed_copy / "note.txt").write_text("appunti", encoding="utf-8")
+    assert len(load_directory(seed_copy)) == 12
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    item = parse_item(tmp_path / "x.md", "\ufeff" + item_text(slug="bom"))
+    assert item.slug == "bom"
+
+
+TOML_VALUES = [
+    "1",
+    "-1",
+    "1.5",
+    "true",
+    '"testo"',
+    '""',
+    "[]",
+    '["testo"]',
+    "[1]",
+    "[[1]]",
+    "{a = 1}",
+    "2021-09-06",
+    "2021-09-06T10:00:00",
+    "2021-09-06T10:00:00+02:00",
+    "10:00:00",
+]
+
+
+@pytest.mark.parametrize("value", TOML_VALUES)
+@pytest.mark.parametrize("name", sorted(FIELDS))
+def test_any_value_in_any_field_is_accepted_or_refused_naming_it(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    meta = {
+        "title": '"Titolo"',
+        "slug": '"prova"',
+        "kind": '"evento"',
+        "position": "1",
+        "starts": "2021-09-06T09:00:00",
+    }
+    meta[name] = value
+    if name == "ends" and value not in {"2021-09-06T10:00:00", "2021-09-06T10:00:00+02:00"}:
+        meta.pop("starts")
+    text = "+++\n" + "".join(f"{k} = {v}\n" for k, v in meta.items()) + "+++\nTesto.\n"
+    try:
+        parse_item(tmp_path / "x.md", text)
+    except BulletinFileError as error:
+        assert error.field == name, str(error)
+
+
+def test_windows_line_endings_read_the_same(tmp_path: Path) -> None:
+    text = (SEED_DIR / BOTTEGA).read_text(encoding="utf-8")
+    unix = parse_item(tmp_path / "x.md", text)
+    windows = parse_item(tmp_path / "x.md", text.replace("\n", "\r\n"))
+    assert (windows.body_html, windows.summary, windows.starts, windows.tags) == (
+        unix.body_html,
+        unix.summary,
+        unix.starts,
+        unix.tags,
+    )
+
+
+def test_a_toml_error_points_at_the_line_of_the_file(tmp_path: Path) -> None:
+    text = item_text(slug="riga").replace("position = 1", "position = 1\ndeadline = 2021-13-01")
+    with pytest.raises(BulletinFileError) as caught:
+        parse_item(tmp_path / "x.md", text)
+    assert caught.value.field == "deadline"
+    assert "line 6" in caught.value.problem  # +++, title, slug, kind, position, deadline
+
+
+def test_times_with_an_offset_are_stored_as_rome_wall_clock(tmp_path: Path) -> None:
+    text = item_text(slug="utc", kind="evento").replace(
+        "position = 1", "position = 1\nstarts = 2021-05-20T15:00:00Z"
+    )
+    item = parse_item(tmp_path / "x.md", text)
+    assert item.starts == datetime(2021, 5, 20, 17, 0)
+
+
+def test_tags_are_lowercased_and_deduplicated(tmp_path: Path) -> None:
+    item = parse_item(
+        tmp_path / "x.md", item_text(slug="t", tags=["Clima", "clima", "Città", "non profit"])
+    )
+    assert item.tags == ("clima", "città", "non profit")
+
+
+# --- Markdown is rendered safely --------------------------------------------------------------
+
+
+def render(tmp_path: Path, body: str) -> str:
+    return parse_item(tmp_path / "x.md", item_text(slug="md", body=body)).body_html
+
+
+def test_raw_html_in_a_body_is_escaped(tmp_path: Path) -> None:
+    html = render(
+        tmp_path, 'Prima <script>alert("x")</script> dopo\n\n<div onclick="x">blocco</div>'
+    )
+    assert "<script" not in html and "<div" not in html
+    assert "&lt;script&gt;" in html
+    assert "&lt;div onclick=" in html
+
+
+def test_javascript_links_are_not_rendered_as_links(tmp_path: Path) -> None:
+    html = render(
+        tmp_path,
+        "[clicca](javascript:alert(1)) e [anche](JAVASCRIPT:alert(1)) e <javascript:alert(1)>"
+        " e [dati](data:text/html;base64,PHNjcmlwdD4=) e [vb](vbscript:msgbox)",
+    )
+    assert "href" not in html
+    assert "<a" not in html
+
+
+def test_ordinary_links_are_rendered(tmp_path: Path) -> None:
+    html = render(tmp_path, "[sito](https://example.org/a?b=1&c=2) e <https://example.org>")
+    assert '<a href="https://example.org/a?b=1&amp;c=2">sito</a>' in html
+    assert '<a href="https://example.org">https://example.org</a>' in html
+
+
+def test_a_markdown_image_costs_no_request(tmp_path: Path) -> None:
+    # A picture from another site would be a third-party request on every view.
+    html = render(tmp_path, "![logo](https://tracker.example/pixel.png)")
+    assert "<img" not in html
+    assert 'href="https://tracker.example/pixel.png"' in html
+
+
+def test_a_summary_is_the_first_paragraph_in_plain_text(tmp_path: Path) -> None:
+    item = parse_item(
+        tmp_path / "x.md",
+        item_text(slug="s", body="Primo *paragrafo* con &amp; e <b>.\n\nSecondo paragrafo."),
+    )
+    assert item.summary == "Primo paragrafo con & e <b>."
+    assert item.body_html.startswith("<p>Primo <em>paragrafo</em> con &amp; e &lt;b&gt;.</p>")

@@ -1,0 +1,215 @@
+"""/cerca: accent-blind full-text search, safe with any input, paginated."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from greenweb.bulletin import MARK_END, MARK_START, MAX_QUERY_CHARS, fts_query, search
+from greenweb.config import Settings
+from greenweb.db import Database
+from greenweb.web.app import create_app
+from support import SEED_TODAY, import_seed, make_settings
+from support.factory import write_item
+
+SOSTENIBILITA = {
+    "italian-sustainability-photo-award",
+    "top-of-the-pid",
+    "borsa-sociale-di-torino",
+    "conversation-community",
+}
+
+
+def hits(client: TestClient, q: str) -> list[str]:
+    response = client.get("/cerca", params={"q": q})
+    assert response.status_code == 200, response.text[:300]
+    assert response.template.name == "bulletin/search.html"
+    return [hit.item.slug for hit in response.context["page"].items]
+
+
+@pytest.mark.parametrize("q", ["sostenibilita", "Sostenibilità", "SOSTENIBILITA", "sostenibilit"])
+def test_search_ignores_accents_and_case(client: TestClient, q: str) -> None:
+    assert set(hits(client, q)) == SOSTENIBILITA
+
+
+def test_search_matches_words_by_prefix(client: TestClient) -> None:
+    assert hits(client, "bott") == ["bottega-digitale-per-la-pmi"]
+
+
+def test_search_needs_every_word(client: TestClient) -> None:
+    assert hits(client, "bottega webinar") == ["bottega-digitale-per-la-pmi"]
+    response = client.get("/cerca", params={"q": "bottega horizon"})
+    assert response.context["page"].total == 0
+    assert "Nessun risultato per «bottega horizon»." in response.text
+
+
+def test_search_finds_words_of_titles(client: TestClient) -> None:
+    assert "horizon-europe" in hits(client, "quadro europeo")
+
+
+def test_results_show_highlighted_snippets(client: TestClient) -> None:
+    response = client.get("/cerca", params={"q": "sostenibilita"})
+    html = response.text
+    assert "<mark>Sostenibilità</mark>" in html
+    assert "<mark>sostenibilità</mark>" in html
+    assert "4 risultati per «sostenibilita»." in html
+    assert '<a href="/bollettino/top-of-the-pid">Top of the PID</a>' in html
+    assert MARK_START not in html and MARK_END not in html
+
+
+def test_snippets_are_escaped_around_the_marks(tmp_path: Path) -> None:
+    folder = tmp_path / "items"
+    write_item(folder, "01.md", slug="x", body="Un <b>grassetto</b> & un riciclo finto.")
+    settings = make_settings(tmp_path)
+    import_seed(settings, folder)
+    with TestClient(create_app(settings, today=lambda: SEED_TODAY)) as client:
+        html = client.get("/cerca", params={"q": "riciclo"}).text
+    assert "Un &lt;b&gt;grassetto&lt;/b&gt; &amp; un <mark>riciclo</mark> finto." in html
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        '"',
+        '"bando',
+        "bando*",
+        "*",
+        "NEAR(bando premio)",
+        "NEAR(",
+        "bando NOT premio",
+        "AND",
+        "OR",
+        "-bando",
+        "bando -",
+        "title:bando",
+        "^bando",
+        "(bando",
+        "bando)",
+        "{title body}: bando",
+        "'; DROP TABLE bulletin_item; --",
+        "_",
+        "a" * 200,
+        "🌍 clima",
+        "é" * 200,
+        " ".join(["bando"] * 33),  # more words than fts_query keeps
+    ],
+)
+def test_any_query_is_safe(client: TestClient, q: str) -> None:
+    # (Control characters never reach the search: the request limits answer 400 first,
+    # tested in test_limits.py.)
+    response = client.get("/cerca", params={"q": q})
+    assert response.status_code == 200
+    assert response.context["page"] is None or response.context["page"].total >= 0
+    assert client.get("/healthz").json()["bulletin_items"] == 12
+
+
+def test_fts_query_quotes_every_word_as_a_prefix() -> None:
+    assert fts_query('NEAR("x" y*') == '"NEAR"* "x"* "y"*'
+    assert fts_query("-- ; ' \"") is None
+    assert fts_query(" ".join(f"w{n}" for n in range(20))) == " ".join(
+        f'"w{n}"*' for n in range(12)
+    )
+
+
+def test_a_query_without_words_finds_nothing(client: TestClient) -> None:
+    response = client.get("/cerca", params={"q": "!!! ???"})
+    assert response.context["page"].total == 0
+    assert "Nessun risultato" in response.text
+
+
+@pytest.mark.parametrize("path", ["/cerca", "/cerca?q=", "/cerca?q=%20%20"])
+def test_an_empty_query_shows_the_help_text(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.context["page"] is None
+    assert response.context["query"] == ""
+    assert "Gli accenti non contano" in response.text
+    assert '<input id="q" name="q" type="search" value="" maxlength="200">' in response.text
+
+
+def test_a_query_of_200_characters_is_accepted(client: TestClient) -> None:
+    q = "bando " + "x" * (MAX_QUERY_CHARS - 6)
+    assert len(q) == MAX_QUERY_CHARS
+    assert client.get("/cerca", params={"q": q}).status_code == 200
+
+
+def test_an_overlong_query_is_400_with_an_italian_message_and_the_form(client: TestClient) -> None:
+    q = "a" * (MAX_QUERY_CHARS + 1)
+    response = client.get("/cerca", params={"q": q})
+    assert response.status_code == 400
+    assert response.template.name == "bulletin/search.html"
+    html = response.text
+    assert "La ricerca può contenere al massimo 200 caratteri." in html
+    assert '<form role="search" action="/cerca" class="search">' in html
+    assert f'value="{"a" * MAX_QUERY_CHARS}"' in html
+    assert 'aria-invalid="true" aria-describedby="q-errore"' in html
+    assert response.context["page"] is None
+
+
+def test_search_page_is_not_indexed_and_has_no_second_search_box(client: TestClient) -> None:
+    html = client.get("/cerca", params={"q": "bando"}).text
+    assert '<meta name="robots" content="noindex">' in html
+    assert html.count('role="search"') == 1
+
+
+@pytest.mark.parametrize("raw", ["0", "abc", "-1", "99999999"])
+def test_a_bad_results_page_is_400(client: TestClient, raw: str) -> None:
+    response = client.get(f"/cerca?q=bando&page={raw}")
+    assert response.status_code == 400
+    assert response.template.name == "error.html"
+
+
+# --- pages of results -----------------------------------------------------------------------
+
+
+def test_results_paginate(generated_client: TestClient) -> None:
+    seen: list[str] = []
+    for number, size in [(1, 20), (2, 20), (3, 5)]:
+        response = generated_client.get("/cerca", params={"q": "riciclo", "page": str(number)})
+        assert response.status_code == 200
+        page = response.context["page"]
+        assert (page.number, page.total, page.pages, len(page.items)) == (number, 45, 3, size)
+        assert f"Pagina {number} di 3" in response.text
+        seen += [hit.item.slug for hit in page.items]
+    assert len(set(seen)) == 45
+
+
+def test_results_pager_links_keep_the_query(generated_client: TestClient) -> None:
+    html = generated_client.get("/cerca?q=riciclo&page=2").text
+    assert '<link rel="prev" href="/cerca?q=riciclo">' in html
+    assert '<link rel="next" href="/cerca?q=riciclo&amp;page=3">' in html
+    assert '<a rel="prev" href="/cerca?q=riciclo">' in html
+    assert '<a rel="next" href="/cerca?q=riciclo&amp;page=3">' in html
+
+
+def test_a_results_page_past_the_end_is_404(generated_client: TestClient) -> None:
+    response = generated_client.get("/cerca?q=riciclo&page=4")
+    assert response.status_code == 404
+    assert response.template.name == "error.html"
+    assert "Questa pagina dei risultati non esiste." in response.text
+
+
+def test_search_domain_function_counts_and_limits(generated_settings: Settings) -> None:
+    async def run() -> tuple[int, int]:
+        db = Database(generated_settings.db_path)
+        await db.open()
+        try:
+            page = await search(db.reader, "sostenibilita numero", page=3, per_page=20)
+            return page.total, len(page.items)
+        finally:
+            await db.close()
+
+    assert asyncio.run(run()) == (45, 5)
+
+
+@pytest.mark.parametrize("q", ["\x00", "\x02bando\x03"])
+def test_a_query_with_control_characters_is_refused_before_searching(
+    client: TestClient, q: str
+) -> None:
+    response = client.get("/cerca", params={"q": q})
+    assert response.status_code == 400
+    assert "<mark>" not in response.text
+    assert client.get("/healthz").json()["bulletin_items"] == 12

@@ -1,0 +1,229 @@
+"""The `greenweb` command, run in-process (and once as `python -m greenweb`)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from greenweb.cli import main
+from greenweb.config import SETTINGS
+from greenweb.db import migration_scripts
+from support import REPO, SEED_DIR
+from support.factory import write_item
+
+SUBCOMMANDS = ["serve", "migrate", "import"]
+
+
+@pytest.fixture
+def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """GREENWEB_DB pointing into tmp_path, and a fixed secret (no file written)."""
+    path = tmp_path / "cli" / "site.db"
+    monkeypatch.setenv("GREENWEB_DB", str(path))
+    monkeypatch.setenv("GREENWEB_SECRET", "cli-test-secret")
+    return path
+
+
+def help_of(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert out
+    return out
+
+
+def count_items(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("SELECT count(*) FROM bulletin_item").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_help_lists_every_subcommand_and_every_setting(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = help_of(["--help"], capsys)
+    assert out.startswith("usage: greenweb")
+    for name in SUBCOMMANDS:
+        assert name in out
+    for setting in SETTINGS:
+        assert setting.env in out
+
+
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [
+        ("serve", ["--host", "--port", "--workers", "migrations"]),
+        ("migrate", ["Safe to run", "topics", "resources"]),
+        ("import", ["DIRECTORY", "data/bulletin", "changes nothing"]),
+    ],
+)
+def test_each_subcommand_has_useful_help(
+    capsys: pytest.CaptureFixture[str], command: str, words: list[str]
+) -> None:
+    out = help_of([command, "--help"], capsys)
+    assert out.startswith(f"usage: greenweb {command}")
+    for word in words:
+        assert word in out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    out = help_of(["--version"], capsys)
+    assert out.startswith("greenweb 0.")
+
+
+def test_no_subcommand_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([])
+    assert exited.value.code == 2
+    assert "COMMAND" in capsys.readouterr().err
+
+
+def test_python_dash_m_greenweb_help(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "greenweb", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "GREENWEB_DB": str(tmp_path / "x.db")},
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: greenweb")
+    assert "import" in result.stdout
+    assert not (tmp_path / "x.db").exists()  # --help touches nothing
+
+
+def test_migrate_creates_the_database_named_by_greenweb_db(
+    db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[:-1] == [f"applied {name}" for _, name, _ in migration_scripts()]
+    assert lines[-1].endswith(": topics updated, 13 resources added or updated")
+    assert db_path.exists()
+    assert count_items(db_path) == 0
+
+
+def test_migrate_twice_says_up_to_date(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate"]) == 0
+    capsys.readouterr()
+    assert main(["migrate"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"{db_path}: already up to date",
+        f"{REPO / 'data'}: topics unchanged, 0 resources added or updated",
+    ]
+
+
+def test_import_loads_the_seed_and_reports_counts(
+    db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", str(SEED_DIR)]) == 0
+    assert capsys.readouterr().out.strip() == (
+        f"{SEED_DIR}: 12 added, 0 updated, 0 removed, 0 unchanged"
+    )
+    assert count_items(db_path) == 12
+    assert main(["import", str(SEED_DIR)]) == 0
+    assert "0 added, 0 updated, 0 removed, 12 unchanged" in capsys.readouterr().out
+
+
+def test_import_defaults_to_data_bulletin(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_item(tmp_path / "data" / "bulletin", "01.md", slug="uno")
+    monkeypatch.chdir(tmp_path)
+    assert main(["import"]) == 0
+    assert count_items(db_path) == 1
+
+
+def test_import_of_a_bad_directory_exits_1_and_names_file_and_field(
+    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", str(SEED_DIR)]) == 0
+    capsys.readouterr()
+    bad = tmp_path / "bad"
+    write_item(bad, "01-buono.md", slug="buono")
+    broken = write_item(bad, "02-rotto.md", slug="rotto", kind="concorso")
+    assert main(["import", str(bad)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert lines[0].startswith(f"greenweb import: {broken}: kind: ")
+    assert "concorso" in lines[0]
+    assert lines[-1] == "greenweb import: nothing was changed"
+    assert count_items(db_path) == 12
+
+
+def test_import_of_a_missing_directory_exits_1(
+    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "manca"
+    assert main(["import", str(missing)]) == 1
+    err = capsys.readouterr().err
+    assert f"greenweb import: {missing}: directory: " in err
+    assert "nothing was changed" in err
+
+
+def test_a_bad_setting_exits_1_naming_the_variable(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GREENWEB_PORT", "porta")
+    assert main(["migrate"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("greenweb: configuration: GREENWEB_PORT: ")
+    assert not db_path.exists()
+
+
+def test_secret_file_is_created_next_to_greenweb_db(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GREENWEB_DB", str(tmp_path / "x.db"))
+    monkeypatch.delenv("GREENWEB_SECRET", raising=False)
+    assert main(["migrate"]) == 0
+    assert (tmp_path / "x.db.secret").read_text().strip()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_serve_answers_on_127_0_0_1(db_path: Path) -> None:
+    assert main(["import", str(SEED_DIR)]) == 0
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "greenweb", "serve", "--port", str(port), "--log-level", "warning"],
+        env={**os.environ, "GREENWEB_HOST": "127.0.0.1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        health = None
+        for _ in range(100):  # at most about 10 s
+            try:
+                health = httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx2.TransportError:
+                assert server.poll() is None, server.communicate()[1]
+                time.sleep(0.1)
+        assert health is not None and health.status_code == 200
+        assert health.json() | {"pid": 0} == {"status": "ok", "bulletin_items": 12, "pid": 0}
+        home = httpx2.get(f"http://127.0.0.1:{port}/", timeout=5)
+        assert home.status_code == 200
+        assert "server" not in home.headers
+    finally:
+        server.terminate()
+        server.communicate(timeout=15)

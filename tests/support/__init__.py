@@ -1,0 +1,39 @@
+"""Helpers shared by test modules (conftest.py only holds fixtures: two conftest modules
+exist, tests/ and tests/browser/, so test modules must not import from either)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from pathlib import Path
+
+from greenweb.bulletin import import_directory
+from greenweb.config import Settings
+from greenweb.db import Database
+
+REPO = Path(__file__).resolve().parents[2]
+SEED_DIR = REPO / "data" / "bulletin"
+# All seed deadlines fall in 2021: one day in the middle of them keeps some open.
+SEED_TODAY = date(2021, 9, 4)
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "db_path": tmp_path / "greenweb.db",
+        "secret": "test-secret-not-for-production",
+        "base_url": "http://testserver",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def import_seed(settings: Settings, directory: Path = SEED_DIR) -> None:
+    async def run() -> None:
+        db = Database(settings.db_path)
+        await db.open()
+        try:
+            await import_directory(db, directory)
+        finally:
+            await db.close()
+
+    asyncio.run(run())

@@ -1,0 +1,292 @@
+"""The footprint on the real app: every page within budget, /impronta and /carbon.txt."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from greenweb import footprint as fp
+from greenweb.bulletin import import_directory
+from greenweb.cli.footprint import measure_app
+from greenweb.config import Settings
+from greenweb.db import Database, bump_content_version
+from greenweb.web.app import create_app
+from greenweb.web.views.footprint import collect_targets
+from support import SEED_TODAY, import_seed, make_settings
+from support.board import publish_directly
+
+REPO = Path(__file__).resolve().parents[3]
+BUDGET = fp.load_budget(REPO / "footprint-budget.toml")
+GLOBAL = fp.make_method("global", False)
+
+
+def measure_real(settings: Settings, repeats: int = 1) -> fp.Report:
+    app = create_app(settings, today=lambda: SEED_TODAY)
+    return asyncio.run(measure_app(app, method=GLOBAL, repeats=repeats))
+
+
+@pytest.fixture
+def seeded_report(seeded_settings: Settings) -> fp.Report:
+    return measure_real(seeded_settings)
+
+
+def test_every_page_of_the_seeded_site_is_within_budget(seeded_report: fp.Report) -> None:
+    # Until the serving branch compresses responses these bytes are uncompressed, and the
+    # seeded site fits the budget even so; test_compressed_pages_are_measured_as_sent shows
+    # the same measurement through a compressing middleware.
+    assert fp.check(seeded_report, BUDGET) == []
+    ids = [p.id for p in seeded_report.pages]
+    assert set(ids) >= {
+        "home",
+        "bulletin",
+        "bulletin_item",
+        "deadlines",
+        "events",
+        "search",
+        "feed",
+        "calendar",
+        "carbon_txt",
+        "sitemap",
+        "robots",
+        "not_found",
+    }
+    assert ids[0] == "home" and ids[-1] == "footprint"  # /impronta last: it warms the others
+    home = seeded_report.page("home")
+    assert home.first_view.wire_bytes <= 10_240
+    assert home.first_view.requests == 2 and home.repeat_view.requests == 1
+    [stylesheet] = home.subresources
+    assert stylesheet.kind == "stylesheet" and stylesheet.cached_on_repeat
+    assert seeded_report.page("not_found").status == 404
+    skipped = {s.id for s in seeded_report.skipped}
+    assert skipped >= {"bulletin_deep", "search_deep"}  # twelve items: one page each
+
+
+def test_pages_send_no_javascript_cookies_fonts_or_third_party(seeded_report: fp.Report) -> None:
+    for page in seeded_report.pages:
+        assert page.js_bytes == 0, page.id
+        assert page.cookies == 0, page.id
+        assert page.font_bytes == 0, page.id
+        assert page.third_party == (), page.id
+        if page.is_html:
+            assert page.dom_elements is not None and page.dom_elements <= 300, page.id
+
+
+def test_a_tighter_budget_fails_exactly_the_pages_over_it(seeded_report: fp.Report) -> None:
+    pages = [p for p in seeded_report.pages if p.is_html]
+    sizes = sorted(p.first_view.wire_bytes for p in pages)
+    limit = (sizes[0] + sizes[-1]) // 2  # between the lightest and the heaviest page
+    tight = fp.parse_budget(f"schema = 1\n[page]\ntransfer_bytes = {limit}\n[routes.home]\n")
+    failing = {v.page for v in fp.check(seeded_report, tight) if v.limit == "transfer_bytes"}
+    over = {p.id for p in pages if p.first_view.wire_bytes > limit}
+    assert over and len(over) < len(pages)
+    assert failing >= over
+    assert not failing & {p.id for p in pages if p.first_view.wire_bytes <= limit}
+
+
+def write_items(folder: Path, count: int) -> None:
+    folder.mkdir()
+    for n in range(1, count + 1):
+        (folder / f"{n:03d}.md").write_text(
+            f'+++\ntitle = "Bando numero {n} per la sostenibilità"\nslug = "bando-{n}"\n'
+            f'kind = "bando"\nposition = {n}\n+++\n\nTesto del bando {n} sulla sostenibilità.\n',
+            encoding="utf-8",
+        )
+
+
+def test_long_lists_add_their_last_page(settings: Settings, tmp_path: Path) -> None:
+    write_items(tmp_path / "items", 45)
+
+    async def load() -> None:
+        db = Database(settings.db_path)
+        await db.open()
+        try:
+            await import_directory(db, tmp_path / "items")
+        finally:
+            await db.close()
+
+    asyncio.run(load())
+    app = create_app(settings, today=lambda: SEED_TODAY)
+
+    async def targets() -> list[fp.Target]:
+        async with fp.running(app):
+            found, _ = await collect_targets(app)
+        return found
+
+    by_id = {t.id: t.path for t in asyncio.run(targets())}
+    assert by_id["bulletin_deep"] == "/bollettino?page=3"
+    assert by_id["search"] == "/cerca?q=sostenibilit%C3%A0"
+    assert by_id["search_deep"] == "/cerca?q=sostenibilit%C3%A0&page=3"
+
+
+def test_an_empty_database_is_measured_with_what_exists(settings: Settings) -> None:
+    report = measure_real(settings, repeats=0)
+    assert {s.id for s in report.skipped} >= {"bulletin_item", "bulletin_deep"}
+    assert fp.check(report, BUDGET) == []
+
+
+def test_board_pages_are_measured_with_a_published_question(settings: Settings) -> None:
+    async def targets() -> tuple[dict[str, str], set[str]]:
+        app = create_app(settings)  # a new page cache: publish_directly bumps no version
+        async with fp.running(app):
+            found, skipped = await collect_targets(app)
+        return {t.id: t.path for t in found}, {s.id for s in skipped}
+
+    found, skipped = asyncio.run(targets())
+    assert "question" in skipped  # no question published yet
+    (question_id,) = publish_directly(settings)
+    found, skipped = asyncio.run(targets())
+    assert found["question"] == f"/domande/{question_id}"
+    for target_id, path in [
+        ("questions", "/domande"),
+        ("question_new", "/domande/nuova"),
+        ("resources", "/risorse"),
+        ("pills", "/pillole"),
+        ("moderation_log", "/moderazione/registro"),
+    ]:
+        assert found[target_id] == path
+
+
+def test_compressed_pages_are_measured_as_sent(seeded_settings: Settings) -> None:
+    app = create_app(seeded_settings, today=lambda: SEED_TODAY)
+    report = asyncio.run(measure_app(app, method=GLOBAL, repeats=0))
+    assert fp.check(report, BUDGET) == []
+    home = report.page("home")
+    br, gz, identity = (home.encoded(e) for e in ("br", "gzip", "identity"))
+    assert (br.content_encoding, gz.content_encoding, identity.content_encoding) == (
+        "br",
+        "gzip",
+        None,
+    )
+    assert br.body_bytes < gz.body_bytes < identity.body_bytes == home.raw_bytes
+    assert home.subresources[0].content_encoding == "br"
+    feed = report.page("feed")
+    assert feed.document_br_bytes < feed.raw_bytes / 3  # text compresses well
+    # /impronta measured itself through the middleware too: its row shows br figures.
+    own = report.page("footprint")
+    assert own.encoded("br").content_encoding == "br"
+
+
+# --- /impronta -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def impronta(client: TestClient) -> Iterator[TestClient]:
+    yield client
+
+
+def test_impronta_lists_every_page_with_real_figures(impronta: TestClient) -> None:
+    response = impronta.get("/impronta")
+    assert response.status_code == 200
+    html = response.text
+    for label in ("Pagina iniziale", "Bollettino", "Scadenze", "Eventi", "Feed Atom", "Impronta"):
+        assert f">{label}<" in html
+    rows = re.findall(r"<tr><td>.*?</tr>", html)
+    report = impronta.app.state.footprint.report  # type: ignore[attr-defined]
+    assert len(rows) == len(report.pages) >= 13
+    home = next(r for r in rows if ">Pagina iniziale<" in r)
+    cells = re.findall(r"<td>(.*?)</td>", home)
+    assert re.fullmatch(r"\d\.\d{3}", cells[1])  # e.g. 8.171 bytes, Italian thousands
+    assert cells[2] == "2 (1)"
+    assert re.fullmatch(r"0,\d+", cells[3]) and cells[4] == "A+" and cells[5] == "rispettato"
+    assert "Sustainable Web Design v4" in html and "CO2.js 0.19.0" in html
+    assert "494 g CO2e/kWh" in html and "Hosting alimentato da energia rinnovabile: no" in html
+    assert "Web Almanac 2025" in html and "«Page Weight»" in html and "«Sustainability»" in html
+    assert "2.412 KB su desktop" in html and "0,36 g" in html
+    assert "Nessuna pagina usa JavaScript, cookie, font web o risorse di altri siti." in html
+
+
+def test_impronta_is_measured_once_per_content_version(
+    impronta: TestClient, seeded_settings: Settings
+) -> None:
+    cache = impronta.app.state.footprint  # type: ignore[attr-defined]
+    first = impronta.get("/impronta")
+    impronta.get("/impronta")
+    assert cache.measurements == 1
+    assert "no-store" not in first.headers.get("cache-control", "")
+
+    async def bump() -> None:
+        db = Database(seeded_settings.db_path)
+        await db.open()
+        try:
+            async with db.transaction() as conn:
+                await bump_content_version(conn)
+        finally:
+            await db.close()
+
+    asyncio.run(bump())
+    # After a content change the previous figures answer at once, marked not to be kept,
+    # while the site is measured again in the background.
+    stale = impronta.get("/impronta")
+    assert stale.status_code == 200 and stale.headers["cache-control"] == "no-store"
+    assert ">Pagina iniziale<" in stale.text
+    impronta.portal.call(cache.settled)  # type: ignore[union-attr]
+    assert cache.measurements == 2
+    fresh = impronta.get("/impronta")
+    assert "no-store" not in fresh.headers.get("cache-control", "")
+    assert cache.measurements == 2
+
+
+def test_impronta_reports_its_own_weight_within_a_few_bytes(impronta: TestClient) -> None:
+    html = impronta.get("/impronta").text
+    row = next(r for r in re.findall(r"<tr><td>.*?</tr>", html) if ">Impronta<" in r)
+    shown = int(re.findall(r"<td>(.*?)</td>", row)[1].replace(".", ""))
+    report = impronta.app.state.footprint.report  # type: ignore[attr-defined]
+    own = asyncio.run(
+        fp.measure_page(
+            impronta.app,  # type: ignore[arg-type]
+            fp.Target("footprint", "/impronta", "Impronta"),
+            method=GLOBAL,
+            base_url="http://testserver",
+            repeats=0,
+        )
+    )
+    assert report is not None
+    # The page measures itself while it is being made, answered no-store and without the
+    # cached page's ETag, so its own row differs from the final page by those headers and
+    # the figures' digits: within 5 %, and never shown lighter than it is.
+    assert 0 <= shown - own.first_view.wire_bytes <= own.first_view.wire_bytes * 0.05
+
+
+def test_impronta_uses_the_configured_grid_and_green_hosting(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, grid_intensity="ITA", green_hosting=True)
+    import_seed(settings)
+    with TestClient(create_app(settings, today=lambda: SEED_TODAY)) as client:
+        html = client.get("/impronta").text
+    assert "287,75 g CO2e/kWh (ITA)" in html
+    assert "Hosting alimentato da energia rinnovabile: sì" in html
+
+
+def test_every_page_links_impronta_in_the_footer(client: TestClient) -> None:
+    html = client.get("/").text
+    footer = html.split("<footer>", 1)[1]
+    assert '<a href="/impronta">Impronta</a>' in footer
+
+
+# --- /carbon.txt ----------------------------------------------------------------------------
+
+
+def test_carbon_txt_points_at_impronta_and_the_hosting_provider(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path, base_url="https://greenweb.example", hosting_provider="hetzner.com"
+    )
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/carbon.txt")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    data = tomllib.loads(response.text)
+    assert data["version"] == "0.4"
+    assert data["org"]["disclosures"][0]["url"] == "https://greenweb.example/impronta"
+    assert data["org"]["disclosures"][0]["domain"] == "greenweb.example"
+    assert data["upstream"]["services"] == [{"domain": "hetzner.com"}]
+
+
+def test_carbon_txt_without_a_hosting_provider_lists_no_service(client: TestClient) -> None:
+    data = tomllib.loads(client.get("/carbon.txt").text)
+    assert data["upstream"]["services"] == []
+    assert data["org"]["disclosures"][0]["url"] == "http://testserver/impronta"
