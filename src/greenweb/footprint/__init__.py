@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import re
 import statistics
 import time
@@ -45,6 +44,7 @@ from typing import Any, Final
 from urllib.parse import urljoin, urlsplit
 
 from greenweb.footprint import carbon
+from greenweb.footprint.carbon import parse_grid
 
 __all__ = [
     "JSON_SCHEMA_VERSION",
@@ -602,25 +602,6 @@ class Method:
 
     def visit(self, wire_bytes: int) -> carbon.Segments:
         return carbon.per_visit(wire_bytes, grid=self.grid, green_hosting=self.green_hosting)
-
-
-def parse_grid(text: str) -> tuple[str, carbon.GridIntensity]:
-    """``global``, a country code such as ``ITA``, or a number of g CO2e/kWh."""
-    value = text.strip()
-    if value.lower() in ("", "global"):
-        return "global", carbon.GLOBAL
-    try:
-        number = float(value)
-    except ValueError:
-        try:
-            return value.upper(), carbon.GridIntensity.for_country(value)
-        except ValueError as error:
-            raise ValueError(
-                f"expected 'global', a country code or g CO2e/kWh, got {text!r} ({error})"
-            ) from None
-    if not math.isfinite(number) or number < 0:
-        raise ValueError(f"grid intensity must be a finite number >= 0, got {text!r}")
-    return value, carbon.GridIntensity(number, number, number)
 
 
 def make_method(grid_intensity: str, green_hosting: bool) -> Method:

@@ -342,3 +342,22 @@ def format_grams(g: float) -> str:
     rounded = float(f"{g:.4g}")
     exponent = math.floor(math.log10(abs(rounded)))
     return f"{rounded:.{max(0, 3 - exponent)}f}"
+
+
+def parse_grid(text: str) -> tuple[str, GridIntensity]:
+    """``global``, a country code such as ``ITA``, or a number of g CO2e/kWh."""
+    value = text.strip()
+    if value.lower() in ("", "global"):
+        return "global", GLOBAL
+    try:
+        number = float(value)
+    except ValueError:
+        try:
+            return value.upper(), GridIntensity.for_country(value)
+        except ValueError as error:
+            raise ValueError(
+                f"expected 'global', a country code or g CO2e/kWh, got {text!r} ({error})"
+            ) from None
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"grid intensity must be a finite number >= 0, got {text!r}")
+    return value, GridIntensity(number, number, number)
