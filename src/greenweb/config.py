@@ -1,275 +1,306 @@
 """Settings: environment variables in, one frozen dataclass out.
 
-Nothing else in greenweb reads ``os.environ``. Every setting is declared once in
-``SETTINGS`` with its default and help text, so the README and ``greenweb --help`` can
-list them and a test can check that none is undocumented.
+Nothing else in greenweb reads ``os.environ``. Each setting is declared once, as a field of
+:class:`Settings` made by :func:`setting`: its environment variable, typed default, help
+text and parser. ``from_env``, ``greenweb --help``, the README's table and its test all
+read that one declaration (the habit of datasette's ``SETTINGS``).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
+
+from greenweb.footprint.carbon import parse_grid
+
+T = TypeVar("T")
 
 
 class SettingsError(ValueError):
     """An environment variable holds a value greenweb cannot use."""
 
 
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    env: str
-    default: str
-    help: str
+# --- parsers: raw text in, a typed value out, or SettingsError naming the variable ------
 
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting("db_path", "GREENWEB_DB", "data/greenweb.db", "Path of the SQLite database file."),
-    Setting("host", "GREENWEB_HOST", "127.0.0.1", "Address `greenweb serve` listens on."),
-    Setting("port", "GREENWEB_PORT", "8000", "Port `greenweb serve` listens on."),
-    Setting(
-        "secret",
-        "GREENWEB_SECRET",
-        "",
-        "Key for form tokens, sessions and address hashing. If unset, one is generated "
-        "once and kept in a git-ignored file next to the database.",
-    ),
-    Setting(
-        "base_url",
-        "GREENWEB_BASE_URL",
-        "http://127.0.0.1:8000",
-        "Public address of the site, used in feeds, sitemap and calendar links.",
-    ),
-    Setting(
-        "premoderation",
-        "GREENWEB_PREMODERATION",
-        "1",
-        "1: new questions wait for a moderator; 0: they are published at once.",
-    ),
-    Setting(
-        "question_min_chars",
-        "GREENWEB_QUESTION_MIN",
-        "15",
-        "Fewest characters a question may have.",
-    ),
-    Setting(
-        "question_max_chars",
-        "GREENWEB_QUESTION_MAX",
-        "1000",
-        "Most characters a question may have.",
-    ),
-    Setting(
-        "name_max_chars",
-        "GREENWEB_NAME_MAX",
-        "40",
-        "Most characters of the optional name shown with a question.",
-    ),
-    Setting(
-        "report_threshold",
-        "GREENWEB_REPORT_THRESHOLD",
-        "3",
-        "Reports from different people that hide a question until a moderator reviews it.",
-    ),
-    Setting(
-        "token_min_age",
-        "GREENWEB_TOKEN_MIN_AGE",
-        "3",
-        "Seconds a visitor's form must be open before it is sent (faster is a bot).",
-    ),
-    Setting(
-        "token_max_age",
-        "GREENWEB_TOKEN_MAX_AGE",
-        "7200",
-        "Seconds a form stays valid after the page was served.",
-    ),
-    Setting(
-        "rate_questions_per_hour",
-        "GREENWEB_RATE_QUESTIONS_PER_HOUR",
-        "5",
-        "Questions one client may send per hour; 0 lifts the limit.",
-    ),
-    Setting(
-        "rate_votes_per_hour",
-        "GREENWEB_RATE_VOTES_PER_HOUR",
-        "60",
-        '"Anch\'io" votes one client may send per hour; 0 lifts the limit.',
-    ),
-    Setting(
-        "rate_reports_per_hour",
-        "GREENWEB_RATE_REPORTS_PER_HOUR",
-        "60",
-        "Reports one client may send per hour; 0 lifts the limit.",
-    ),
-    Setting(
-        "login_max_failures",
-        "GREENWEB_LOGIN_MAX_FAILURES",
-        "5",
-        "Failed moderator logins (per client and per name) that lock logins out.",
-    ),
-    Setting(
-        "login_lockout",
-        "GREENWEB_LOGIN_LOCKOUT",
-        "900",
-        "Seconds failed logins are remembered, and so how long a lockout lasts.",
-    ),
-    Setting(
-        "session_max_age",
-        "GREENWEB_SESSION_MAX_AGE",
-        "28800",
-        "Seconds a moderator stays logged in (8 hours).",
-    ),
-    Setting(
-        "grid_intensity",
-        "GREENWEB_GRID_INTENSITY",
-        "global",
-        "Grid carbon intensity for the footprint figures: `global` (494 g/kWh), a "
-        "country code such as `ITA`, or a number of g CO2e/kWh.",
-    ),
-    Setting(
-        "green_hosting",
-        "GREENWEB_GREEN_HOSTING",
-        "0",
-        "1 when the host runs on verified renewable energy (changes the CO2e estimate).",
-    ),
-    Setting(
-        "hosting_provider",
-        "GREENWEB_HOSTING_PROVIDER",
-        "",
-        "Domain of the hosting provider, published in /carbon.txt.",
-    ),
-    Setting(
-        "security_contact",
-        "GREENWEB_SECURITY_CONTACT",
-        "",
-        "Contact for /.well-known/security.txt: a mailto:, https: or tel: URI, or an "
-        "e-mail address. Unset: the file is not published.",
-    ),
-    Setting(
-        "max_body_bytes",
-        "GREENWEB_MAX_BODY_BYTES",
-        "32768",
-        "Largest request body accepted; bigger ones are refused with 413 before parsing.",
-    ),
-    Setting(
-        "page_cache_bytes",
-        "GREENWEB_PAGE_CACHE_BYTES",
-        "16777216",
-        "Most bytes of compressed pages kept in memory by the page cache.",
-    ),
-    Setting(
-        "page_max_age",
-        "GREENWEB_PAGE_MAX_AGE",
-        "60",
-        "Seconds public pages may be cached by browsers and proxies.",
-    ),
-)
-
-_DEFAULTS = {s.name: s.default for s in SETTINGS}
-
-
-def _flag(name: str, raw: str) -> bool:
-    if raw.strip().lower() in {"1", "true", "yes", "on"}:
+def _flag(env: str, raw: str) -> bool:
+    if raw.lower() in {"1", "true", "yes", "on"}:
         return True
-    if raw.strip().lower() in {"0", "false", "no", "off", ""}:
+    if raw.lower() in {"0", "false", "no", "off"}:
         return False
-    raise SettingsError(f"{name}: expected 1 or 0, got {raw!r}")
+    raise SettingsError(f"{env}: expected 1 or 0, got {raw!r}")
 
 
-def _int(name: str, raw: str, minimum: int = 0, maximum: int | None = None) -> int:
-    # ASCII digits only: int() would also take "١٢", "1_000" and 4,000-digit strings.
-    stripped = raw.strip()
-    digits = stripped[1:] if stripped[:1] in {"-", "+"} else stripped
-    if not (digits.isascii() and digits.isdigit() and len(digits) <= 18):
-        raise SettingsError(f"{name}: expected a whole number, got {raw!r}")
-    value = int(stripped)
-    if value < minimum:
-        raise SettingsError(f"{name}: must be at least {minimum}, got {value}")
-    if maximum is not None and value > maximum:
-        raise SettingsError(f"{name}: must be at most {maximum}, got {value}")
-    return value
+def _whole(minimum: int, maximum: int | None = None) -> Callable[[str, str], int]:
+    def parse(env: str, raw: str) -> int:
+        # ASCII digits only: int() would also take "١٢", "1_000" and 4,000-digit strings.
+        digits = raw[1:] if raw[:1] in {"-", "+"} else raw
+        if not (digits.isascii() and digits.isdigit() and len(digits) <= 18):
+            raise SettingsError(f"{env}: expected a whole number, got {raw!r}")
+        value = int(raw)
+        if value < minimum:
+            raise SettingsError(f"{env}: must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise SettingsError(f"{env}: must be at most {maximum}, got {value}")
+        return value
+
+    return parse
 
 
-def _base_url(raw: str) -> str:
-    base_url = raw.strip().rstrip("/")
+def _printable(raw: str) -> bool:
+    return raw.isprintable() and not any(c.isspace() for c in raw)
+
+
+def _db_path(env: str, raw: str) -> Path:
+    path = Path(raw)
+    if "\x00" in raw or not path.name:
+        raise SettingsError(f"{env}: expected a file path, got {raw!r}")
+    return path
+
+
+def _host(env: str, raw: str) -> str:
+    if not _printable(raw):
+        raise SettingsError(f"{env}: expected an address such as 127.0.0.1, got {raw!r}")
+    return raw
+
+
+def _secret(env: str, raw: str) -> str:
+    if not raw.isprintable():
+        raise SettingsError(f"{env}: expected printable characters")
+    return raw
+
+
+def _split_url(raw: str) -> Any:
+    """urlsplit, or None where it (or the port) raises: ``https://[`` or ``:port``."""
     try:
-        parts = urlsplit(base_url)
-        _ = parts.port  # raises ValueError on a port that is not a number
+        parts = urlsplit(raw)
+        _ = parts.port
     except ValueError:
-        parts = None
+        return None
+    return parts
+
+
+def _base_url(env: str, raw: str) -> str:
+    base_url = raw.rstrip("/")
+    parts = _split_url(base_url)
     if (
         parts is None
         or parts.scheme not in {"http", "https"}
         or not parts.hostname
         or parts.query
         or parts.fragment
-        or not base_url.isprintable()
-        or any(c.isspace() for c in base_url)
+        or not _printable(base_url)
     ):
-        raise SettingsError(f"GREENWEB_BASE_URL: expected an http(s) URL, got {raw!r}")
+        raise SettingsError(f"{env}: expected an http(s) URL, got {raw!r}")
     return base_url
 
 
-def _db_path(raw: str) -> Path:
-    if not raw.strip() or "\x00" in raw:
-        raise SettingsError(f"GREENWEB_DB: expected a file path, got {raw!r}")
-    path = Path(raw)
-    if not path.name:
-        raise SettingsError(f"GREENWEB_DB: expected a file path, got {raw!r}")
-    return path
+def _grid(env: str, raw: str) -> str:
+    try:
+        label, _ = parse_grid(raw)
+    except ValueError:
+        raise SettingsError(
+            f"{env}: expected 'global', a country code such as ITA, or g CO2e/kWh, got {raw!r}"
+        ) from None
+    return label if label == "global" else raw
 
 
-def _security_contact(raw: str) -> str:
+def _domain(env: str, raw: str) -> str:
+    parts = _split_url(f"https://{raw}")
+    if not _printable(raw) or parts is None or parts.netloc != raw or parts.path:
+        raise SettingsError(f"{env}: expected a domain such as example.org, got {raw!r}")
+    return raw
+
+
+def _security_contact(env: str, raw: str) -> str:
     """A URI for security.txt's Contact field; a bare e-mail address becomes mailto:."""
-    contact = raw.strip()
-    if not contact:
-        return ""
-    if not contact.isprintable() or any(c.isspace() for c in contact):
-        raise SettingsError(f"GREENWEB_SECURITY_CONTACT: unexpected characters in {raw!r}")
-    scheme = contact.split(":", 1)[0].lower() if ":" in contact else ""
-    if not scheme and "@" in contact.strip("@"):
-        return f"mailto:{contact}"
-    if scheme in {"mailto", "tel"} and len(contact) > len(scheme) + 1:
-        return contact
-    if scheme == "https" and urlsplit(contact).netloc:
-        return contact
+    if not _printable(raw):
+        raise SettingsError(f"{env}: unexpected characters in {raw!r}")
+    scheme = raw.split(":", 1)[0].lower() if ":" in raw else ""
+    if not scheme and "@" in raw.strip("@"):
+        return f"mailto:{raw}"
+    if scheme in {"mailto", "tel"} and len(raw) > len(scheme) + 1:
+        return raw
+    parts = _split_url(raw)
+    if scheme == "https" and parts is not None and parts.hostname:
+        return raw
     raise SettingsError(
-        "GREENWEB_SECURITY_CONTACT: expected a mailto:, https: or tel: URI or an e-mail "
-        f"address, got {raw!r}"
+        f"{env}: expected a mailto:, https: or tel: URI or an e-mail address, got {raw!r}"
     )
+
+
+# --- the declaration ---------------------------------------------------------------------
+
+ENV: Final = "env"
+HELP: Final = "help"
+PARSE: Final = "parse"
+SHOWN: Final = "shown"
+
+
+def setting(
+    env: str,
+    default: T,
+    parse: Callable[[str, str], T],
+    help: str,
+    *,
+    shown: str | None = None,
+    repr: bool = True,
+) -> T:
+    """One setting: the dataclass field of ``Settings``, carrying its variable, parser and
+    help. ``shown`` is the default as documented (the README, ``--help``); "" for none."""
+    if shown is None:
+        shown = "1" if default is True else "0" if default is False else str(default)
+    metadata = {ENV: env, HELP: help, PARSE: parse, SHOWN: shown}
+    return field(default=default, metadata=metadata, repr=repr)
 
 
 @dataclass(frozen=True)
 class Settings:
-    db_path: Path = Path(_DEFAULTS["db_path"])
-    host: str = _DEFAULTS["host"]
-    port: int = int(_DEFAULTS["port"])
-    secret: str = field(default="", repr=False)
-    base_url: str = _DEFAULTS["base_url"]
-    premoderation: bool = True
-    question_min_chars: int = 15
-    question_max_chars: int = 1000
-    name_max_chars: int = 40
-    report_threshold: int = 3
-    token_min_age: int = 3
-    token_max_age: int = 7200
-    rate_questions_per_hour: int = 5
-    rate_votes_per_hour: int = 60
-    rate_reports_per_hour: int = 60
-    login_max_failures: int = 5
-    login_lockout: int = 900
-    session_max_age: int = 8 * 3600
-    grid_intensity: str = "global"
-    green_hosting: bool = False
-    hosting_provider: str = ""
-    security_contact: str = ""
-    page_cache_bytes: int = 16 * 1024 * 1024
-    page_max_age: int = 60
-    max_body_bytes: int = 32768
+    db_path: Path = setting(
+        "GREENWEB_DB", Path("data/greenweb.db"), _db_path, "Path of the SQLite database file."
+    )
+    host: str = setting("GREENWEB_HOST", "127.0.0.1", _host, "Address `greenweb serve` listens on.")
+    port: int = setting(
+        "GREENWEB_PORT", 8000, _whole(0, 65535), "Port `greenweb serve` listens on."
+    )
+    secret: str = setting(
+        "GREENWEB_SECRET",
+        "",
+        _secret,
+        "Key for form tokens, sessions and address hashing. If unset, one is generated "
+        "once and kept in a git-ignored file next to the database.",
+        repr=False,
+    )
+    base_url: str = setting(
+        "GREENWEB_BASE_URL",
+        "http://127.0.0.1:8000",
+        _base_url,
+        "Public address of the site, used in feeds, sitemap and calendar links.",
+    )
+    premoderation: bool = setting(
+        "GREENWEB_PREMODERATION",
+        True,
+        _flag,
+        "1: new questions wait for a moderator; 0: they are published at once.",
+    )
+    question_min_chars: int = setting(
+        "GREENWEB_QUESTION_MIN", 15, _whole(1), "Fewest characters a question may have."
+    )
+    question_max_chars: int = setting(
+        "GREENWEB_QUESTION_MAX",
+        1000,
+        _whole(1),
+        "Most characters a question may have (at least GREENWEB_QUESTION_MIN).",
+    )
+    name_max_chars: int = setting(
+        "GREENWEB_NAME_MAX",
+        40,
+        _whole(1),
+        "Most characters of the optional name shown with a question.",
+    )
+    report_threshold: int = setting(
+        "GREENWEB_REPORT_THRESHOLD",
+        3,
+        _whole(1),
+        "Reports from different people that hide a question until a moderator reviews it.",
+    )
+    token_min_age: int = setting(
+        "GREENWEB_TOKEN_MIN_AGE",
+        3,
+        _whole(0),
+        "Seconds a visitor's form must be open before it is sent (faster is a bot).",
+    )
+    token_max_age: int = setting(
+        "GREENWEB_TOKEN_MAX_AGE",
+        7200,
+        _whole(1),
+        "Seconds a form stays valid after the page was served (more than the minimum).",
+    )
+    rate_questions_per_hour: int = setting(
+        "GREENWEB_RATE_QUESTIONS_PER_HOUR",
+        5,
+        _whole(0),
+        "Questions one client may send per hour; 0 lifts the limit.",
+    )
+    rate_votes_per_hour: int = setting(
+        "GREENWEB_RATE_VOTES_PER_HOUR",
+        60,
+        _whole(0),
+        '"Anch\'io" votes one client may send per hour; 0 lifts the limit.',
+    )
+    rate_reports_per_hour: int = setting(
+        "GREENWEB_RATE_REPORTS_PER_HOUR",
+        60,
+        _whole(0),
+        "Reports one client may send per hour; 0 lifts the limit.",
+    )
+    login_max_failures: int = setting(
+        "GREENWEB_LOGIN_MAX_FAILURES",
+        5,
+        _whole(1),
+        "Failed moderator logins (per client and per name) that lock logins out.",
+    )
+    login_lockout: int = setting(
+        "GREENWEB_LOGIN_LOCKOUT",
+        900,
+        _whole(1),
+        "Seconds failed logins are remembered, and so how long a lockout lasts.",
+    )
+    session_max_age: int = setting(
+        "GREENWEB_SESSION_MAX_AGE",
+        8 * 3600,
+        _whole(60),
+        "Seconds a moderator stays logged in (8 hours).",
+    )
+    grid_intensity: str = setting(
+        "GREENWEB_GRID_INTENSITY",
+        "global",
+        _grid,
+        "Grid carbon intensity for the footprint figures: `global` (494 g/kWh), a "
+        "country code such as `ITA`, or a number of g CO2e/kWh.",
+    )
+    green_hosting: bool = setting(
+        "GREENWEB_GREEN_HOSTING",
+        False,
+        _flag,
+        "1 when the host runs on verified renewable energy (changes the CO2e estimate).",
+    )
+    hosting_provider: str = setting(
+        "GREENWEB_HOSTING_PROVIDER",
+        "",
+        _domain,
+        "Domain of the hosting provider, published in /carbon.txt.",
+    )
+    security_contact: str = setting(
+        "GREENWEB_SECURITY_CONTACT",
+        "",
+        _security_contact,
+        "Contact for /.well-known/security.txt: a mailto:, https: or tel: URI, or an "
+        "e-mail address. Unset: the file is not published.",
+    )
+    max_body_bytes: int = setting(
+        "GREENWEB_MAX_BODY_BYTES",
+        32768,
+        _whole(1024),
+        "Largest request body accepted; bigger ones are refused with 413 before parsing.",
+    )
+    page_cache_bytes: int = setting(
+        "GREENWEB_PAGE_CACHE_BYTES",
+        16 * 1024 * 1024,
+        _whole(0),
+        "Most bytes of compressed pages kept in memory by the page cache.",
+    )
+    page_max_age: int = setting(
+        "GREENWEB_PAGE_MAX_AGE",
+        60,
+        _whole(0),
+        "Seconds public pages may be cached by browsers and proxies.",
+    )
 
     @property
     def https(self) -> bool:
@@ -285,46 +316,53 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read every setting from ``environ`` (default: the process environment)."""
         env = os.environ if environ is None else environ
-        # A variable set to an empty string counts as unset: `GREENWEB_DB=` must not put the
-        # database at "." nor `GREENWEB_PREMODERATION=` turn moderation off.
-        raw = {s.name: env.get(s.env, "").strip() or s.default for s in SETTINGS}
-        base_url = _base_url(raw["base_url"])
-        db_path = _db_path(raw["db_path"])
-        security_contact = _security_contact(raw["security_contact"])
-        minimum = _int("GREENWEB_QUESTION_MIN", raw["question_min_chars"], 1)
-        maximum = _int("GREENWEB_QUESTION_MAX", raw["question_max_chars"], minimum)
-        token_min_age = _int("GREENWEB_TOKEN_MIN_AGE", raw["token_min_age"], 0)
-        return cls(
-            db_path=db_path,
-            host=raw["host"],
-            port=_int("GREENWEB_PORT", raw["port"], 0, 65535),
-            secret=raw["secret"] or load_or_create_secret(db_path),
-            base_url=base_url,
-            premoderation=_flag("GREENWEB_PREMODERATION", raw["premoderation"]),
-            question_min_chars=minimum,
-            question_max_chars=maximum,
-            name_max_chars=_int("GREENWEB_NAME_MAX", raw["name_max_chars"], 1),
-            report_threshold=_int("GREENWEB_REPORT_THRESHOLD", raw["report_threshold"], 1),
-            token_min_age=token_min_age,
-            token_max_age=_int("GREENWEB_TOKEN_MAX_AGE", raw["token_max_age"], token_min_age + 1),
-            rate_questions_per_hour=_int(
-                "GREENWEB_RATE_QUESTIONS_PER_HOUR", raw["rate_questions_per_hour"], 0
-            ),
-            rate_votes_per_hour=_int("GREENWEB_RATE_VOTES_PER_HOUR", raw["rate_votes_per_hour"], 0),
-            rate_reports_per_hour=_int(
-                "GREENWEB_RATE_REPORTS_PER_HOUR", raw["rate_reports_per_hour"], 0
-            ),
-            login_max_failures=_int("GREENWEB_LOGIN_MAX_FAILURES", raw["login_max_failures"], 1),
-            login_lockout=_int("GREENWEB_LOGIN_LOCKOUT", raw["login_lockout"], 1),
-            session_max_age=_int("GREENWEB_SESSION_MAX_AGE", raw["session_max_age"], 60),
-            grid_intensity=raw["grid_intensity"].strip() or "global",
-            green_hosting=_flag("GREENWEB_GREEN_HOSTING", raw["green_hosting"]),
-            hosting_provider=raw["hosting_provider"].strip(),
-            security_contact=security_contact,
-            page_cache_bytes=_int("GREENWEB_PAGE_CACHE_BYTES", raw["page_cache_bytes"], 0),
-            page_max_age=_int("GREENWEB_PAGE_MAX_AGE", raw["page_max_age"], 0),
-            max_body_bytes=_int("GREENWEB_MAX_BODY_BYTES", raw["max_body_bytes"], 1024),
+        values: dict[str, Any] = {}
+        for declared in SETTINGS:
+            # A variable set to an empty string counts as unset: `GREENWEB_DB=` must not
+            # put the database at "." nor `GREENWEB_PREMODERATION=` turn moderation off.
+            raw = env.get(declared.env, "").strip()
+            if raw:
+                values[declared.name] = declared.parse(declared.env, raw)
+        _check_together(values)
+        if not values.get("secret"):
+            values["secret"] = load_or_create_secret(values.get("db_path", cls.db_path))
+        return cls(**values)
+
+
+def _check_together(values: Mapping[str, Any]) -> None:
+    """The rules between two settings, against the defaults of the ones left unset."""
+    defaults = Settings()
+    minimum = values.get("question_min_chars", defaults.question_min_chars)
+    maximum = values.get("question_max_chars", defaults.question_max_chars)
+    if maximum < minimum:
+        raise SettingsError(
+            f"GREENWEB_QUESTION_MAX: must be at least GREENWEB_QUESTION_MIN ({minimum}), "
+            f"got {maximum}"
         )
+    youngest = values.get("token_min_age", defaults.token_min_age)
+    oldest = values.get("token_max_age", defaults.token_max_age)
+    if oldest <= youngest:
+        raise SettingsError(
+            f"GREENWEB_TOKEN_MAX_AGE: must be more than GREENWEB_TOKEN_MIN_AGE ({youngest}), "
+            f"got {oldest}"
+        )
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One declared setting, as the documentation and ``from_env`` read it."""
+
+    name: str
+    env: str
+    default: str  # as documented; "" when there is none
+    help: str
+    parse: Callable[[str, str], Any]
+
+
+SETTINGS: Final[tuple[Setting, ...]] = tuple(
+    Setting(f.name, f.metadata[ENV], f.metadata[SHOWN], f.metadata[HELP], f.metadata[PARSE])
+    for f in fields(Settings)
+)
 
 
 def secret_path(db_path: Path) -> Path:
@@ -360,28 +398,19 @@ def _load_or_create_secret(path: Path) -> str:
         try:
             os.link(draft, path)
         except FileExistsError:
-            existing = path.read_text().strip()
-            if not existing:
-                raise SettingsError(f"{path}: the secret file is empty; delete it") from None
-            return existing
+            return _read_secret(path)
     finally:
         draft.unlink(missing_ok=True)
     return value
 
 
 def _read_secret(path: Path) -> str:
-    # The process that won the O_EXCL race may not have written its line yet: wait a little
-    # for it rather than run with an empty key. A file that stays empty is an error.
-    for _ in range(50):
-        value = path.read_text().strip()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise SettingsError(
-        f"GREENWEB_SECRET: {path} is empty; delete it to generate a new secret, or set "
-        "GREENWEB_SECRET"
-    )
-
-
-def documented_names() -> list[str]:
-    return [f.name for f in fields(Settings)]
+    # The file is only ever linked into place whole (above), so an empty one was emptied
+    # by hand: refuse it rather than run with an empty key.
+    value = path.read_text().strip()
+    if not value:
+        raise SettingsError(
+            f"GREENWEB_SECRET: {path} is empty; delete it to generate a new secret, or set "
+            "GREENWEB_SECRET"
+        )
+    return value
