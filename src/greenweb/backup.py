@@ -22,17 +22,14 @@ survive a move to another machine.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sqlite3
-import sys
 from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from greenweb.config import Settings
 from greenweb.db import migration_scripts
 
 # Tables every greenweb database has had since its first migration.
@@ -235,59 +232,3 @@ def restore_database(source: Path, target: Path) -> RestoreReport:
             if lock is not None:
                 lock.close()
     return RestoreReport(DatabaseInfo(target, info.user_version, info.tables, info.size), previous)
-
-
-# --- the commands -----------------------------------------------------------------------
-
-
-def backup_command(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        info = backup_database(settings.db_path, args.path, force=args.force)
-    except BackupError as error:
-        print(f"greenweb backup: {error}", file=sys.stderr)
-        return 1
-    print(
-        f"{info.path}: backup of {settings.db_path} ok "
-        f"({info.size} bytes, schema version {info.user_version}, integrity ok)"
-    )
-    return 0
-
-
-def restore_command(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        report = restore_database(args.path, settings.db_path)
-    except BackupError as error:
-        print(f"greenweb restore: {error}", file=sys.stderr)
-        print("greenweb restore: nothing was changed", file=sys.stderr)
-        return 1
-    kept = f"; the previous one is kept as {report.previous}" if report.previous else ""
-    print(f"{settings.db_path}: restored from {args.path}{kept}")
-    return 0
-
-
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    backup = commands.add_parser(
-        "backup",
-        help="copy the database to a file, safely while the server runs",
-        description=(
-            "Copy the database (GREENWEB_DB) to PATH with SQLite's online backup, safe "
-            "while the server is serving and writing, then check the copy's integrity. "
-            "PATH must not exist unless --force is given. The secret file next to the "
-            "database is not copied."
-        ),
-    )
-    backup.add_argument("path", type=Path, metavar="PATH", help="file to create")
-    backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
-    backup.set_defaults(handler=backup_command)
-
-    restore = commands.add_parser(
-        "restore",
-        help="replace the database with a backup (stop the server first)",
-        description=(
-            "Check that PATH is an intact greenweb database, then make it the database "
-            "(GREENWEB_DB) in one atomic step, keeping the old one as GREENWEB_DB.bak. "
-            "Run it only while no server is running: it refuses when the database is open."
-        ),
-    )
-    restore.add_argument("path", type=Path, metavar="PATH", help="backup file to restore")
-    restore.set_defaults(handler=restore_command)

@@ -175,14 +175,80 @@ def test_import_of_a_missing_directory_exits_1(
     assert "nothing was changed" in err
 
 
-def test_a_bad_setting_exits_1_naming_the_variable(
-    db_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+# One unusable value per setting: a setting added without one fails the first test.
+BAD_VALUES = {
+    "GREENWEB_DB": "/",
+    "GREENWEB_HOST": "127.0.0.1 8000",
+    "GREENWEB_PORT": "porta",
+    "GREENWEB_SECRET": "chiave\x07",
+    "GREENWEB_BASE_URL": "HTTPS://[",
+    "GREENWEB_PREMODERATION": "forse",
+    "GREENWEB_QUESTION_MIN": "0",
+    "GREENWEB_QUESTION_MAX": "10",
+    "GREENWEB_NAME_MAX": "-1",
+    "GREENWEB_REPORT_THRESHOLD": "tre",
+    "GREENWEB_TOKEN_MIN_AGE": "1.5",
+    "GREENWEB_TOKEN_MAX_AGE": "2",
+    "GREENWEB_RATE_QUESTIONS_PER_HOUR": "molte",
+    "GREENWEB_RATE_VOTES_PER_HOUR": "-5",
+    "GREENWEB_RATE_REPORTS_PER_HOUR": "٦٠",
+    "GREENWEB_LOGIN_MAX_FAILURES": "0",
+    "GREENWEB_LOGIN_LOCKOUT": "0",
+    "GREENWEB_SESSION_MAX_AGE": "59",
+    "GREENWEB_GRID_INTENSITY": "bogus",
+    "GREENWEB_GREEN_HOSTING": "2",
+    "GREENWEB_HOSTING_PROVIDER": "https://host.example/",
+    "GREENWEB_SECURITY_CONTACT": "HTTPS://[",
+    "GREENWEB_MAX_BODY_BYTES": "10",
+    "GREENWEB_PAGE_CACHE_BYTES": "-1",
+    "GREENWEB_PAGE_MAX_AGE": "un minuto",
+}
+
+
+def test_every_setting_has_a_bad_value_below() -> None:
+    assert sorted(BAD_VALUES) == sorted(s.env for s in SETTINGS)
+
+
+@pytest.mark.parametrize(("variable", "value"), sorted(BAD_VALUES.items()))
+@pytest.mark.parametrize("command", [["migrate"], ["serve"], ["import"], ["export", "out"]])
+def test_a_bad_setting_exits_2_with_one_line_naming_the_variable(
+    db_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+    value: str,
+    command: list[str],
 ) -> None:
-    monkeypatch.setenv("GREENWEB_PORT", "porta")
-    assert main(["migrate"]) == 1
-    err = capsys.readouterr().err
-    assert err.startswith("greenweb: configuration: GREENWEB_PORT: ")
+    monkeypatch.setenv(variable, value)
+    assert main(command) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"greenweb: configuration: {variable}: ")
+    assert captured.err.count("\n") == 1
     assert not db_path.exists()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("GREENWEB_GRID_INTENSITY", "bogus"), ("GREENWEB_SECURITY_CONTACT", "HTTPS://[")],
+)
+def test_greenweb_serve_refuses_a_bad_setting_without_a_traceback(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GREENWEB_")}
+    env.update({"GREENWEB_DB": str(tmp_path / "g.db"), variable: value})
+    done = subprocess.run(
+        [sys.executable, "-m", "greenweb", "serve", "--port", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"greenweb: configuration: {variable}: ")
+    assert done.stderr.count("\n") == 1
+    assert not (tmp_path / "g.db").exists()
 
 
 def test_secret_file_is_created_next_to_greenweb_db(

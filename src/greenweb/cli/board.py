@@ -1,5 +1,5 @@
 """The board's commands: ``greenweb moderator add|list|remove`` and
-``greenweb questions export``, registered in ``cli.EXTRA_COMMANDS``.
+``greenweb questions export``, registered in ``cli.COMMAND_GROUPS``.
 
 Passwords are read with getpass (asked twice) when stdin is a terminal, otherwise as one
 line of stdin, so scripts can do ``printf '%s\\n' "$PW" | greenweb moderator add anna``.

@@ -1,0 +1,86 @@
+"""``greenweb migrate`` and ``greenweb import``: the schema, and the bulletin's files."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from greenweb.bulletin import ImportAborted, import_directory
+from greenweb.cli import board as board_cli
+from greenweb.cli.output import EXIT_OK, complain
+from greenweb.config import Settings
+from greenweb.db import Database, connect, migrate
+from greenweb.paths import default_bulletin_dir
+
+
+async def apply_migrations(settings: Settings) -> list[str]:
+    conn = await connect(settings.db_path)
+    try:
+        return await migrate(conn)
+    finally:
+        await conn.close()
+
+
+def migrate_command(args: argparse.Namespace, settings: Settings) -> int:
+    applied = asyncio.run(apply_migrations(settings))
+    if applied:
+        for name in applied:
+            print(f"applied {name}")
+    else:
+        print(f"{settings.db_path}: already up to date")
+    try:
+        print(board_cli.describe_seed(board_cli.load_data(settings)))
+    except ValueError as error:
+        return complain("migrate", error)
+    return EXIT_OK
+
+
+async def _import(settings: Settings, directory: Path) -> str:
+    db = Database(settings.db_path)
+    await db.open()
+    try:
+        report = await import_directory(db, directory)
+    finally:
+        await db.close()
+    return (
+        f"{directory}: {len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.removed)} removed, {report.unchanged} unchanged"
+    )
+
+
+def import_command(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        print(asyncio.run(_import(settings, args.directory)))
+    except ImportAborted as aborted:
+        return complain("import", *aborted.errors, "nothing was changed")
+    return EXIT_OK
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    mig = commands.add_parser(
+        "migrate",
+        help="create or upgrade the database",
+        description="Apply the database migrations not applied yet, then load the question "
+        "board's topics and seed resources (data/topics.toml, data/resources.toml). Safe to "
+        "run twice.",
+    )
+    mig.set_defaults(handler=migrate_command)
+
+    imp = commands.add_parser(
+        "import",
+        help="load the bulletin's Markdown files into the database",
+        description=(
+            "Validate every *.md file of DIRECTORY, then load them all in one transaction: "
+            "new slugs are added, changed files updated, items whose file is gone removed. "
+            "Any invalid file aborts the whole import and changes nothing."
+        ),
+    )
+    imp.add_argument(
+        "directory",
+        nargs="?",
+        type=Path,
+        default=default_bulletin_dir(),
+        help="folder of bulletin files (default: data/bulletin)",
+    )
+    imp.set_defaults(handler=import_command)
