@@ -14,15 +14,8 @@ from typing import Any
 
 import pytest
 
-from greenweb.bulletin import (
-    FIELDS,
-    BulletinFileError,
-    ImportAborted,
-    ImportReport,
-    import_directory,
-    load_directory,
-    parse_item,
-)
+from greenweb.bulletin.files import FIELDS, BulletinFileError, parse_item
+from greenweb.bulletin.importer import ImportAborted, ImportReport, import_directory, load_directory
 from greenweb.config import Settings
 from greenweb.db import Database
 from support import SEED_DIR, import_seed

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import FrameType
 
 from greenweb import __version__, backup
-from greenweb.bulletin import ImportAborted, import_directory
+from greenweb.bulletin.importer import ImportAborted, import_directory
 from greenweb.cli import board as board_cli
 from greenweb.cli import footprint as footprint_cli
 from greenweb.config import SETTINGS, Settings, SettingsError
