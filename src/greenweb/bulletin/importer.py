@@ -26,6 +26,8 @@ class ImportAborted(Exception):
 
 @dataclass(frozen=True)
 class ImportReport:
+    """What an import changed, by slug, and how many items were already as their files say."""
+
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -155,4 +157,5 @@ async def import_items(db: Database, items: Sequence[ItemSource]) -> ImportRepor
 
 
 async def import_directory(db: Database, directory: Path) -> ImportReport:
+    """Store the bulletin files of ``directory``, or raise ImportAborted and store nothing."""
     return await import_items(db, load_directory(directory))
