@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import board_data
-from greenweb.bulletin import import_directory
+from greenweb.bulletin.importer import import_directory
 from greenweb.db import Database
 
 WORDS = (

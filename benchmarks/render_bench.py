@@ -26,7 +26,7 @@ import board_data
 from generate_data import generate
 from greenweb import board
 from greenweb import footprint as fp
-from greenweb.bulletin import import_directory
+from greenweb.bulletin.importer import import_directory
 from greenweb.config import Settings
 from greenweb.db import Database, bump_content_version, fetch_value
 from greenweb.web.app import create_app

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from greenweb.bulletin import fts_query
+from greenweb.bulletin.search import fts_query
 from greenweb.bulletin.syndication import fold, ical_escape
 from greenweb.config import SETTINGS, Settings, SettingsError
 from greenweb.pagination import MAX_PAGE, PageNumberError, parse_page

@@ -23,7 +23,7 @@ if _SHARED not in sys.path:
     sys.path.append(_SHARED)
 
 import board_data  # noqa: E402
-from greenweb.bulletin import import_directory  # noqa: E402
+from greenweb.bulletin.importer import import_directory  # noqa: E402
 from greenweb.db import Database  # noqa: E402
 
 BULLETIN_ITEMS = 2_000

@@ -25,7 +25,7 @@ from pathlib import Path
 import brotli
 
 from greenweb.asgi_client import call, running
-from greenweb.bulletin import import_directory
+from greenweb.bulletin.importer import import_directory
 from greenweb.config import Settings
 from greenweb.db import Database
 from greenweb.web.app import create_app

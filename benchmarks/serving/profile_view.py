@@ -35,7 +35,7 @@ AREAS = (
     ("SQL (waiting for the aiosqlite thread)", ("select.epoll", "_queue.SimpleQueue", "aiosqlite")),
     ("compression + footer stamp", ("brotli", "zlib", "gzip", "web/stamp.py", "compression.py")),
     ("templates (Jinja2, markupsafe)", ("jinja2", "markupsafe", "templates/", "templating.py")),
-    ("row decoding (bulletin.py, json)", ("greenweb/bulletin.py", "json/", "italian.py")),
+    ("row decoding (bulletin/, json)", ("greenweb/bulletin/", "json/", "italian.py")),
     ("URL building (Starlette routing)", ("starlette/routing.py",)),
     ("greenweb middleware", ("greenweb/web/",)),
     ("Starlette, asyncio, the rest", ("",)),

@@ -26,6 +26,11 @@ def parse_page(raw: str | None) -> int:
     return number
 
 
+def offset_for(number: int, per_page: int) -> int:
+    """How many items come before page ``number``."""
+    return (number - 1) * per_page
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]
@@ -35,7 +40,7 @@ class Page(Generic[T]):
 
     @property
     def offset(self) -> int:
-        return (self.number - 1) * self.per_page
+        return offset_for(self.number, self.per_page)
 
     @property
     def pages(self) -> int:
@@ -53,7 +58,3 @@ class Page(Generic[T]):
     def exists(self) -> bool:
         """Page 1 always exists (maybe empty); later pages only when they hold items."""
         return self.number == 1 or self.number <= self.pages
-
-
-def offset_for(number: int, per_page: int) -> int:
-    return (number - 1) * per_page

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from greenweb.bulletin import MARK_END, MARK_START, MAX_QUERY_CHARS, fts_query, search
+from greenweb.bulletin.search import MARK_END, MARK_START, MAX_QUERY_CHARS, fts_query, search
 from greenweb.config import Settings
 from greenweb.db import Database
 from greenweb.web.app import create_app

@@ -7,7 +7,7 @@ import asyncio
 from datetime import date
 from pathlib import Path
 
-from greenweb.bulletin import import_directory
+from greenweb.bulletin.importer import import_directory
 from greenweb.config import Settings
 from greenweb.db import Database
 

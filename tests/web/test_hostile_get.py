@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from greenweb import bulletin
+from greenweb.bulletin.items import KINDS
+from greenweb.bulletin.search import MAX_QUERY_CHARS
 from greenweb.config import Settings
 from greenweb.pagination import PageNumberError, parse_page
 from greenweb.web.app import create_app
@@ -43,7 +44,7 @@ def page_status(text: str, pages: int) -> int:
 
 
 def tipo_status(text: str) -> int:
-    return 200 if text == "" or text in bulletin.KINDS else 400
+    return 200 if text == "" or text in KINDS else 400
 
 
 def tag_status(text: str) -> int:
@@ -53,7 +54,7 @@ def tag_status(text: str) -> int:
 
 
 def q_status(text: str) -> int:
-    return 400 if len(text.strip()) > bulletin.MAX_QUERY_CHARS else 200
+    return 400 if len(text.strip()) > MAX_QUERY_CHARS else 200
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ def test_every_hostile_value_in_every_get_parameter(
     [
         c
         for c in HOSTILE
-        if not c.refused_in_url and 0 < len((c.text or "").strip()) <= bulletin.MAX_QUERY_CHARS
+        if not c.refused_in_url and 0 < len((c.text or "").strip()) <= MAX_QUERY_CHARS
     ],
     ids=lambda c: c.name,
 )

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
-from greenweb.bulletin import Item
+from greenweb.bulletin.items import Item
 from greenweb.italian import ROME
 
 ATOM_NS = "http://www.w3.org/2005/Atom"

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from greenweb.bulletin import ImportAborted, import_directory
+from greenweb.bulletin.importer import ImportAborted, import_directory
 from greenweb.cli import board as board_cli
 from greenweb.cli.output import EXIT_OK, complain
 from greenweb.config import Settings

@@ -37,8 +37,8 @@ from urllib.parse import unquote, urlsplit
 
 from starlette.applications import Starlette
 
-from greenweb import bulletin
 from greenweb.asgi_client import Captured, call, running
+from greenweb.bulletin import queries
 from greenweb.config import Settings
 from greenweb.web.middleware.page_cache import storable
 
@@ -73,7 +73,7 @@ async def core_urls(app: Starlette) -> list[str]:
     router = app.router
     urls = [str(router.url_path_for(name)) for name in app.state.sitemap_pages]
     urls += [str(router.url_path_for(name)) for name in ("feed", "calendar", "sitemap", "robots")]
-    for slug, _ in await bulletin.all_slugs(app.state.db.reader):
+    for slug, _ in await queries.all_slugs(app.state.db.reader):
         urls.append(str(router.url_path_for("bulletin_item", slug=slug)))
     urls += [app.state.assets.url(name) for name in app.state.assets.by_name]
     return urls

@@ -14,7 +14,7 @@ from starlette.routing import Router
 from starlette.templating import Jinja2Templates
 
 from greenweb import italian
-from greenweb.bulletin import MARK_END, MARK_START
+from greenweb.bulletin.search import MARK_END, MARK_START
 from greenweb.paths import templates_dir
 
 

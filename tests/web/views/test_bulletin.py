@@ -553,12 +553,12 @@ def test_dated_items_come_first_newest_first_then_the_rest_by_position(tmp_path:
 def test_an_unexpected_error_gives_the_italian_500_page(
     seeded_settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import greenweb.bulletin
+    import greenweb.bulletin.queries
 
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("simulated failure")
 
-    monkeypatch.setattr(greenweb.bulletin, "get_item", broken)
+    monkeypatch.setattr(greenweb.bulletin.queries, "get_item", broken)
     app = create_app(seeded_settings, today=lambda: SEED_TODAY)
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/bollettino/horizon-europe")

@@ -12,7 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from greenweb import footprint as fp
-from greenweb.bulletin import import_directory
+from greenweb.bulletin.importer import import_directory
 from greenweb.cli.footprint import measure_app
 from greenweb.config import Settings
 from greenweb.db import Database, bump_content_version

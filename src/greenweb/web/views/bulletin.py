@@ -8,7 +8,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from greenweb import bulletin
+from greenweb.bulletin import queries
+from greenweb.bulletin.items import KINDS
+from greenweb.bulletin.search import MAX_QUERY_CHARS, search
 from greenweb.pagination import PageNumberError, parse_page
 from greenweb.web.errors import bad_request, not_found
 from greenweb.web.templating import render
@@ -34,9 +36,9 @@ async def home_GET(request: Request) -> Response:
         "home.html",
         {
             "today": day,
-            "open_calls": await bulletin.open_calls(conn, day, limit=5),
-            "events": await bulletin.upcoming_events(conn, day, limit=3),
-            "latest": await bulletin.latest_items(conn, 6),
+            "open_calls": await queries.open_calls(conn, day, limit=5),
+            "events": await queries.upcoming_events(conn, day, limit=3),
+            "latest": await queries.latest_items(conn, 6),
         },
     )
 
@@ -44,18 +46,18 @@ async def home_GET(request: Request) -> Response:
 async def bulletin_GET(request: Request) -> Response:
     conn = request.app.state.db.reader
     kind = request.query_params.get("tipo") or None
-    if kind is not None and kind not in bulletin.KINDS:
+    if kind is not None and kind not in KINDS:
         raise bad_request("Tipo sconosciuto: scegli tra bandi, premi, eventi e notizie.")
     tag = request.query_params.get("tag") or None
     if tag is not None and len(tag) > 40:
         raise bad_request("Etichetta troppo lunga.")
     number = page_number(request)
-    tags = await bulletin.tag_counts(conn)
+    tags = await queries.tag_counts(conn)
     # An unknown tag is 404; a known tag with no item of the chosen kind is an empty list,
     # since the kind links of every tag page lead there.
     if tag is not None and tag not in dict(tags):
         raise not_found("Nessuna notizia ha questa etichetta.")
-    page = await bulletin.list_items(conn, kind=kind, tag=tag, page=number)
+    page = await queries.list_items(conn, kind=kind, tag=tag, page=number)
     if not page.exists:
         raise not_found("Questa pagina del bollettino non esiste.")
     return render(
@@ -65,7 +67,7 @@ async def bulletin_GET(request: Request) -> Response:
             "page": page,
             "kind": kind,
             "tag": tag,
-            "kinds": bulletin.KINDS,
+            "kinds": KINDS,
             "tags": tags,
             "today": today(request),
         },
@@ -73,7 +75,7 @@ async def bulletin_GET(request: Request) -> Response:
 
 
 async def item_GET(request: Request) -> Response:
-    item = await bulletin.get_item(request.app.state.db.reader, request.path_params["slug"])
+    item = await queries.get_item(request.app.state.db.reader, request.path_params["slug"])
     if item is None:
         raise not_found("Questa notizia del bollettino non esiste.")
     return render(request, "bulletin/item.html", {"item": item, "today": today(request)})
@@ -81,7 +83,7 @@ async def item_GET(request: Request) -> Response:
 
 async def deadlines_GET(request: Request) -> Response:
     day = today(request)
-    runs = await bulletin.deadlines_page(request.app.state.db.reader, day, page_number(request))
+    runs = await queries.deadlines_page(request.app.state.db.reader, day, page_number(request))
     if not runs.page.exists:
         raise not_found("Questa pagina delle scadenze non esiste.")
     return render(
@@ -99,7 +101,7 @@ async def deadlines_GET(request: Request) -> Response:
 
 async def events_GET(request: Request) -> Response:
     day = today(request)
-    runs = await bulletin.events_page(request.app.state.db.reader, day, page_number(request))
+    runs = await queries.events_page(request.app.state.db.reader, day, page_number(request))
     if not runs.page.exists:
         raise not_found("Questa pagina degli eventi non esiste.")
     return render(
@@ -117,20 +119,19 @@ async def events_GET(request: Request) -> Response:
 
 async def search_GET(request: Request) -> Response:
     query = request.query_params.get("q", "").strip()
-    if len(query) > bulletin.MAX_QUERY_CHARS:
+    if len(query) > MAX_QUERY_CHARS:
         return render(
             request,
             "bulletin/search.html",
             {
-                "query": query[: bulletin.MAX_QUERY_CHARS],
+                "query": query[:MAX_QUERY_CHARS],
                 "page": None,
-                "error": f"La ricerca può contenere al massimo {bulletin.MAX_QUERY_CHARS} "
-                "caratteri.",
+                "error": f"La ricerca può contenere al massimo {MAX_QUERY_CHARS} caratteri.",
             },
             status_code=400,
         )
     number = page_number(request)
-    page = await bulletin.search(request.app.state.db.reader, query, page=number) if query else None
+    page = await search(request.app.state.db.reader, query, page=number) if query else None
     if page is not None and not page.exists:
         raise not_found("Questa pagina dei risultati non esiste.")
     return render(request, "bulletin/search.html", {"query": query, "page": page, "error": None})

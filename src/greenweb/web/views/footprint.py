@@ -32,8 +32,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from greenweb import bulletin
 from greenweb import footprint as fp
+from greenweb.bulletin import queries
+from greenweb.bulletin.search import search
 from greenweb.db import content_version
 from greenweb.footprint import carbon
 from greenweb.italian import ROME
@@ -69,7 +70,7 @@ async def bulletin_targets(app: Starlette) -> list[fp.Target | fp.Skipped]:
         fp.Target("home", path_for(app, "home"), "Pagina iniziale"),
         fp.Target("bulletin", path_for(app, "bulletin"), "Bollettino"),
     ]
-    pages = max(1, math.ceil(await bulletin.count_items(conn) / bulletin.PER_PAGE))
+    pages = max(1, math.ceil(await queries.count_items(conn) / queries.PER_PAGE))
     if pages > 1:
         found.append(
             fp.Target(
@@ -80,7 +81,7 @@ async def bulletin_targets(app: Starlette) -> list[fp.Target | fp.Skipped]:
         )
     else:
         found.append(fp.Skipped("bulletin_deep", "the bulletin has a single page"))
-    latest = await bulletin.latest_items(conn, 1)
+    latest = await queries.latest_items(conn, 1)
     if latest:
         found.append(
             fp.Target(
@@ -95,7 +96,7 @@ async def bulletin_targets(app: Starlette) -> list[fp.Target | fp.Skipped]:
     found.append(fp.Target("events", path_for(app, "events"), "Eventi"))
     word = _search_word(latest[0].title if latest else "")
     found.append(fp.Target("search", path_for(app, "search", {"q": word}), f"Ricerca «{word}»"))
-    results = await bulletin.search(conn, word)
+    results = await search(conn, word)
     if results.pages > 1:
         found.append(
             fp.Target(

@@ -1,0 +1,281 @@
+"""One bulletin file: TOML front matter between ``+++`` lines, then the Markdown body.
+
+``parse_item`` validates a file's text into an ItemSource, or raises BulletinFileError
+naming the file, the first bad field and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from greenweb.bulletin.items import KINDS, ItemFacts, day_or_time
+from greenweb.italian import ROME
+from greenweb.markup import plain_text, render_markdown, summarise
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[a-z]{2,}$", re.IGNORECASE)
+URL = re.compile(r"^https?://[^\s<>\"]+$")
+TAG = re.compile(r"^[\w][\w '’-]{0,39}$")
+# C0 controls other than tab and line ends: invalid in XML (the Atom feed) and in iCalendar
+# text, and \x02/\x03 would pass for search-highlight markers.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+FIELDS = {
+    "title",
+    "slug",
+    "kind",
+    "position",
+    "published",
+    "deadline",
+    "opens",
+    "starts",
+    "ends",
+    "where",
+    "organisers",
+    "amount_min",
+    "amount_max",
+    "budget",
+    "contact_email",
+    "links",
+    "tags",
+    "author",
+}
+
+# Far past any real value, and well inside SQLite's 64-bit integers (a larger TOML integer
+# would fail at INSERT time instead of with a message naming the file and field).
+MAX_POSITION = 1_000_000
+MAX_AMOUNT = 10**12
+
+
+class BulletinFileError(ValueError):
+    """One problem in one bulletin file."""
+
+    def __init__(self, path: Path | str, field_name: str, problem: str) -> None:
+        self.path = str(path)
+        self.field = field_name
+        self.problem = problem
+        super().__init__(f"{self.path}: {field_name}: {problem}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemSource(ItemFacts):
+    """A validated bulletin file, ready to store."""
+
+    path: str
+    search_text: str
+    source_hash: str
+
+
+def split_front_matter(text: str, path: Path | str) -> tuple[str, str]:
+    lines = text.lstrip("\ufeff").splitlines(keepends=True)
+    if not lines or lines[0].strip() != "+++":
+        raise BulletinFileError(path, "front matter", "the file must start with a '+++' line")
+    for index, line in enumerate(lines[1:], start=1):
+        if line.strip() == "+++":
+            return "".join(lines[1:index]), "".join(lines[index + 1 :])
+    raise BulletinFileError(path, "front matter", "no closing '+++' line")
+
+
+def _string(path: Path, meta: dict[str, Any], name: str, *, max_len: int = 300) -> str | None:
+    value = meta.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise BulletinFileError(path, name, "must be a non-empty string")
+    if len(value) > max_len:
+        raise BulletinFileError(path, name, f"longer than {max_len} characters")
+    _refuse_controls(path, name, value)
+    return value.strip()
+
+
+def _refuse_controls(path: Path, name: str, value: str) -> None:
+    control = CONTROL.search(value)
+    if control is not None:
+        code = f"U+{ord(control.group()):04X}"
+        raise BulletinFileError(path, name, f"contains the control character {code}")
+
+
+def _date(path: Path, meta: dict[str, Any], name: str) -> date | None:
+    value = meta.get(name)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise BulletinFileError(path, name, f"not a date (YYYY-MM-DD): {value!r}") from None
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise BulletinFileError(path, name, f"must be a date such as 2021-09-06, got {value!r}")
+    return value
+
+
+def _when(path: Path, meta: dict[str, Any], name: str) -> date | datetime | None:
+    value = meta.get(name)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = day_or_time(value)
+        except ValueError:
+            raise BulletinFileError(path, name, f"not a date or date-time: {value!r}") from None
+    if isinstance(value, datetime):
+        # Stored as Rome wall-clock time: that is how events are announced and shown.
+        if value.tzinfo is not None:
+            value = value.astimezone(ROME).replace(tzinfo=None)
+        return value
+    if isinstance(value, date):
+        return value
+    raise BulletinFileError(path, name, f"must be a date or a date-time, got {value!r}")
+
+
+def _amount(path: Path, meta: dict[str, Any], name: str) -> int | None:
+    value = meta.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_AMOUNT:
+        raise BulletinFileError(
+            path, name, f"must be a whole number of euro from 0 to {MAX_AMOUNT}"
+        )
+    return value
+
+
+def _strings(path: Path, meta: dict[str, Any], name: str) -> tuple[str, ...]:
+    value = meta.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise BulletinFileError(path, name, "must be a list of non-empty strings")
+    for v in value:
+        _refuse_controls(path, name, v)
+    return tuple(v.strip() for v in value)
+
+
+def _as_datetime(value: date | datetime) -> datetime:
+    return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
+
+
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+_TOML_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
+
+
+def _toml_error(path: Path, raw_meta: str, error: tomllib.TOMLDecodeError) -> BulletinFileError:
+    """Name the field on the line tomllib complains about, and count lines from the file's
+    top (the front matter starts on line 2, after the opening +++)."""
+    message = str(error)
+    field_name = "front matter"
+    position = _TOML_POSITION.search(message)
+    if position is not None:
+        line_number = int(position.group(1))
+        lines = raw_meta.splitlines()
+        if 1 <= line_number <= len(lines):
+            key = _TOML_KEY.match(lines[line_number - 1])
+            if key is not None:
+                field_name = key.group(1)
+        message = _TOML_POSITION.sub(
+            f"(line {line_number + 1} of the file, column {position.group(2)})", message
+        )
+    return BulletinFileError(path, field_name, f"invalid TOML: {message}")
+
+
+def parse_item(path: Path, text: str) -> ItemSource:
+    """Validate one file's text; raise BulletinFileError naming the first bad field."""
+    raw_meta, body = split_front_matter(text, path)
+    try:
+        meta = tomllib.loads(raw_meta)
+    except tomllib.TOMLDecodeError as error:
+        raise _toml_error(path, raw_meta, error) from None
+
+    unknown = sorted(set(meta) - FIELDS)
+    if unknown:
+        raise BulletinFileError(path, unknown[0], "unknown field")
+
+    title = _string(path, meta, "title", max_len=200)
+    if title is None:
+        raise BulletinFileError(path, "title", "missing")
+    slug = meta.get("slug")
+    if slug is None:
+        raise BulletinFileError(path, "slug", "missing")
+    if not isinstance(slug, str) or len(slug) > 80 or not SLUG.match(slug):
+        raise BulletinFileError(
+            path, "slug", "must be lowercase letters, digits and single hyphens (at most 80)"
+        )
+    kind = meta.get("kind")
+    if not isinstance(kind, str) or kind not in KINDS:  # a list or table is unhashable
+        raise BulletinFileError(path, "kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
+    position = meta.get("position")
+    if (
+        isinstance(position, bool)
+        or not isinstance(position, int)
+        or not 1 <= position <= MAX_POSITION
+    ):
+        raise BulletinFileError(
+            path, "position", f"must be a whole number from 1 to {MAX_POSITION}"
+        )
+
+    starts, ends = _when(path, meta, "starts"), _when(path, meta, "ends")
+    if ends is not None and starts is None:
+        raise BulletinFileError(path, "ends", "given without starts")
+    if (
+        starts is not None
+        and ends is not None
+        and isinstance(starts, datetime) != isinstance(ends, datetime)
+    ):
+        # iCalendar requires DTSTART and DTEND of the same type, and "from 17:00 to the 21st"
+        # is a typo more often than an intent.
+        raise BulletinFileError(
+            path, "ends", "must be a date-time when starts has a time, a date when it has not"
+        )
+    if starts is not None and ends is not None and _as_datetime(ends) < _as_datetime(starts):
+        raise BulletinFileError(path, "ends", "is before starts")
+
+    amount_min, amount_max = _amount(path, meta, "amount_min"), _amount(path, meta, "amount_max")
+    if amount_min is not None and amount_max is not None and amount_min > amount_max:
+        raise BulletinFileError(path, "amount_max", "is smaller than amount_min")
+
+    email = _string(path, meta, "contact_email")
+    if email is not None and not EMAIL.match(email):
+        raise BulletinFileError(path, "contact_email", f"not an e-mail address: {email!r}")
+    links = _strings(path, meta, "links")
+    for link in links:
+        if not URL.match(link):
+            raise BulletinFileError(path, "links", f"not an http(s) URL: {link!r}")
+    tags = tuple(dict.fromkeys(t.lower() for t in _strings(path, meta, "tags")))
+    for tag in tags:
+        if not TAG.match(tag):
+            raise BulletinFileError(path, "tags", f"not a valid tag: {tag!r}")
+
+    if not body.strip():
+        raise BulletinFileError(path, "body", "the item has no text after the front matter")
+    _refuse_controls(path, "body", body)
+    body_html = render_markdown(body)
+    text_only = plain_text(body_html)
+    first_paragraph = plain_text(body_html.split("</p>", 1)[0]) if "<p>" in body_html else ""
+    return ItemSource(
+        path=str(path),
+        slug=slug,
+        title=title,
+        kind=kind,
+        position=position,
+        body_html=body_html,
+        summary=summarise(first_paragraph or text_only),
+        search_text=text_only,
+        source_hash=hashlib.sha256(text.encode()).hexdigest(),
+        published=_date(path, meta, "published"),
+        deadline=_date(path, meta, "deadline"),
+        opens=_date(path, meta, "opens"),
+        starts=starts,
+        ends=ends,
+        place=_string(path, meta, "where"),
+        organisers=_strings(path, meta, "organisers"),
+        amount_min=amount_min,
+        amount_max=amount_max,
+        budget=_amount(path, meta, "budget"),
+        contact_email=email,
+        links=links,
+        tags=tags,
+        author=_string(path, meta, "author"),
+    )
