@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 
 from greenweb.backup import BackupError, backup_database, inspect_database, restore_database
-from greenweb.cli import main
 from greenweb.config import Settings
-from support import import_seed, make_settings
 from support.hostile import table_counts
 from support.servers import integrity_check, wait_until
 
@@ -208,33 +206,3 @@ def test_restore_refuses_a_corrupt_copy(seeded: Settings, tmp_path: Path) -> Non
         inspect_database(damaged)
     with pytest.raises(BackupError):
         restore_database(damaged, seeded.db_path)
-
-
-# --- the commands -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    settings = make_settings(tmp_path)
-    import_seed(settings)
-    monkeypatch.setenv("GREENWEB_DB", str(settings.db_path))
-    monkeypatch.setenv("GREENWEB_SECRET", "s")
-    return settings
-
-
-def test_backup_and_restore_commands(
-    cli_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    copy = tmp_path / "copia.db"
-    assert main(["backup", str(copy)]) == 0
-    assert "integrity ok" in capsys.readouterr().out
-    assert main(["backup", str(copy)]) == 1
-    error = capsys.readouterr().err
-    assert error.startswith(f"greenweb backup: {copy}: already exists")
-    assert main(["backup", "--force", str(copy)]) == 0
-    capsys.readouterr()
-    assert main(["restore", str(copy)]) == 0
-    assert "previous one is kept as" in capsys.readouterr().out
-    assert main(["restore", str(tmp_path / "nessuno.db")]) == 1
-    error = capsys.readouterr().err
-    assert "no such file" in error and "nothing was changed" in error

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from greenweb.bulletin.search import fts_query
 from greenweb.bulletin.syndication import fold, ical_escape
 from greenweb.config import SETTINGS, Settings, SettingsError
+from greenweb.footprint.carbon import parse_grid
 from greenweb.pagination import MAX_PAGE, PageNumberError, parse_page
 from greenweb.web.middleware.access_log import MAX_LOGGED_PATH, loggable_path
 from greenweb.web.middleware.limits import valid_url_part, valid_urlencoded
@@ -171,13 +172,19 @@ def test_fingerprint_changes_with_the_content(name: str, one: bytes, two: bytes)
 ENV_NAMES = [s.env for s in SETTINGS]
 env_values = st.one_of(
     st.text(max_size=60),
-    st.sampled_from(["", " ", "0", "1", "-1", "65536", "http://[::1", "https://x.it:99999"]),
+    st.sampled_from(
+        ["", " ", "0", "1", "-1", "65536", "http://[::1", "https://x.it:99999", "HTTPS://["]
+    ),
+    st.sampled_from(["global", "ITA", "ita", "494", "bogus", "-3", "nan", "inf"]),
     st.from_regex(r"\A(https?|ftp)://[a-z.:\[\]0-9]{0,20}/?\Z"),
 )
 
 
 @few_examples
 @given(st.dictionaries(st.sampled_from(ENV_NAMES), env_values), st.text(min_size=1, max_size=20))
+# Each of these once raised ValueError (urlsplit) or went through unchecked.
+@example({"GREENWEB_SECURITY_CONTACT": "HTTPS://["}, "s")
+@example({"GREENWEB_GRID_INTENSITY": "bogus"}, "s")
 def test_from_env_gives_settings_or_settings_error_only(env: dict[str, str], secret: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
         environ = dict(env)
@@ -194,6 +201,8 @@ def test_from_env_gives_settings_or_settings_error_only(env: dict[str, str], sec
     assert settings.max_body_bytes >= 1024
     contact = settings.security_contact
     assert contact == "" or (contact.isprintable() and not any(c.isspace() for c in contact))
+    assert settings.host and not any(c.isspace() for c in settings.host)
+    parse_grid(settings.grid_intensity)  # what the footprint figures will read: no ValueError
 
 
 @few_examples

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from greenweb.footprint.carbon import parse_grid
 
@@ -75,7 +75,7 @@ def _secret(env: str, raw: str) -> str:
     return raw
 
 
-def _split_url(raw: str) -> Any:
+def _split_url(raw: str) -> SplitResult | None:
     """urlsplit, or None where it (or the port) raises: ``https://[`` or ``:port``."""
     try:
         parts = urlsplit(raw)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -13,11 +13,12 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from greenweb.cli import main
+from greenweb.cli import build_parser, main
 from greenweb.config import SETTINGS
 from greenweb.db import migration_scripts
 from support import REPO, SEED_DIR
 from support.factory import write_item
+from support.servers import free_port
 
 SUBCOMMANDS = ["serve", "migrate", "import"]
 
@@ -209,8 +210,40 @@ def test_every_setting_has_a_bad_value_below() -> None:
     assert sorted(BAD_VALUES) == sorted(s.env for s in SETTINGS)
 
 
+# Every command a bad setting must stop, subcommands included: {name: command line}.
+COMMAND_LINES = {
+    "serve": ["serve"],
+    "serve --workers": ["serve", "--workers", "2"],
+    "migrate": ["migrate"],
+    "import": ["import"],
+    "moderator add": ["moderator", "add", "anna"],
+    "moderator list": ["moderator", "list"],
+    "moderator remove": ["moderator", "remove", "anna"],
+    "questions export": ["questions", "export"],
+    "footprint": ["footprint"],
+    "backup": ["backup", "copia.db"],
+    "restore": ["restore", "copia.db"],
+    "export": ["export", "sito"],
+}
+
+
+def command_names(parser: argparse.ArgumentParser) -> set[str]:
+    """Every command of ``parser``, nested ones as "moderator add"."""
+    names = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                nested = command_names(sub)
+                names |= {f"{name} {n}" for n in nested} if nested else {name}
+    return names
+
+
+def test_every_command_is_run_with_a_bad_setting_below() -> None:
+    assert command_names(build_parser()) <= set(COMMAND_LINES)
+
+
 @pytest.mark.parametrize(("variable", "value"), sorted(BAD_VALUES.items()))
-@pytest.mark.parametrize("command", [["migrate"], ["serve"], ["import"], ["export", "out"]])
+@pytest.mark.parametrize("command", COMMAND_LINES.values(), ids=COMMAND_LINES.keys())
 def test_a_bad_setting_exits_2_with_one_line_naming_the_variable(
     db_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -225,6 +258,7 @@ def test_a_bad_setting_exits_2_with_one_line_naming_the_variable(
     assert captured.out == ""
     assert captured.err.startswith(f"greenweb: configuration: {variable}: ")
     assert captured.err.count("\n") == 1
+    assert "Traceback" not in captured.err
     assert not db_path.exists()
 
 
@@ -258,12 +292,6 @@ def test_secret_file_is_created_next_to_greenweb_db(
     monkeypatch.delenv("GREENWEB_SECRET", raising=False)
     assert main(["migrate"]) == 0
     assert (tmp_path / "x.db.secret").read_text().strip()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.mark.slow
