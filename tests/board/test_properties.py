@@ -13,8 +13,10 @@ from hypothesis import assume, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from greenweb import board, security
-from greenweb.board import Limits, clean_line, clean_text, resources
+from greenweb import security
+from greenweb.board import moderation, resources, visitors
+from greenweb.board.text import MAX_URL_CHARS, check_http_url, clean_line, clean_text
+from greenweb.board.visitors import Limits
 from greenweb.markup import render_markdown
 from greenweb.security import TokenError, TokenProblem
 from support.hostile import active_content
@@ -97,7 +99,7 @@ TOPICS = frozenset({"clima", "energia", "cibo"})
 def test_validate_question_accepts_exactly_what_fits_the_limits(
     text: str, name: str | None, topic: str | None, limits: Limits
 ) -> None:
-    checked, draft = board.validate_question(text, name, topic, limits=limits, topics=TOPICS)
+    checked, draft = visitors.validate_question(text, name, topic, limits=limits, topics=TOPICS)
     cleaned = clean_text(text)
     fits = limits.text_min <= len(cleaned) <= limits.text_max
     name_fits = len(clean_line(name or "")) <= limits.name_max
@@ -133,21 +135,21 @@ def test_clean_line_is_one_clean_line_with_single_spaces(raw: str) -> None:
 @examples
 @given(texts, st.booleans())
 def test_a_reason_is_one_line_and_within_its_limit_or_refused(raw: str, required: bool) -> None:
-    reason, problem = board.check_reason(raw, required=required)
+    reason, problem = moderation.check_reason(raw, required=required)
     assert reason == clean_line(raw)
     if problem is None:
-        assert len(reason) <= board.MAX_REASON_CHARS
+        assert len(reason) <= moderation.MAX_REASON_CHARS
         assert reason or not required
     else:
-        assert problem.endswith(".") and (not reason or len(reason) > board.MAX_REASON_CHARS)
+        assert problem.endswith(".") and (not reason or len(reason) > moderation.MAX_REASON_CHARS)
 
 
 @examples
 @given(texts)
 def test_an_answer_keeps_newlines_and_markdown_indentation(raw: str) -> None:
-    markdown, problem = board.validate_answer(raw)
+    markdown, problem = moderation.validate_answer(raw)
     assert is_clean(markdown, newlines=True)
-    assert (problem is None) == (1 <= len(markdown) <= board.MAX_ANSWER_CHARS)
+    assert (problem is None) == (1 <= len(markdown) <= moderation.MAX_ANSWER_CHARS)
     if "\t" in raw and problem is None:
         assert "\t" not in markdown
 
@@ -166,24 +168,24 @@ urls = st.one_of(
 @example("https://x:porta/")
 @example("https://:443/")
 def test_check_http_url_never_raises_and_accepts_only_complete_http_urls(url: str) -> None:
-    problem = board.check_http_url(url)
+    problem = check_http_url(url)
     if problem is None:
         assert url.split(":", 1)[0].lower() in {"http", "https"}
-        assert len(url) <= board.MAX_URL_CHARS
+        assert len(url) <= MAX_URL_CHARS
         assert not any(c.isspace() for c in url)
 
 
 @examples
 @given(texts, urls, texts)
 def test_theatre_piece_and_resource_validation_never_raise(title: str, url: str, text: str) -> None:
-    _, piece = board.validate_piece(title, url, text)
+    _, piece = moderation.validate_piece(title, url, text)
     if piece is not None and piece.url is not None:
-        assert board.check_http_url(piece.url) is None
+        assert check_http_url(piece.url) is None
     _, draft = resources.validate_resource(
         title, url, "leggere", text, "it", text, [title], known_topics=TOPICS
     )
     if draft is not None:
-        assert board.check_http_url(draft.url) is None
+        assert check_http_url(draft.url) is None
 
 
 markdown_sources = st.one_of(

@@ -12,7 +12,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from greenweb import cli
-from greenweb.board import DataFileError, resources
+from greenweb.board import resources
+from greenweb.board.data_files import DataFileError
+from greenweb.board.seed import SeedReport, load_board_data, parse_resources
 from greenweb.config import Settings
 from greenweb.db import Database
 from support.board import Clock, board_client, brotli_size, data_dir, dom_elements, query
@@ -55,12 +57,12 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
-def load(settings: Settings, directory: Path) -> resources.SeedReport:
-    async def run() -> resources.SeedReport:
+def load(settings: Settings, directory: Path) -> SeedReport:
+    async def run() -> SeedReport:
         db = Database(settings.db_path)
         await db.open()
         try:
-            return await resources.load_board_data(db, directory, 1_700_000_000)
+            return await load_board_data(db, directory, 1_700_000_000)
         finally:
             await db.close()
 
@@ -96,7 +98,7 @@ def test_resources_file_keeps_the_seed_facts_and_writes_its_own_summaries() -> N
 
 
 def test_every_seed_entry_passes_the_moderators_validation() -> None:
-    entries = resources.parse_resources(data_dir() / "resources.toml", set(TOPICS))
+    entries = parse_resources(data_dir() / "resources.toml", set(TOPICS))
     assert len(entries) == 13
     assert {e.draft.kind for e in entries} == {"leggere", "ascoltare", "guardare"}
 

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from greenweb import board
-from greenweb.board import Limits, clean_line, clean_text, validate_question
+from greenweb.board import moderation
+from greenweb.board.text import clean_line, clean_text
+from greenweb.board.visitors import Limits, validate_question
 
 TOPICS = {"clima", "energia"}
 LIMITS = Limits(text_min=15, text_max=1000, name_max=40)
@@ -132,18 +133,18 @@ def test_validation_never_fails_and_keeps_its_promises(text: str, name: str, top
 
 
 def test_moderators_reason_is_required_and_limited() -> None:
-    assert board.check_reason("  spam  ") == ("spam", None)
-    assert board.check_reason("")[1] is not None
-    assert board.check_reason("", required=False) == ("", None)
-    assert board.check_reason("x" * 301)[1] is not None
+    assert moderation.check_reason("  spam  ") == ("spam", None)
+    assert moderation.check_reason("")[1] is not None
+    assert moderation.check_reason("", required=False) == ("", None)
+    assert moderation.check_reason("x" * 301)[1] is not None
 
 
 def test_answer_keeps_markdown_indentation() -> None:
-    text, problem = board.validate_answer("Risposta:\n\n\tcodice\n- punto")
+    text, problem = moderation.validate_answer("Risposta:\n\n\tcodice\n- punto")
     assert problem is None
     assert text == "Risposta:\n\n    codice\n- punto"
-    assert board.validate_answer("  ")[1] is not None
-    assert board.validate_answer("x" * 6001)[1] is not None
+    assert moderation.validate_answer("  ")[1] is not None
+    assert moderation.validate_answer("x" * 6001)[1] is not None
 
 
 @pytest.mark.parametrize(
@@ -164,11 +165,11 @@ def test_answer_keeps_markdown_indentation() -> None:
 def test_theatre_piece_needs_a_title_and_a_safe_link_or_a_text(
     title: str, url: str, text: str, field: str
 ) -> None:
-    checked, piece = board.validate_piece(title, url, text)
+    checked, piece = moderation.validate_piece(title, url, text)
     assert piece is None
     assert field in checked.errors
 
 
 def test_theatre_piece_with_link_or_text_is_accepted() -> None:
-    assert board.validate_piece("Il caldo", "https://example.org/p", "")[1] is not None
-    assert board.validate_piece("Il caldo", "", "Scena prima.")[1] is not None
+    assert moderation.validate_piece("Il caldo", "https://example.org/p", "")[1] is not None
+    assert moderation.validate_piece("Il caldo", "", "Scena prima.")[1] is not None

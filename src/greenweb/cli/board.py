@@ -19,9 +19,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from greenweb import board, security
+from greenweb import security
 from greenweb.board import moderators
-from greenweb.board.resources import SeedReport, load_board_data
+from greenweb.board.export import EXPORT_FIELDS, export_questions
+from greenweb.board.questions import STATES
+from greenweb.board.seed import SeedReport, load_board_data
 from greenweb.config import Settings
 from greenweb.db import Database
 from greenweb.paths import board_data_dir
@@ -133,14 +135,14 @@ def moderator_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def export_records(settings: Settings, states: list[str]) -> list[dict[str, Any]]:
     async def work(db: Database) -> list[dict[str, Any]]:
-        return await board.export_questions(db.reader, states)
+        return await export_questions(db.reader, states)
 
     return _with_db(settings, work)
 
 
 def to_csv(records: list[dict[str, Any]]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=board.EXPORT_FIELDS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
     writer.writeheader()
     for record in records:
         writer.writerow({**record, "resources": " ".join(record["resources"])})
@@ -152,7 +154,7 @@ def to_json(records: list[dict[str, Any]]) -> str:
 
 
 def questions_command(args: argparse.Namespace, settings: Settings) -> int:
-    states = list(board.STATES) if args.all else list(dict.fromkeys(args.state or ["pubblicata"]))
+    states = list(STATES) if args.all else list(dict.fromkeys(args.state or ["pubblicata"]))
     records = export_records(settings, states)
     text = to_csv(records) if args.format == "csv" else to_json(records)
     if args.output is None:
@@ -207,7 +209,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     which.add_argument(
         "--state",
         action="append",
-        choices=board.STATES,
+        choices=STATES,
         help="only questions in this state (repeatable; default: pubblicata)",
     )
     questions.set_defaults(handler=questions_command)
