@@ -19,7 +19,7 @@ Which state a question gets depends on its number only (``STATE_BUCKETS``), so
 :data:`SAMPLE_QUESTION` is always a published, answered question with resources and a
 theatre piece: the heaviest question page, measured by both suites.
 
-Why not the domain functions (``board.create_question``, ``approve``, ``answer``,
+Why not the domain functions (``visitors.create_question``, ``approve``, ``answer``,
 ``add_vote``): each write is its own transaction and round trip to the aiosqlite thread;
 measured here, 300 questions with 900 votes through them took 1.07 s (0.9 ms per write),
 so the ~45,000 writes of this data set would take about 40 s per suite. Here everything
@@ -36,7 +36,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from greenweb.board.resources import load_board_data
+from greenweb.board.seed import load_board_data
 from greenweb.db import Database, bump_content_version, fetch_all, fetch_value
 from greenweb.markup import render_markdown
 from greenweb.paths import board_data_dir

@@ -24,8 +24,9 @@ import pytest
 
 import board_data
 from generate_data import generate
-from greenweb import board
 from greenweb import footprint as fp
+from greenweb.board import moderation_log, questions
+from greenweb.board.topics import list_topics
 from greenweb.bulletin.importer import import_directory
 from greenweb.config import Settings
 from greenweb.db import Database, bump_content_version, fetch_value
@@ -122,14 +123,16 @@ async def board_bench_targets(app: Any) -> list[fp.Target]:
     conn = app.state.db.reader
     found: list[fp.Target] = []
     lists: list[tuple[str, str, dict[str, str], int]] = []
-    for sort in board.SORTS:
-        pages = (await board.list_questions(conn, sort=sort)).pages
+    for sort in questions.SORTS:
+        pages = (await questions.list_questions(conn, sort=sort)).pages
         lists.append((f"questions_{sort}", "/domande", {"ordine": sort}, pages))
-    topic = (await board.list_topics(conn))[0].slug
-    pages = (await board.list_questions(conn, topic=topic)).pages
+    topic = (await list_topics(conn))[0].slug
+    pages = (await questions.list_questions(conn, topic=topic)).pages
     lists.append(("questions_topic", "/domande", {"tema": topic}, pages))
-    lists.append(("pills_p1", "/pillole", {}, (await board.list_pieces(conn)).pages))
-    lists.append(("log_p1", "/moderazione/registro", {}, (await board.log_entries(conn)).pages))
+    lists.append(("pills_p1", "/pillole", {}, (await questions.list_pieces(conn)).pages))
+    lists.append(
+        ("log_p1", "/moderazione/registro", {}, (await moderation_log.log_entries(conn)).pages)
+    )
     for target_id, path, query, pages in lists:
         first = f"{path}?{urlencode(query)}" if query else path
         found.append(fp.Target(target_id, first, f"{target_id}, pagina 1"))

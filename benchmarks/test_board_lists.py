@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 import board_data
-from greenweb import board
+from greenweb.board import questions
 from greenweb.db import Database
+from greenweb.pagination import Page
 from render_bench import LARGE_QUESTIONS, rounds, selected_data_sets
 
 SMALL_QUESTIONS = 400
@@ -41,16 +42,16 @@ def db(
     loop.close()
 
 
-@pytest.mark.parametrize("sort", list(board.SORTS))
+@pytest.mark.parametrize("sort", list(questions.SORTS))
 @pytest.mark.parametrize("where", ["first", "last"])
 def test_list_page(
     benchmark: Any, db: tuple[Database, asyncio.AbstractEventLoop], sort: str, where: str
 ) -> None:
     database, loop = db
 
-    def run(number: int) -> board.Page[board.Question]:
+    def run(number: int) -> Page[questions.Question]:
         return loop.run_until_complete(
-            board.list_questions(database.reader, sort=sort, page=number)
+            questions.list_questions(database.reader, sort=sort, page=number)
         )
 
     last = run(1).pages

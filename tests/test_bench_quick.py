@@ -79,7 +79,7 @@ def test_big_database_holds_board_questions_as_the_board_keeps_them(tmp_path: Pa
     assert conn.execute("SELECT count(*) FROM questions WHERE piece_at IS NOT NULL").fetchone()[
         0
     ] == len([n for n in range(40, 201, 40) if n % 100 < 89])
-    # Every question was logged as received, as board.create_question does.
+    # Every question was logged as received, as visitors.create_question does.
     assert conn.execute(
         "SELECT count(*) FROM moderation_log WHERE action = 'received'"
     ).fetchone() == (200,)

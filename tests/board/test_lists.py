@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from greenweb import board
+from greenweb.board import questions
 from support import make_settings
 from support.board import T0, board_client, brotli_size, dom_elements
 
@@ -124,13 +124,13 @@ def plan(conn: sqlite3.Connection, sql: str, params: dict[str, object]) -> list[
     return [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
 
 
-@pytest.mark.parametrize("sort", list(board.SORTS))
+@pytest.mark.parametrize("sort", list(questions.SORTS))
 @pytest.mark.parametrize("topic", [None, "energia"])
 def test_every_list_query_walks_a_covering_index_in_order(
     crowded: tuple[TestClient, Path], sort: str, topic: str | None
 ) -> None:
     _, path = crowded
-    where, order = board.list_query(sort, topic)
+    where, order = questions.list_query(sort, topic)
     params = {"topic": topic, "limit": 20, "offset": 7980}
     with sqlite3.connect(path) as conn:
         page_ids = plan(
@@ -139,7 +139,7 @@ def test_every_list_query_walks_a_covering_index_in_order(
             params,
         )
         count = plan(conn, f"SELECT count(*) FROM questions WHERE {where}", params)
-        whole = plan(conn, board.page_sql(where, order), params)
+        whole = plan(conn, questions.page_sql(where, order), params)
     expected = {
         "recenti": "questions_recent",
         "condivise": "questions_shared",

@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from greenweb import cli, security
-from greenweb.board import BOARD_TABLES
+from greenweb.board.tables import BOARD_TABLES
 from greenweb.config import Settings
 from greenweb.web.app import create_app
 

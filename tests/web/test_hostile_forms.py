@@ -33,9 +33,10 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from greenweb import board, cli, security
-from greenweb.board import clean_text, resources
+from greenweb import cli, security
+from greenweb.board import moderation, questions, resources, visitors
 from greenweb.board.moderators import NAME as NAME_RE
+from greenweb.board.text import check_text, clean_line, clean_text
 from greenweb.config import Settings
 from greenweb.pagination import PageNumberError, parse_page
 from greenweb.web.middleware.limits import DEFAULT_MAX_URL_BYTES
@@ -330,12 +331,12 @@ def question_expect(site: Site, target: Target, fields: dict[str, str]) -> Expec
         return Expect(403)
     if fields.get("sito_web"):
         return Expect(400)
-    limits = board.Limits(
+    limits = visitors.Limits(
         site.settings.question_min_chars,
         site.settings.question_max_chars,
         site.settings.name_max_chars,
     )
-    _, draft = board.validate_question(
+    _, draft = visitors.validate_question(
         fields.get("testo"),
         fields.get("nome"),
         fields.get("tema"),
@@ -415,7 +416,7 @@ def report_expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
         return Expect(403)
     if fields.get("sito_web"):
         return Expect(400)
-    if fields.get("motivo") not in board.REPORT_REASONS:
+    if fields.get("motivo") not in visitors.REPORT_REASONS:
         return Expect(422)
     return Expect(303, {"reports": 1, "rate_events": 1, "used_nonces": 1})
 
@@ -457,7 +458,7 @@ def reason_expect(field_name: str, state: str) -> Callable[[Site, Target, dict[s
     def expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
         if not token_ok(target, fields):
             return Expect(403)
-        _, problem = board.check_reason(fields.get(field_name))
+        _, problem = moderation.check_reason(fields.get(field_name))
         if problem:
             return Expect(422)
         return Expect(303, MOD_CHANGE, state_check(state, field_name))
@@ -478,10 +479,8 @@ def edit_expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
     if not token_ok(target, fields):
         return Expect(403)
     text = clean_text(fields.get("testo") or "")
-    problem = board.check_text(
-        text, site.settings.question_min_chars, site.settings.question_max_chars
-    )
-    _, reason_problem = board.check_reason(fields.get("motivo_modifica"), required=False)
+    problem = check_text(text, site.settings.question_min_chars, site.settings.question_max_chars)
+    _, reason_problem = moderation.check_reason(fields.get("motivo_modifica"), required=False)
     if problem or reason_problem:
         return Expect(422)
 
@@ -501,7 +500,7 @@ def edit_expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
 def answer_expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
     if not token_ok(target, fields):
         return Expect(403)
-    markdown, problem = board.validate_answer(fields.get("risposta"))
+    markdown, problem = moderation.validate_answer(fields.get("risposta"))
     chosen = [v for k, v in fields.items() if k == "risorse"]
     if problem or not all(v.isascii() and v.isdigit() and len(v) < 10 for v in chosen):
         return Expect(422)
@@ -527,7 +526,7 @@ def answer_expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
 def piece_expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
     if not token_ok(target, fields):
         return Expect(403)
-    _, piece = board.validate_piece(
+    _, piece = moderation.validate_piece(
         fields.get("titolo"), fields.get("indirizzo"), fields.get("testo_pillola")
     )
     if piece is None:
@@ -844,7 +843,7 @@ class LoginExpect:
 def login_expect(site: Site, target: Target, fields: dict[str, str]) -> LoginExpect:
     if not token_ok(target, fields):
         return LoginExpect(403, {})
-    name = board.clean_line(fields.get("nome") or "")[:100]
+    name = clean_line(fields.get("nome") or "")[:100]
     password = fields.get("password") or ""
     if not (NAME_RE.match(name) and name.lower() == "anna" and password == PASSWORD):
         return LoginExpect(403, {"rate_events": 2, "used_nonces": 1})
@@ -940,7 +939,9 @@ def login_next(site: Site, text: str) -> str:
 
 PAGES = (
     Page(
-        "domande-ordine", lambda s, c: f"/domande?ordine={c.query()}", choice(lambda s: board.SORTS)
+        "domande-ordine",
+        lambda s, c: f"/domande?ordine={c.query()}",
+        choice(lambda s: questions.SORTS),
     ),
     Page("domande-tema", lambda s, c: f"/domande?tema={c.query()}", choice(lambda s: s.topics)),
     Page("domande-page", lambda s, c: f"/domande?page={c.query()}", page_status),

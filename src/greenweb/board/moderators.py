@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -31,6 +32,10 @@ class Moderator:
     id: int
     name: str
     created_at: datetime
+
+
+def _moderator_from_row(row: sqlite3.Row) -> Moderator:
+    return Moderator(row["id"], row["name"], datetime.fromtimestamp(row["created_at"], UTC))
 
 
 def check_name(name: str) -> str | None:
@@ -62,10 +67,7 @@ async def remove(conn: aiosqlite.Connection, name: str) -> None:
 
 async def list_all(conn: aiosqlite.Connection) -> list[Moderator]:
     rows = await fetch_all(conn, "SELECT id, name, created_at FROM moderators ORDER BY name")
-    return [
-        Moderator(row["id"], row["name"], datetime.fromtimestamp(row["created_at"], UTC))
-        for row in rows
-    ]
+    return [_moderator_from_row(row) for row in rows]
 
 
 async def authenticate(conn: aiosqlite.Connection, name: str, password: str) -> Moderator | None:
@@ -85,7 +87,7 @@ async def authenticate(conn: aiosqlite.Connection, name: str, password: str) -> 
     ok = await asyncio.to_thread(security.verify_password, stored, password)
     if not ok or row is None:
         return None
-    return Moderator(row["id"], row["name"], datetime.fromtimestamp(row["created_at"], UTC))
+    return _moderator_from_row(row)
 
 
 async def rehash_if_needed(conn: aiosqlite.Connection, moderator_id: int, password: str) -> None:
@@ -123,9 +125,7 @@ async def session_moderator(
         "JOIN moderators m ON m.id = s.moderator_id WHERE s.id_hash = ? AND s.expires_at > ?",
         (security.session_id_hash(session_id), int(now)),
     )
-    if row is None:
-        return None
-    return Moderator(row["id"], row["name"], datetime.fromtimestamp(row["created_at"], UTC))
+    return None if row is None else _moderator_from_row(row)
 
 
 async def close_session(conn: aiosqlite.Connection, session_id: str) -> None:

@@ -9,24 +9,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import getpass
-import io
-import json
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from greenweb import board, security
+import aiosqlite
+
+from greenweb import security
 from greenweb.board import moderators
-from greenweb.board.resources import SeedReport, load_board_data
+from greenweb.board.export import export_questions, to_csv, to_json
+from greenweb.board.questions import STATES
+from greenweb.board.seed import SeedReport, load_board_data
 from greenweb.config import Settings
 from greenweb.db import Database
 from greenweb.paths import board_data_dir
 
 T = TypeVar("T")
+Handler = Callable[[argparse.Namespace, Settings], int]
 
 
 class CommandError(Exception):
@@ -78,6 +80,21 @@ def read_password(stdin: IO[str] | None = None) -> str:
     return line.rstrip("\r\n")
 
 
+def _change_moderators(
+    settings: Settings, change: Callable[[aiosqlite.Connection], Awaitable[Any]]
+) -> None:
+    """Run ``change`` in one transaction; a ModeratorError becomes a CommandError."""
+
+    async def work(db: Database) -> None:
+        async with db.transaction() as conn:
+            await change(conn)
+
+    try:
+        _with_db(settings, work)
+    except moderators.ModeratorError as error:
+        raise CommandError(str(error)) from None
+
+
 def add_moderator(settings: Settings, name: str, password: str) -> None:
     problem = moderators.check_name(name)
     if problem:
@@ -86,26 +103,13 @@ def add_moderator(settings: Settings, name: str, password: str) -> None:
     if problem:
         raise CommandError(f"{name}: password: {problem}")
     password_hash = security.hash_password(password)
-
-    async def work(db: Database) -> None:
-        async with db.transaction() as conn:
-            await moderators.add(conn, name, password_hash, time.time())
-
-    try:
-        _with_db(settings, work)
-    except moderators.ModeratorError as error:
-        raise CommandError(str(error)) from None
+    _change_moderators(
+        settings, lambda conn: moderators.add(conn, name, password_hash, time.time())
+    )
 
 
 def remove_moderator(settings: Settings, name: str) -> None:
-    async def work(db: Database) -> None:
-        async with db.transaction() as conn:
-            await moderators.remove(conn, name)
-
-    try:
-        _with_db(settings, work)
-    except moderators.ModeratorError as error:
-        raise CommandError(str(error)) from None
+    _change_moderators(settings, lambda conn: moderators.remove(conn, name))
 
 
 def moderator_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -117,11 +121,7 @@ def moderator_command(args: argparse.Namespace, settings: Settings) -> int:
             remove_moderator(settings, args.name)
             print(f"moderator {args.name} removed (and logged out)")
         else:
-
-            async def work(db: Database) -> list[moderators.Moderator]:
-                return await moderators.list_all(db.reader)
-
-            for moderator in _with_db(settings, work):
+            for moderator in _with_db(settings, lambda db: moderators.list_all(db.reader)):
                 print(f"{moderator.name}\tsince {moderator.created_at:%Y-%m-%d}")
     except CommandError as error:
         return _report("moderator", error)
@@ -132,27 +132,11 @@ def moderator_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def export_records(settings: Settings, states: list[str]) -> list[dict[str, Any]]:
-    async def work(db: Database) -> list[dict[str, Any]]:
-        return await board.export_questions(db.reader, states)
-
-    return _with_db(settings, work)
-
-
-def to_csv(records: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=board.EXPORT_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for record in records:
-        writer.writerow({**record, "resources": " ".join(record["resources"])})
-    return out.getvalue()
-
-
-def to_json(records: list[dict[str, Any]]) -> str:
-    return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+    return _with_db(settings, lambda db: export_questions(db.reader, states))
 
 
 def questions_command(args: argparse.Namespace, settings: Settings) -> int:
-    states = list(board.STATES) if args.all else list(dict.fromkeys(args.state or ["pubblicata"]))
+    states = list(STATES) if args.all else list(dict.fromkeys(args.state or ["pubblicata"]))
     records = export_records(settings, states)
     text = to_csv(records) if args.format == "csv" else to_json(records)
     if args.output is None:
@@ -169,13 +153,28 @@ def questions_command(args: argparse.Namespace, settings: Settings) -> int:
 # --- registration -------------------------------------------------------------------------
 
 
+def _command_group(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    handler: Handler,
+    *,
+    help: str,
+    description: str,
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    """A command whose first argument is an ACTION; returns the parser of its actions."""
+    group = commands.add_parser(name, help=help, description=description)
+    group.set_defaults(handler=handler)
+    return group.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    mod = commands.add_parser(
+    actions = _command_group(
+        commands,
         "moderator",
+        moderator_command,
         help="add, list or remove the moderators of the question board",
         description="Manage moderator accounts (passwords are stored as argon2id hashes).",
     )
-    actions = mod.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = actions.add_parser(
         "add",
         help="add a moderator",
@@ -186,15 +185,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     actions.add_parser("list", help="list moderators")
     remove = actions.add_parser("remove", help="remove a moderator and end their sessions")
     remove.add_argument("name")
-    mod.set_defaults(handler=moderator_command)
 
-    questions = commands.add_parser(
+    actions = _command_group(
+        commands,
         "questions",
+        questions_command,
         help="export the question board's questions",
         description="Export questions for the people who write the theatre pieces.",
     )
-    q_actions = questions.add_subparsers(dest="action", required=True, metavar="ACTION")
-    export = q_actions.add_parser(
+    export = actions.add_parser(
         "export",
         help="write questions as CSV or JSON",
         description="Write questions (default: the published ones) as CSV or JSON, oldest "
@@ -207,7 +206,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     which.add_argument(
         "--state",
         action="append",
-        choices=board.STATES,
+        choices=STATES,
         help="only questions in this state (repeatable; default: pubblicata)",
     )
-    questions.set_defaults(handler=questions_command)

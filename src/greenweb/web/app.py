@@ -14,7 +14,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from greenweb import __version__
-from greenweb.board.resources import load_board_data
+from greenweb.board.seed import load_board_data
 from greenweb.config import Settings
 from greenweb.db import Database
 from greenweb.italian import today_in_rome

@@ -17,8 +17,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from greenweb import board, security
-from greenweb.board import Question, resources
+from greenweb import security
+from greenweb.board import moderation_log, questions, resources, visitors
+from greenweb.board.questions import Question
+from greenweb.board.text import Checked
+from greenweb.board.topics import Topic, list_topics
 from greenweb.config import Settings
 from greenweb.db import Database
 from greenweb.security import RateLimited, RateRule, TokenError, TokenProblem
@@ -77,8 +80,8 @@ def database(request: Request) -> Database:
     return db
 
 
-def limits(settings: Settings) -> board.Limits:
-    return board.Limits(
+def limits(settings: Settings) -> visitors.Limits:
+    return visitors.Limits(
         text_min=settings.question_min_chars,
         text_max=settings.question_max_chars,
         name_max=settings.name_max_chars,
@@ -116,8 +119,8 @@ def rate_client(request: Request) -> str:
 # --- lists -----------------------------------------------------------------------------------
 
 
-async def _topic_param(request: Request) -> tuple[list[board.Topic], str | None]:
-    topics = await board.list_topics(database(request).reader)
+async def _topic_param(request: Request) -> tuple[list[Topic], str | None]:
+    topics = await list_topics(database(request).reader)
     topic = request.query_params.get("tema") or None
     if topic is not None and topic not in {t.slug for t in topics}:
         raise bad_request("Tema sconosciuto: scegli un tema dall'elenco.")
@@ -125,14 +128,16 @@ async def _topic_param(request: Request) -> tuple[list[board.Topic], str | None]
 
 
 async def questions_GET(request: Request) -> Response:
-    sort = request.query_params.get("ordine") or board.DEFAULT_SORT
-    if sort not in board.SORTS:
+    sort = request.query_params.get("ordine") or questions.DEFAULT_SORT
+    if sort not in questions.SORTS:
         raise bad_request(
             "Ordine sconosciuto: scegli tra più recenti, più condivise, con risposta."
         )
     topics, topic = await _topic_param(request)
     number = page_number(request)
-    page = await board.list_questions(database(request).reader, sort=sort, topic=topic, page=number)
+    page = await questions.list_questions(
+        database(request).reader, sort=sort, topic=topic, page=number
+    )
     if not page.exists:
         raise not_found("Questa pagina delle domande non esiste.")
     return render(
@@ -141,7 +146,7 @@ async def questions_GET(request: Request) -> Response:
         {
             "page": page,
             "sort": sort,
-            "sorts": board.SORTS,
+            "sorts": questions.SORTS,
             "topic": topic,
             "topics": topics,
             "topic_label": next((t.label for t in topics if t.slug == topic), None),
@@ -150,7 +155,7 @@ async def questions_GET(request: Request) -> Response:
 
 
 async def pieces_GET(request: Request) -> Response:
-    page = await board.list_pieces(database(request).reader, page=page_number(request))
+    page = await questions.list_pieces(database(request).reader, page=page_number(request))
     if not page.exists:
         raise not_found("Questa pagina delle pillole non esiste.")
     return render(request, "board/pieces.html", {"page": page})
@@ -181,7 +186,7 @@ async def resources_GET(request: Request) -> Response:
 
 
 async def log_GET(request: Request) -> Response:
-    page = await board.log_entries(database(request).reader, page=page_number(request))
+    page = await moderation_log.log_entries(database(request).reader, page=page_number(request))
     if not page.exists:
         raise not_found("Questa pagina del registro non esiste.")
     return render(request, "board/log.html", {"page": page})
@@ -211,14 +216,14 @@ async def render_question(
         {
             "question": question,
             "links": await resources.resources_for_question(conn, question.id),
-            "voted": await board.has_voted(conn, question.id, voter),
+            "voted": await visitors.has_voted(conn, question.id, voter),
             "vote_token": tokens(f"vote-{question.id}"),
             "report_token": tokens(f"report-{question.id}"),
-            "reasons": board.REPORT_REASONS,
+            "reasons": visitors.REPORT_REASONS,
             "vote_notice": vote_notice,
             "report_notice": report_notice,
             "report_error": report_error,
-            "stages": board.STAGES,
+            "stages": questions.STAGES,
         },
         status_code=status_code,
         headers=NO_STORE,
@@ -226,7 +231,9 @@ async def render_question(
 
 
 async def _public_question(request: Request) -> Question:
-    question = await board.get_public_question(database(request).reader, request.path_params["id"])
+    question = await questions.get_public_question(
+        database(request).reader, request.path_params["id"]
+    )
     if question is None:
         refuse(404, "Questa domanda non esiste o non è pubblicata.")
     return question
@@ -277,12 +284,12 @@ async def vote_POST(request: Request) -> Response:
                 conn, rate_client(request), RateRule("vote", settings.rate_votes_per_hour), moment
             )
             await security.consume_nonce(conn, token, moment, max_age=settings.token_max_age)
-            await board.add_vote(conn, question_id, voter, moment)
+            await visitors.add_vote(conn, question_id, voter, moment)
     except RateLimited as limited:
         too_many(limited.retry_after, "Hai detto «anch'io» molte volte in poco tempo.")
     except TokenError as error:
         refuse(409, error.message)
-    except board.NotPublic:
+    except visitors.NotPublic:
         refuse(404, "Questa domanda non esiste o non è pubblicata.")
     target = url_for(request, "question", id=question_id) + "#anchio"
     return RedirectResponse(target, status_code=303, headers=NO_STORE)
@@ -299,7 +306,7 @@ async def report_POST(request: Request) -> Response:
     check_honeypot(form)
     question = await _public_question(request)
     reason = form.get("motivo") or ""
-    if reason not in board.REPORT_REASONS:
+    if reason not in visitors.REPORT_REASONS:
         return await render_question(
             request,
             question,
@@ -319,7 +326,7 @@ async def report_POST(request: Request) -> Response:
                 moment,
             )
             await security.consume_nonce(conn, token, moment, max_age=settings.token_max_age)
-            await board.add_report(
+            await visitors.add_report(
                 conn,
                 question_id,
                 reporter,
@@ -331,7 +338,7 @@ async def report_POST(request: Request) -> Response:
         too_many(limited.retry_after, "Hai inviato molte segnalazioni in poco tempo.")
     except TokenError as error:
         refuse(409, error.message)
-    except board.NotPublic:
+    except visitors.NotPublic:
         refuse(404, "Questa domanda non esiste o non è pubblicata.")
     return RedirectResponse(url_for(request, "report_thanks"), status_code=303, headers=NO_STORE)
 
@@ -349,13 +356,13 @@ async def render_new(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     token: str | None = None,
-    preview: board.QuestionDraft | None = None,
+    preview: visitors.QuestionDraft | None = None,
     notice: str | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
     settings = settings_of(request)
-    topics = await board.list_topics(database(request).reader)
+    topics = await list_topics(database(request).reader)
     return render(
         request,
         "board/new.html",
@@ -376,7 +383,7 @@ async def render_new(
 
 
 async def new_question_GET(request: Request) -> Response:
-    topics = await board.list_topics(database(request).reader)
+    topics = await list_topics(database(request).reader)
     topic = request.query_params.get("tema") or ""
     if topic not in {t.slug for t in topics}:
         topic = ""
@@ -388,10 +395,10 @@ async def new_question_POST(request: Request) -> Response:
     form = await read_form(request)
     check_same_origin(request, settings)
     conn = database(request).reader
-    topic_slugs = {t.slug for t in await board.list_topics(conn)}
+    topic_slugs = {t.slug for t in await list_topics(conn)}
 
-    def checked() -> tuple[board.Checked, board.QuestionDraft | None]:
-        return board.validate_question(
+    def checked() -> tuple[Checked, visitors.QuestionDraft | None]:
+        return visitors.validate_question(
             form.get("testo"),
             form.get("nome"),
             form.get("tema"),
@@ -434,7 +441,7 @@ async def new_question_POST(request: Request) -> Response:
                 moment,
             )
             await security.consume_nonce(write, token, moment, max_age=settings.token_max_age)
-            await board.create_question(write, draft, moment, publish=not settings.premoderation)
+            await visitors.create_question(write, draft, moment, publish=not settings.premoderation)
     except RateLimited as limited:
         wait = limited.retry_after
         return await render_new(
@@ -466,7 +473,7 @@ async def sitemap_urls(request: Request) -> list[tuple[str, datetime | None]]:
     sentinel = 10**17 + 7
     pattern = settings_of(request).base_url + url_for(request, "question", id=sentinel)
     pattern = pattern.replace(str(sentinel), "{id}")
-    published = await board.published_for_sitemap(database(request).reader)
+    published = await questions.published_for_sitemap(database(request).reader)
     return [(pattern.format(id=question_id), updated) for question_id, updated in published]
 
 

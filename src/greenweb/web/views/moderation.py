@@ -21,9 +21,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from greenweb import board, security
-from greenweb.board import clean_line, moderators, resources
+from greenweb import security
+from greenweb.board import moderation, moderation_log, moderators, questions, resources
 from greenweb.board.moderators import Moderator
+from greenweb.board.text import check_text, clean_line, clean_text
+from greenweb.board.topics import list_topics
 from greenweb.markup import render_markdown
 from greenweb.security import TokenError, TokenProblem
 from greenweb.web.errors import bad_request
@@ -294,7 +296,7 @@ async def queue_GET(request: Request, session: Session) -> Response:
     if view not in QUEUE_VIEWS:
         raise bad_request("Elenco sconosciuto.")
     conn = database(request).reader
-    page = await board.moderation_queue(conn, QUEUE_VIEWS[view][1], page=page_number(request))
+    page = await questions.moderation_queue(conn, QUEUE_VIEWS[view][1], page=page_number(request))
     return render(
         request,
         "moderation/queue.html",
@@ -304,7 +306,7 @@ async def queue_GET(request: Request, session: Session) -> Response:
             "page": page,
             "view": view,
             "views": QUEUE_VIEWS,
-            "counts": await board.state_counts(conn),
+            "counts": await questions.state_counts(conn),
             "done": DONE.get(request.query_params.get("fatto", "")),
         },
     )
@@ -313,7 +315,7 @@ async def queue_GET(request: Request, session: Session) -> Response:
 # --- one question ---------------------------------------------------------------------------
 
 
-def question_values(question: board.Question, linked: list[int]) -> dict[str, Any]:
+def question_values(question: questions.Question, linked: list[int]) -> dict[str, Any]:
     return {
         "testo": question.text,
         "risposta": question.answer_md or "",
@@ -339,7 +341,7 @@ async def render_question(
     status_code: int = 200,
 ) -> Response:
     conn = database(request).reader
-    question = await board.get_question(conn, question_id)
+    question = await questions.get_question(conn, question_id)
     if question is None:
         refuse(404, "Questa domanda non esiste.")
     linked = [r.id for r in await resources.resources_for_question(conn, question_id)]
@@ -358,10 +360,12 @@ async def render_question(
             "done": DONE.get(request.query_params.get("fatto", "")),
             "preview_html": preview_html,
             "all_resources": await resources.all_resources(conn),
-            "history": (await board.log_entries(conn, question_id=question_id, per_page=100)).items,
-            "reports": await board.report_summary(conn, question_id),
+            "history": (
+                await moderation_log.log_entries(conn, question_id=question_id, per_page=100)
+            ).items,
+            "reports": await moderation.report_summary(conn, question_id),
             "limits": limits(settings_of(request)),
-            "max_answer": board.MAX_ANSWER_CHARS,
+            "max_answer": moderation.MAX_ANSWER_CHARS,
         },
         status_code=status_code,
     )
@@ -393,7 +397,7 @@ async def apply(
                 conn, token, moment, max_age=settings_of(request).session_max_age
             )
             result = await change(conn, moment)
-    except board.ModerationError as error:
+    except moderation.ModerationError as error:
         return await render_question(
             request, session, question_id, notice=str(error), status_code=409
         )
@@ -423,7 +427,7 @@ async def approve_POST(request: Request, session: Session) -> Response:
         request,
         session,
         token,
-        lambda conn, t: board.approve(conn, qid, t, moderator=name),
+        lambda conn, t: moderation.approve(conn, qid, t, moderator=name),
         done="approvata",
         to_queue=True,
     )
@@ -433,7 +437,7 @@ async def _with_reason(
     request: Request, session: Session, action: str, field: str
 ) -> tuple[security.FormToken, str] | Response:
     form, token = await read_moderator_form(request, session, form_name(request, action))
-    reason, problem = board.check_reason(form.get(field))
+    reason, problem = moderation.check_reason(form.get(field))
     if problem:
         return await render_question(
             request,
@@ -458,7 +462,7 @@ async def reject_POST(request: Request, session: Session) -> Response:
         request,
         session,
         token,
-        lambda conn, t: board.reject(conn, qid, reason, t, moderator=name),
+        lambda conn, t: moderation.reject(conn, qid, reason, t, moderator=name),
         done="respinta",
         to_queue=True,
     )
@@ -476,7 +480,7 @@ async def unpublish_POST(request: Request, session: Session) -> Response:
         request,
         session,
         token,
-        lambda conn, t: board.unpublish(conn, qid, reason, t, moderator=name),
+        lambda conn, t: moderation.unpublish(conn, qid, reason, t, moderator=name),
         done="ritirata",
     )
 
@@ -490,7 +494,7 @@ async def restore_POST(request: Request, session: Session) -> Response:
         request,
         session,
         token,
-        lambda conn, t: board.restore(conn, qid, t, moderator=name),
+        lambda conn, t: moderation.restore(conn, qid, t, moderator=name),
         done="ripristinata",
     )
 
@@ -500,10 +504,10 @@ async def edit_POST(request: Request, session: Session) -> Response:
     form, token = await read_moderator_form(request, session, form_name(request, "modifica"))
     qid: int = request.path_params["id"]
     settings = settings_of(request)
-    text = board.clean_text(form.get("testo") or "")
-    reason, reason_problem = board.check_reason(form.get("motivo_modifica"), required=False)
+    text = clean_text(form.get("testo") or "")
+    reason, reason_problem = moderation.check_reason(form.get("motivo_modifica"), required=False)
     errors = {}
-    problem = board.check_text(text, settings.question_min_chars, settings.question_max_chars)
+    problem = check_text(text, settings.question_min_chars, settings.question_max_chars)
     if problem:
         errors["testo"] = problem
     if reason_problem:
@@ -522,7 +526,7 @@ async def edit_POST(request: Request, session: Session) -> Response:
         request,
         session,
         token,
-        lambda conn, t: board.edit_text(conn, qid, text, t, moderator=name, reason=reason),
+        lambda conn, t: moderation.edit_text(conn, qid, text, t, moderator=name, reason=reason),
         done="modificata",
     )
 
@@ -531,7 +535,7 @@ async def edit_POST(request: Request, session: Session) -> Response:
 async def answer_POST(request: Request, session: Session) -> Response:
     form, token = await read_moderator_form(request, session, form_name(request, "rispondi"))
     qid: int = request.path_params["id"]
-    markdown, problem = board.validate_answer(form.get("risposta"))
+    markdown, problem = moderation.validate_answer(form.get("risposta"))
     chosen = form.getlist("risorse")
     errors = {}
     if problem:
@@ -557,7 +561,7 @@ async def answer_POST(request: Request, session: Session) -> Response:
         request,
         session,
         token,
-        lambda conn, t: board.answer(conn, qid, markdown, ids, t, moderator=name),
+        lambda conn, t: moderation.answer(conn, qid, markdown, ids, t, moderator=name),
         done="risposta",
     )
 
@@ -566,7 +570,7 @@ async def answer_POST(request: Request, session: Session) -> Response:
 async def piece_POST(request: Request, session: Session) -> Response:
     form, token = await read_moderator_form(request, session, form_name(request, "pillola"))
     qid: int = request.path_params["id"]
-    checked, piece = board.validate_piece(
+    checked, piece = moderation.validate_piece(
         form.get("titolo"), form.get("indirizzo"), form.get("testo_pillola")
     )
     if piece is None:
@@ -584,7 +588,7 @@ async def piece_POST(request: Request, session: Session) -> Response:
         request,
         session,
         token,
-        lambda conn, t: board.mark_piece(conn, qid, piece, t, moderator=name),
+        lambda conn, t: moderation.mark_piece(conn, qid, piece, t, moderator=name),
         done="pillola",
     )
 
@@ -627,7 +631,7 @@ async def render_resource_form(
             "errors": errors or {},
             "kinds": resources.KINDS,
             "languages": resources.LANGUAGES,
-            "topics": await board.list_topics(database(request).reader),
+            "topics": await list_topics(database(request).reader),
         },
         status_code=status_code,
     )
@@ -668,7 +672,7 @@ async def _save_resource(request: Request, session: Session, resource_id: int | 
         await resources.get_resource(database(request).reader, resource_id) is None
     ):
         refuse(404, "Questa risorsa non esiste.")
-    topics = {t.slug for t in await board.list_topics(database(request).reader)}
+    topics = {t.slug for t in await list_topics(database(request).reader)}
     chosen = form.getlist("temi")
     checked, draft = resources.validate_resource(
         form.get("titolo"),

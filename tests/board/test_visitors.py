@@ -1,4 +1,4 @@
-"""Cleaning and checking what visitors and moderators type."""
+"""Checking the question form (greenweb.board.visitors): what a visitor types."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from greenweb import board
-from greenweb.board import Limits, clean_line, clean_text, validate_question
+from greenweb.board.text import clean_line, clean_text
+from greenweb.board.visitors import Limits, validate_question
+from support.raw_text import examples, is_clean, texts
 
-TOPICS = {"clima", "energia"}
+TOPICS = frozenset({"clima", "energia", "cibo"})
+
 LIMITS = Limits(text_min=15, text_max=1000, name_max=40)
 
 
@@ -31,28 +33,6 @@ def test_control_characters_are_removed_but_newlines_kept() -> None:
     checked, draft = check("Prima riga\x00\x07\x1b[31m\r\nseconda\triga\u202e al contrario\x7f")
     assert draft is not None
     assert draft.text == "Prima riga[31m\nseconda riga al contrario"
-
-
-@pytest.mark.parametrize("mark", ["\x01", "\u200e", "\u202e", "\x7f"])
-def test_text_is_nfc_once_a_mark_between_letter_and_accent_is_removed(mark: str) -> None:
-    # Normalised before the removal, "e<mark><U+0301>" stayed two code points: stored
-    # decomposed and counted twice against the length limits.
-    text = clean_text(f"Perche{mark}\u0301 il clima cambia?")
-    assert text == "Perché il clima cambia?"
-    assert unicodedata.is_normalized("NFC", text)
-    assert len(clean_text("e\u200e\u0301" * 15)) == 15
-
-
-def test_runs_of_blank_lines_shrink_to_one() -> None:
-    assert clean_text("uno\n\n\n\n\ndue   \n   tre") == "uno\n\ndue\n   tre"
-
-
-def test_line_and_paragraph_separators_become_newlines() -> None:
-    assert clean_text("a\u2028b\u2029c") == "a\nb\nc"
-
-
-def test_name_is_one_line() -> None:
-    assert clean_line("  Maria\n  Rossi\t ") == "Maria Rossi"
 
 
 @pytest.mark.parametrize(
@@ -131,44 +111,40 @@ def test_validation_never_fails_and_keeps_its_promises(text: str, name: str, top
         assert checked.errors
 
 
-def test_moderators_reason_is_required_and_limited() -> None:
-    assert board.check_reason("  spam  ") == ("spam", None)
-    assert board.check_reason("")[1] is not None
-    assert board.check_reason("", required=False) == ("", None)
-    assert board.check_reason("x" * 301)[1] is not None
+# --- properties ---------------------------------------------------------------------------
 
-
-def test_answer_keeps_markdown_indentation() -> None:
-    text, problem = board.validate_answer("Risposta:\n\n\tcodice\n- punto")
-    assert problem is None
-    assert text == "Risposta:\n\n    codice\n- punto"
-    assert board.validate_answer("  ")[1] is not None
-    assert board.validate_answer("x" * 6001)[1] is not None
-
-
-@pytest.mark.parametrize(
-    ("title", "url", "text", "field"),
-    [
-        ("", "https://example.org/p", "", "titolo"),
-        ("Titolo", "javascript:alert(1)", "", "indirizzo"),
-        ("Titolo", "ftp://example.org/x", "", "indirizzo"),
-        ("Titolo", "https://exa mple.org", "", "indirizzo"),
-        ("Titolo", "http://[evil", "", "indirizzo"),  # urlsplit raises: once a 500
-        ("Titolo", "https://example.org:porta/", "", "indirizzo"),
-        ("Titolo", "https://:443/", "", "indirizzo"),
-        ("Titolo", "", "", "indirizzo"),  # neither a link nor a text
-        ("T" * 201, "https://example.org/p", "", "titolo"),
-        ("Titolo", "", "t" * 4001, "testo"),
-    ],
+limits_strategy = st.builds(
+    lambda low, extra, name: Limits(text_min=low, text_max=low + extra, name_max=name),
+    st.integers(1, 50),
+    st.integers(0, 200),
+    st.integers(1, 60),
 )
-def test_theatre_piece_needs_a_title_and_a_safe_link_or_a_text(
-    title: str, url: str, text: str, field: str
+
+
+@examples
+@given(
+    texts,
+    st.one_of(st.none(), texts),
+    st.one_of(st.none(), st.sampled_from(["", *TOPICS]), texts),
+    limits_strategy,
+)
+def test_validate_question_accepts_exactly_what_fits_the_limits(
+    text: str, name: str | None, topic: str | None, limits: Limits
 ) -> None:
-    checked, piece = board.validate_piece(title, url, text)
-    assert piece is None
-    assert field in checked.errors
-
-
-def test_theatre_piece_with_link_or_text_is_accepted() -> None:
-    assert board.validate_piece("Il caldo", "https://example.org/p", "")[1] is not None
-    assert board.validate_piece("Il caldo", "", "Scena prima.")[1] is not None
+    checked, draft = validate_question(text, name, topic, limits=limits, topics=TOPICS)
+    cleaned = clean_text(text)
+    fits = limits.text_min <= len(cleaned) <= limits.text_max
+    name_fits = len(clean_line(name or "")) <= limits.name_max
+    topic_ok = (topic or "").strip() in {"", *TOPICS}
+    assert (draft is not None) == (fits and name_fits and topic_ok)
+    assert set(checked.errors) <= {"testo", "nome", "tema"}
+    if draft is not None:
+        assert draft.text == cleaned and is_clean(draft.text, newlines=True)
+        assert draft.display_name is None or (
+            draft.display_name == clean_line(name or "") and "\n" not in draft.display_name
+        )
+        assert draft.topic is None or draft.topic in TOPICS
+    else:
+        # What comes back to the form is cleaned too: nothing raw is shown again.
+        assert checked.values["testo"] == cleaned
+        assert is_clean(checked.values["nome"], newlines=False)
