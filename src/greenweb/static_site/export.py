@@ -38,7 +38,7 @@ from urllib.parse import unquote, urlsplit
 from starlette.applications import Starlette
 
 from greenweb import bulletin
-from greenweb.asgi_client import Captured, call, running
+from greenweb.asgi_client import Captured, request, running
 from greenweb.config import Settings
 from greenweb.web.middleware.page_cache import storable
 
@@ -132,7 +132,7 @@ def _write(root: Path, name: str, body: bytes, report: ExportReport) -> None:
 
 async def _fetch(app: Starlette, target: str, coding: str | None) -> Captured:
     headers = [(b"accept-encoding", coding.encode())] if coding else []
-    return await call(app, "GET", target, headers)
+    return await request(app, target, headers=headers)
 
 
 async def export_site(app: Starlette, site: Path, *, max_pages: int = MAX_PAGES) -> ExportReport:

@@ -17,11 +17,11 @@ from greenweb import __version__
 from greenweb.board.resources import load_board_data
 from greenweb.config import Settings
 from greenweb.db import Database
+from greenweb.footprint.carbon import CarbonModel
 from greenweb.italian import today_in_rome
 from greenweb.paths import board_data_dir
 from greenweb.static_site import export
 from greenweb.web import errors
-from greenweb.web.http.stamp import CarbonModel
 from greenweb.web.middleware import access_log, limits, security_headers, slashes
 from greenweb.web.middleware.conditional import ConditionalMiddleware
 from greenweb.web.middleware.page_cache import ContentVersion, PageCacheMiddleware, PageStore
