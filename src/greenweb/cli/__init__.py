@@ -18,10 +18,10 @@ from greenweb import __version__, backup
 from greenweb.bulletin import ImportAborted, import_directory
 from greenweb.cli import board as board_cli
 from greenweb.cli import footprint as footprint_cli
+from greenweb.cli.export import register as register_export
 from greenweb.config import SETTINGS, Settings, SettingsError
 from greenweb.db import Database, connect, migrate
 from greenweb.paths import default_bulletin_dir
-from greenweb.static_site.export import register as register_export
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
