@@ -7,6 +7,7 @@ import re
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from starlette.testclient import TestClient
@@ -19,6 +20,7 @@ from greenweb.db import Database, bump_content_version
 from greenweb.footprint.budget import check, load_budget, parse_budget
 from greenweb.footprint.carbon import CarbonModel
 from greenweb.footprint.measure import Report, Target, measure_page
+from greenweb.footprint.page import parse_html
 from greenweb.web.app import create_app
 from greenweb.web.views.footprint import collect_targets
 from support import SEED_TODAY, import_seed, make_settings
@@ -78,6 +80,53 @@ def test_pages_send_no_javascript_cookies_fonts_or_third_party(seeded_report: Re
         assert page.third_party == (), page.id
         if page.is_html:
             assert page.dom_elements is not None and page.dom_elements <= 300, page.id
+
+
+def test_pages_fetch_one_small_stylesheet_and_carry_their_icon_inline(
+    seeded_report: Report, client: TestClient
+) -> None:
+    for page in (p for p in seeded_report.pages if p.is_html):
+        [stylesheet] = page.subresources
+        assert stylesheet.kind == "stylesheet", page.id
+        assert urlsplit(stylesheet.url).path.startswith("/static/"), page.id
+        assert stylesheet.body_bytes <= 2_000, page.id  # as served for br
+        html = client.get(page.target.path).text
+        assert "<script" not in html, page.id
+        found = parse_html(html, "http://testserver/").references
+        icons = [ref.url for ref in found if ref.kind == "icon"]
+        assert icons and all(url.startswith("data:") for url in icons), page.id
+    css = client.get(urlsplit(stylesheet.url).path).content
+    assert not re.search(rb"url\(|@import|@font-face", css)  # it fetches nothing itself
+
+
+# Addresses no target source picks that the budget must hold for all the same.
+SEED_EXTRA_TARGETS = [
+    Target("longest_item", "/bollettino/borsa-sociale-di-torino", "La notizia più lunga"),
+    Target("call_item", "/bollettino/call-tecnologie-sviluppo-sostenibile", "Una call"),
+    Target("search_bando", "/cerca?q=bando", "Ricerca «bando»"),
+]
+GENERATED_TARGETS = [  # 45 items: 20 a page, however many there are
+    Target("bulletin", "/bollettino", "Bollettino"),
+    Target("bulletin_page_2", "/bollettino?page=2", "Bollettino, pagina 2"),
+    Target("search", "/cerca?q=riciclo", "Ricerca «riciclo»"),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "targets"),
+    [("seeded_settings", SEED_EXTRA_TARGETS), ("generated_settings", GENERATED_TARGETS)],
+    ids=["longest-seed-pages", "generated-lists"],
+)
+def test_long_pages_and_lists_stay_within_budget(
+    request: pytest.FixtureRequest, data: str, targets: list[Target]
+) -> None:
+    settings: Settings = request.getfixturevalue(data)
+    app = create_app(settings, today=lambda: SEED_TODAY)
+    report = asyncio.run(measure_app(app, model=GLOBAL, repeats=0, targets=targets))
+    assert [(p.id, p.status, p.is_html) for p in report.pages] == [
+        (t.id, 200, True) for t in targets
+    ]
+    assert check(report, BUDGET) == []
 
 
 def test_a_tighter_budget_fails_exactly_the_pages_over_it(seeded_report: Report) -> None:
