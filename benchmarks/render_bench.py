@@ -24,12 +24,14 @@ import pytest
 
 import board_data
 from generate_data import generate
-from greenweb import footprint as fp
+from greenweb.asgi_client import Captured, request, running
 from greenweb.board import moderation_log, questions
 from greenweb.board.topics import list_topics
 from greenweb.bulletin.importer import import_directory
 from greenweb.config import Settings
 from greenweb.db import Database, bump_content_version, fetch_value
+from greenweb.footprint.carbon import CarbonModel
+from greenweb.footprint.measure import DOCUMENT_ACCEPT, PageResult, Target, measure_page
 from greenweb.web.app import create_app
 from greenweb.web.views.footprint import collect_targets
 
@@ -62,17 +64,18 @@ class Site:
     runner: asyncio.Runner
     app: Any
     state: dict[str, Any]
-    targets: dict[str, fp.Target]
-    measured: dict[str, fp.PageResult] = field(default_factory=dict)
+    targets: dict[str, Target]
+    measured: dict[str, PageResult] = field(default_factory=dict)
 
-    def get(self, path: str) -> fp.Exchange:
+    def get(self, path: str) -> Captured:
         return self.runner.run(
-            fp.request(
+            request(
                 self.app,
                 path,
                 base_url=self.settings.base_url,
-                headers=[("accept", fp.DOCUMENT_ACCEPT), ("accept-encoding", "br")],
+                headers=[(b"accept", DOCUMENT_ACCEPT.encode()), (b"accept-encoding", b"br")],
                 state=self.state,
+                raise_app_errors=False,
             )
         )
 
@@ -90,14 +93,13 @@ class Site:
         """Let a background measurement for /impronta finish, so it times nothing else."""
         self.runner.run(self.app.state.footprint.settled())
 
-    def measure(self, target: fp.Target) -> fp.PageResult:
+    def measure(self, target: Target) -> PageResult:
         if target.id not in self.measured:
-            method = fp.make_method(self.settings.grid_intensity, self.settings.green_hosting)
             self.measured[target.id] = self.runner.run(
-                fp.measure_page(
+                measure_page(
                     self.app,
                     target,
-                    method=method,
+                    model=CarbonModel.from_settings(self.settings),
                     base_url=self.settings.base_url,
                     state=self.state,
                     repeats=0,
@@ -116,12 +118,12 @@ async def _seed(settings: Settings) -> None:
         await db.close()
 
 
-async def board_bench_targets(app: Any) -> list[fp.Target]:
+async def board_bench_targets(app: Any) -> list[Target]:
     """Board addresses the footprint check leaves out but the benchmarks time: every sort
     and a topic filter, page 1 and the last page of each list, the generated sample
     question (answered, with resources and a theatre piece)."""
     conn = app.state.db.reader
-    found: list[fp.Target] = []
+    found: list[Target] = []
     lists: list[tuple[str, str, dict[str, str], int]] = []
     for sort in questions.SORTS:
         pages = (await questions.list_questions(conn, sort=sort)).pages
@@ -135,10 +137,10 @@ async def board_bench_targets(app: Any) -> list[fp.Target]:
     )
     for target_id, path, query, pages in lists:
         first = f"{path}?{urlencode(query)}" if query else path
-        found.append(fp.Target(target_id, first, f"{target_id}, pagina 1"))
+        found.append(Target(target_id, first, f"{target_id}, pagina 1"))
         if pages > 1:
             deep = f"{path}?{urlencode({**query, 'page': pages})}"
-            found.append(fp.Target(f"{target_id}_deep", deep, f"{target_id}, pagina {pages}"))
+            found.append(Target(f"{target_id}_deep", deep, f"{target_id}, pagina {pages}"))
     # board_data.SAMPLE_QUESTION with 10,000 questions; the last such question with fewer.
     number = await fetch_value(
         conn,
@@ -147,7 +149,7 @@ async def board_bench_targets(app: Any) -> list[fp.Target]:
         (board_data.SAMPLE_QUESTION,),
     )
     if number:
-        found.append(fp.Target("question_sample", f"/domande/{number}", "Domanda con risposta"))
+        found.append(Target("question_sample", f"/domande/{number}", "Domanda con risposta"))
     return found
 
 
@@ -166,7 +168,7 @@ def _open_site(name: str, folder: Path) -> Iterator[Site]:
     app = create_app(settings, today=lambda: TODAY)
     with asyncio.Runner() as runner:
         stack = AsyncExitStack()
-        state = runner.run(stack.enter_async_context(fp.running(app)))
+        state = runner.run(stack.enter_async_context(running(app)))
         try:
             found, _ = runner.run(collect_targets(app))
             found += runner.run(board_bench_targets(app))

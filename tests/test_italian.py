@@ -1,4 +1,4 @@
-"""Dates, weekdays, deadlines and money the Italian way."""
+"""Dates, weekdays, deadlines, money, sizes and grams the Italian way."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ from greenweb.italian import (
     format_datetime,
     format_day,
     format_euro,
+    format_grams,
     format_int,
+    format_kb,
+    format_number,
     format_when,
     today_in_rome,
 )
@@ -106,6 +109,32 @@ def test_format_euro_uses_dots_for_thousands(amount: int, expected: str) -> None
 def test_format_int() -> None:
     assert format_int(12345) == "12.345"
     assert format_int(12) == "12"
+
+
+def test_format_int_rounds_a_fraction_to_a_whole_number() -> None:
+    assert format_int(8171.4) == "8.171"
+    assert format_int(2412 * 1024 / 4663) == "530"
+    assert format_int(2.5) == "2" and format_int(3.5) == "4"  # half to even, as f"{x:.0f}"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"), [(999, "1,0 kB"), (3214, "3,2 kB"), (10_240, "10,2 kB"), (49, "0,0 kB")]
+)
+def test_kilobytes_use_an_italian_decimal_comma(value: int, text: str) -> None:
+    assert format_kb(value) == text
+
+
+def test_grams_use_four_significant_digits_and_a_comma() -> None:
+    assert format_grams(0.00123456) == "0,001235"
+    assert format_grams(0.0022) == "0,002200"
+    assert format_grams(12.345) == "12,35"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"), [(0.055, "0,055"), (287.75, "287,75"), (494.0, "494"), (0.36, "0,36")]
+)
+def test_model_constants_are_written_as_they_are_with_a_comma(value: float, text: str) -> None:
+    assert format_number(value) == text
 
 
 def test_today_in_rome_follows_rome_not_utc() -> None:

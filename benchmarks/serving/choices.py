@@ -24,10 +24,11 @@ from pathlib import Path
 
 import brotli
 
-from greenweb.asgi_client import call, running
+from greenweb.asgi_client import request, running
 from greenweb.bulletin.importer import import_directory
 from greenweb.config import Settings
 from greenweb.db import Database
+from greenweb.footprint.carbon import CarbonModel
 from greenweb.web.app import create_app
 from greenweb.web.http import compression, stamp
 
@@ -53,13 +54,13 @@ async def render_pages(folder: Path) -> dict[str, bytes]:
     identity = [(b"accept-encoding", b"identity")]
     async with running(app):
         for target in PAGES:
-            pages[target] = (await call(app, "GET", target, identity)).body
+            pages[target] = (await request(app, target, headers=identity)).body
         home = pages["/"].decode()
         item = re.search(r'href="(/bollettino/[^"]+)"', home)
         assert item is not None
-        pages[item.group(1)] = (await call(app, "GET", item.group(1), identity)).body
+        pages[item.group(1)] = (await request(app, item.group(1), headers=identity)).body
         css = app.state.assets.url("style.css")
-        pages["style.css"] = (await call(app, "GET", css, identity)).body
+        pages["style.css"] = (await request(app, css, headers=identity)).body
     return pages
 
 
@@ -159,7 +160,7 @@ def stamping(pages: dict[str, bytes]) -> None:
         for k, v in pages.items()
         if stamp.MARKER in re.sub(rb"Questa pagina: .*?CO2e *", stamp.MARKER, v)
     }
-    model = stamp.CarbonModel()
+    model = CarbonModel()
     for exact in (True, False):
         for coding in ("br", "gzip"):
             errors: Counter[int] = Counter()

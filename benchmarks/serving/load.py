@@ -43,7 +43,7 @@ sys.path.insert(0, str(HERE))
 
 import bigdata  # noqa: E402
 
-from greenweb.static_site.export import nginx_conf  # noqa: E402
+from greenweb.static_site.nginx import nginx_conf  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 START_TIMEOUT = 60.0

@@ -10,12 +10,10 @@ from collections.abc import Sequence
 from starlette.applications import Starlette
 from starlette.types import Message
 
-from greenweb.asgi_client import make_scope, running
+from greenweb.asgi_client import Scope, make_scope, running
 
 
-async def _drive(
-    app: Starlette, scope: dict[str, object], iterations: int
-) -> tuple[float, float, int]:
+async def _drive(app: Starlette, scope: Scope, iterations: int) -> tuple[float, float, int]:
     """Call ``app`` ``iterations`` times; return (CPU seconds, wall seconds, body bytes)."""
     body_bytes = 0
 

@@ -14,9 +14,10 @@ import bigdata
 import pytest
 from measure import cpu_per_view_async, wall_times_async
 
-from greenweb import footprint as fp
-from greenweb.asgi_client import Captured, call, running
+from greenweb.asgi_client import Captured, request, running
 from greenweb.config import Settings
+from greenweb.footprint.carbon import CarbonModel
+from greenweb.footprint.measure import Target, measure_page
 from greenweb.web.app import create_app
 
 # The big database's items are dated through 2021: a day in the middle keeps lists full.
@@ -38,7 +39,7 @@ class Runner:
 
     def get(self, target: str, headers: list[tuple[bytes, bytes]] | None = None) -> Captured:
         return self.loop.run_until_complete(
-            call(self.app, "GET", target, BR if headers is None else headers)
+            request(self.app, target, headers=BR if headers is None else headers)
         )
 
     def cpu_us(self, target: str, iterations: int) -> float:
@@ -51,12 +52,11 @@ class Runner:
         """What the page weighs, as ``greenweb footprint`` measures it (for ``extra_info``):
         the document as sent for br, the first view's bytes, requests and grams CO2e, the
         DOM elements."""
-        method = fp.make_method(self.settings.grid_intensity, self.settings.green_hosting)
         measured = self.loop.run_until_complete(
-            fp.measure_page(
+            measure_page(
                 self.app,
-                fp.Target("bench", target, target),
-                method=method,
+                Target("bench", target, target),
+                model=CarbonModel.from_settings(self.settings),
                 base_url=self.settings.base_url,
                 repeats=0,
                 encodings=("br",),

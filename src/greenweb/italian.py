@@ -1,9 +1,15 @@
-"""Dates and numbers the Italian way, in Europe/Rome time."""
+"""Dates and numbers the Italian way, in Europe/Rome time.
+
+Every figure a page shows is written here: a dot between thousands (``12.345``), a
+decimal comma (``3,2 kB``, ``0,001235 g``).
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
+
+from greenweb.footprint.carbon import format_grams as plain_grams
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -52,14 +58,29 @@ def format_when(value: date | datetime) -> str:
     return format_day(value)
 
 
+def format_int(value: float) -> str:
+    """12.345 (a fraction is rounded to the nearest whole number, half to even)"""
+    return f"{round(value):,}".replace(",", ".")
+
+
 def format_euro(amount: int) -> str:
     """15.000 euro"""
-    return f"{amount:,}".replace(",", ".") + " euro"
+    return format_int(amount) + " euro"
 
 
-def format_int(value: int) -> str:
-    """12.345"""
-    return f"{value:,}".replace(",", ".")
+def format_number(value: float) -> str:
+    """A constant as written, decimal comma: 0,055; 287,75; 494"""
+    return f"{value:g}".replace(".", ",")
+
+
+def format_kb(size: int) -> str:
+    """Decimal kilobytes, one decimal: 3,2 kB"""
+    return f"{size / 1000:.1f}".replace(".", ",") + " kB"
+
+
+def format_grams(grams: float) -> str:
+    """Four significant digits, trailing zeros kept: 0,001235; 0,002200; 12,35"""
+    return plain_grams(grams).replace(".", ",")
 
 
 def days_left_phrase(days: int) -> str:

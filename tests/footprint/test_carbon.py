@@ -1,4 +1,4 @@
-"""greenweb.carbon against CO2.js: every vector CO2.js computed, plus hand-checked facts.
+"""greenweb.footprint.carbon against CO2.js: every vector CO2.js computed, plus hand-checked facts.
 
 The vectors come from tools/co2js/generate_vectors.mjs (CO2.js's own SWD v4 model).
 """
@@ -15,12 +15,15 @@ import pytest
 from greenweb.footprint import carbon
 from greenweb.footprint.carbon import (
     GLOBAL,
+    CarbonModel,
     GridIntensity,
     Segments,
     format_grams,
+    parse_grid,
     per_byte,
     per_visit,
 )
+from support import make_settings
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = json.loads((REPO / "tests" / "fixtures" / "co2js_vectors.json").read_text("utf-8"))
@@ -307,3 +310,58 @@ def test_rating_extremes() -> None:
 )
 def test_format_grams_gives_four_significant_digits(grams: float, text: str) -> None:
     assert format_grams(grams) == text
+
+
+# --- the grid setting and the site's model ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "intensity"),
+    [
+        ("global", "global", 494.0),
+        ("", "global", 494.0),
+        (" Global ", "global", 494.0),
+        ("ita", "ITA", carbon.COUNTRY_GRID_INTENSITY["ITA"]),
+        ("300", "300", 300.0),
+        ("100", "100", 100.0),
+    ],
+)
+def test_grid_setting_is_read_as_global_country_or_number(
+    text: str, label: str, intensity: float
+) -> None:
+    got_label, grid = parse_grid(text)
+    assert got_label == label and grid.network == grid.device == grid.data_center == intensity
+    assert grid == (GLOBAL if label == "global" else GridIntensity(intensity, intensity, intensity))
+
+
+@pytest.mark.parametrize("text", ["mars", "-5", "nan", "inf"])
+def test_a_bad_grid_intensity_is_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_grid(text)
+
+
+def test_an_unknown_country_is_refused_naming_the_known_ones() -> None:
+    known = "DEU, ESP, EU, FRA, GBR, ITA, USA, WORLD"
+    with pytest.raises(ValueError, match=f"no grid intensity for 'XYZ'; known: {known}"):
+        parse_grid("XYZ")
+
+
+def test_the_default_model_is_the_global_grid_and_grey_hosting() -> None:
+    model = CarbonModel()
+    assert (model.grid_label, model.grid, model.green_hosting) == ("global", GLOBAL, False)
+    assert model.grams(2_000) == per_visit(2_000).total
+
+
+def test_the_model_follows_the_grid_and_hosting_settings() -> None:
+    model = CarbonModel.from_setting("ita", True)
+    assert (model.grid_label, model.grid) == ("ITA", GridIntensity.for_country("ITA"))
+    expected = per_visit(5_000, green_hosting=True, grid=GridIntensity.for_country("ITA"))
+    assert model.visit(5_000) == expected
+    assert model.grams(5_000) == expected.total < CarbonModel().grams(5_000)
+
+
+def test_the_model_is_built_from_the_settings(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, grid_intensity="300", green_hosting=True)
+    assert CarbonModel.from_settings(settings) == CarbonModel(
+        "300", GridIntensity(300.0, 300.0, 300.0), True
+    )

@@ -17,16 +17,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from greenweb import cli
 from greenweb.config import Settings
-from greenweb.static_site.export import (
-    BROTLI_MODULE,
-    ExportError,
-    export_to,
-    file_name,
-    links,
-    nginx_conf,
-)
+from greenweb.static_site.export import ExportError, export_to, file_name, links
+from greenweb.static_site.nginx import BROTLI_MODULE, nginx_conf
 from greenweb.web.app import create_app
 from support import SEED_TODAY, import_seed, make_settings
 from support.simple_servers import free_port, greenweb_serve, raw_get, stop, wait_until_up
@@ -196,21 +189,24 @@ def test_areas_can_add_export_sources(seeded_settings: Settings, tmp_path: Path)
     )
 
 
-def test_export_command_writes_the_site(
-    seeded_settings: Settings,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+def test_a_page_that_fails_stops_the_export_and_keeps_the_old_one(
+    seeded_settings: Settings, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("GREENWEB_DB", str(seeded_settings.db_path))
-    monkeypatch.setenv("GREENWEB_SECRET", "s")
-    assert cli.main(["export", str(tmp_path / "out"), "--listen", "8081"]) == 0
-    assert "pages" in capsys.readouterr().out
-    assert "listen 8081;" in (tmp_path / "out" / "nginx.conf").read_text()
-    (tmp_path / "other").mkdir()
-    (tmp_path / "other" / "x").write_text("x")
-    assert cli.main(["export", str(tmp_path / "other")]) == 1
-    assert "greenweb export:" in capsys.readouterr().err
+    async def broken_GET(request: Request) -> Response:
+        raise RuntimeError("pagina rotta")
+
+    async def broken(app: Starlette) -> list[str]:
+        return ["/rotta"]
+
+    outdir = tmp_path / "out"
+    run_export(seeded_settings, outdir)
+    app = create_app(seeded_settings, today=lambda: SEED_TODAY)
+    app.router.routes.append(Route("/rotta", broken_GET))
+    app.state.export_sources.append(broken)
+    with pytest.raises(RuntimeError, match="pagina rotta"):
+        run_export(seeded_settings, outdir, app)
+    assert sorted(p.name for p in outdir.iterdir()) == [".greenweb-export", "nginx.conf", "site"]
+    assert (outdir / "site" / "index.html").exists()
 
 
 # --- nginx in front ------------------------------------------------------------------------

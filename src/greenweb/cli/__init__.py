@@ -14,9 +14,9 @@ from greenweb import __version__
 from greenweb.cli import backup, database, serve
 from greenweb.cli import board as board_cli
 from greenweb.cli import footprint as footprint_cli
+from greenweb.cli.export import register as register_export
 from greenweb.cli.output import EXIT_USAGE, complain
 from greenweb.config import SETTINGS, Settings, SettingsError
-from greenweb.static_site.export import register as register_export
 
 Command = Callable[[argparse.Namespace, Settings], int]
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]

@@ -2,7 +2,7 @@
 
 It starts the app on the configured database (running its migrations, as ``serve`` does),
 asks the app's target sources which addresses to measure, measures them (see
-:mod:`greenweb.footprint`) and prints a table, ``--json`` or ``--markdown``.  With
+:mod:`greenweb.footprint.measure`) and prints a table, ``--json`` or ``--markdown``.  With
 ``--check`` it exits 1 when any page exceeds ``footprint-budget.toml``, listing each page
 and limit.  An empty database works: lists render empty, and addresses that need content
 (an item page, a deep list page) are reported as skipped.  For figures that mean
@@ -20,8 +20,13 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from greenweb import footprint as fp
+from greenweb.asgi_client import running
 from greenweb.config import Settings
+from greenweb.footprint.budget import Budget, BudgetError, default_budget_path, load_budget
+from greenweb.footprint.budget import check as check_budget
+from greenweb.footprint.carbon import CarbonModel
+from greenweb.footprint.measure import Report, Skipped, Target, measure_site
+from greenweb.footprint.report import dumps, render_markdown, render_table, to_json
 
 EXIT_OK, EXIT_OVER_BUDGET, EXIT_USAGE = 0, 1, 2
 
@@ -87,24 +92,24 @@ def footprint_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.grid is not None:
         settings = replace(settings, grid_intensity=args.grid)
     try:
-        method = fp.make_method(settings.grid_intensity, settings.green_hosting)
+        model = CarbonModel.from_settings(settings)
     except ValueError as error:
         return _error(f"grid intensity: {error}")
     if args.repeats < 0:
         return _error("--repeats: must be 0 or more")
-    budget_path: Path = args.budget or fp.default_budget_path()
-    budget: fp.Budget | None = None
+    budget_path: Path = args.budget or default_budget_path()
+    budget: Budget | None = None
     if args.budget is not None or args.check or budget_path.is_file():
         try:
-            budget = fp.load_budget(budget_path)
-        except fp.BudgetError as error:
+            budget = load_budget(budget_path)
+        except BudgetError as error:
             return _error(str(error))
 
     from greenweb.web.app import create_app
 
     today = args.today
     app = create_app(settings, today=(lambda: today) if today else None)
-    report = asyncio.run(measure_app(app, method=method, repeats=args.repeats))
+    report = asyncio.run(measure_app(app, model=model, repeats=args.repeats))
     fmt = "json" if args.json else "markdown" if args.markdown else "table"
     return output(
         report, budget, fmt=fmt, check=args.check, write_json=args.write_json, out=sys.stdout
@@ -114,24 +119,24 @@ def footprint_command(args: argparse.Namespace, settings: Settings) -> int:
 async def measure_app(
     app: Any,
     *,
-    method: fp.Method,
+    model: CarbonModel,
     repeats: int = 5,
-    targets: Sequence[fp.Target] | None = None,
+    targets: Sequence[Target] | None = None,
     base_url: str | None = None,
-) -> fp.Report:
+) -> Report:
     """Start ``app``, measure ``targets`` (default: the app's own sources), stop it."""
     from greenweb.web.views.footprint import collect_targets
 
-    async with fp.running(app) as state:
-        skipped: list[fp.Skipped] = []
+    async with running(app) as state:
+        skipped: list[Skipped] = []
         if targets is None:
             targets, skipped = await collect_targets(app)
         if base_url is None:
             base_url = app.state.settings.base_url
-        return await fp.measure_site(
+        return await measure_site(
             app,
             targets,
-            method=method,
+            model=model,
             base_url=base_url,
             state=state,
             repeats=repeats,
@@ -140,8 +145,8 @@ async def measure_app(
 
 
 def output(
-    report: fp.Report,
-    budget: fp.Budget | None,
+    report: Report,
+    budget: Budget | None,
     *,
     fmt: str,
     check: bool,
@@ -149,16 +154,16 @@ def output(
     write_json: Path | None = None,
 ) -> int:
     """Print the report in ``fmt``; the exit status: 1 when checking and over budget."""
-    violations = fp.check(report, budget) if budget is not None else None
+    violations = check_budget(report, budget) if budget is not None else None
     if write_json is not None:
         write_json.parent.mkdir(parents=True, exist_ok=True)
-        write_json.write_text(fp.dumps(fp.to_json(report, budget, violations)), encoding="utf-8")
+        write_json.write_text(dumps(to_json(report, budget, violations)), encoding="utf-8")
     if fmt == "json":
-        out.write(fp.dumps(fp.to_json(report, budget, violations)))
+        out.write(dumps(to_json(report, budget, violations)))
     elif fmt == "markdown":
-        out.write(fp.render_markdown(report, violations))
+        out.write(render_markdown(report, violations))
     else:
-        out.write(fp.render_table(report, violations))
+        out.write(render_table(report, violations))
     if check and violations:
         if fmt == "json":
             # The JSON on stdout already lists them; say it on stderr too, for humans.

@@ -29,7 +29,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from greenweb.config import Settings
 
 __all__ = [
     "BYTES_PER_GB",
@@ -42,10 +45,12 @@ __all__ = [
     "KWH_PER_GB",
     "OPERATIONAL_KWH_PER_GB",
     "RATING_THRESHOLDS",
+    "CarbonModel",
     "GridIntensity",
     "Segments",
     "country_intensity",
     "format_grams",
+    "parse_grid",
     "per_byte",
     "per_visit",
     "rating",
@@ -361,3 +366,34 @@ def parse_grid(text: str) -> tuple[str, GridIntensity]:
     if not math.isfinite(number) or number < 0:
         raise ValueError(f"grid intensity must be a finite number >= 0, got {text!r}")
     return value, GridIntensity(number, number, number)
+
+
+@dataclass(frozen=True)
+class CarbonModel:
+    """The site's carbon model: SWD v4 on the configured grid and hosting.
+
+    The footer stamp, ``/impronta`` and ``greenweb footprint`` all estimate grams with it.
+    ``grid_label`` is the setting as reports show it (``global``, ``ITA``, ``300``).
+    """
+
+    grid_label: str = "global"
+    grid: GridIntensity = GLOBAL
+    green_hosting: bool = False
+
+    @classmethod
+    def from_setting(cls, grid_intensity: str, green_hosting: bool) -> CarbonModel:
+        """From ``GREENWEB_GRID_INTENSITY`` (see :func:`parse_grid`) and the hosting flag."""
+        label, grid = parse_grid(grid_intensity)
+        return cls(label, grid, green_hosting)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CarbonModel:
+        return cls.from_setting(settings.grid_intensity, settings.green_hosting)
+
+    def visit(self, transfer_bytes: int) -> Segments:
+        """The emissions of one page view that transfers this many bytes."""
+        return per_visit(transfer_bytes, grid=self.grid, green_hosting=self.green_hosting)
+
+    def grams(self, transfer_bytes: int) -> float:
+        """Grams CO2e of one page view that transfers this many bytes."""
+        return self.visit(transfer_bytes).total

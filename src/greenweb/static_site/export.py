@@ -1,10 +1,11 @@
 """``greenweb export OUTDIR``: the public site as files, for nginx or any static host.
 
-Every page is fetched from the app in-process, three times (no ``Accept-Encoding``, ``br``,
-``gzip``), so the files are byte for byte what the app sends: ``page.html`` plus
-``page.html.br`` and ``page.html.gz`` where the app compresses. Which pages: the URLs
-of ``app.state.export_sources`` (async callables, app -> paths; areas append their own) and
-every same-site link found in the exported HTML, so paginated lists and filters come along.
+Every page is fetched from the app in-process (:mod:`greenweb.asgi_client`), three times
+(no ``Accept-Encoding``, ``br``, ``gzip``), so the files are byte for byte what the app
+sends: ``page.html`` plus ``page.html.br`` and ``page.html.gz`` where the app compresses.
+Which pages: the foundation's (:func:`core_urls`), the URLs of ``app.state.export_sources``
+(async callables, app -> paths; areas append their own) and every same-site link found in
+the exported HTML, so paginated lists and filters come along.
 Only responses the app itself calls public (200, ``Cache-Control: public``) are written;
 anything else stays with the app.
 
@@ -15,19 +16,16 @@ File names (what ``nginx.conf`` maps back):
   (the raw query string, only when it holds no ``/`` or other unsafe character).
 
 Layout of OUTDIR: ``site/`` (the files), ``nginx.conf`` (a sample server for them, with
-writes and everything not exported proxied to the app) and a marker file; an existing
-export is replaced whole, atomically from nginx's point of view.
+writes and everything not exported proxied to the app: :mod:`.nginx`) and a marker file;
+an existing export is replaced whole, atomically from nginx's point of view.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import html
 import os
 import re
 import shutil
-import sys
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -37,9 +35,10 @@ from urllib.parse import unquote, urlsplit
 
 from starlette.applications import Starlette
 
-from greenweb.asgi_client import Captured, call, running
+from greenweb.asgi_client import Captured, request, running
 from greenweb.bulletin import queries
 from greenweb.config import Settings
+from greenweb.static_site.nginx import nginx_conf
 from greenweb.web.middleware.page_cache import storable
 
 ExportSource = Callable[[Starlette], Awaitable[Iterable[str]]]
@@ -50,7 +49,6 @@ MAX_PAGES: Final = 100_000
 SAFE_QUERY: Final = re.compile(r"[A-Za-z0-9=&%_.+~-]+")
 _LINK: Final = re.compile(rb'(?:href|src)="([^"]*)"')
 CODINGS: Final = (("br", ".br"), ("gzip", ".gz"))
-BROTLI_MODULE: Final = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
 
 
 class ExportError(Exception):
@@ -132,7 +130,7 @@ def _write(root: Path, name: str, body: bytes, report: ExportReport) -> None:
 
 async def _fetch(app: Starlette, target: str, coding: str | None) -> Captured:
     headers = [(b"accept-encoding", coding.encode())] if coding else []
-    return await call(app, "GET", target, headers)
+    return await request(app, target, headers=headers)
 
 
 async def export_site(app: Starlette, site: Path, *, max_pages: int = MAX_PAGES) -> ExportReport:
@@ -148,8 +146,8 @@ async def export_site(app: Starlette, site: Path, *, max_pages: int = MAX_PAGES)
                 seen.add(target)
                 queue.append(target)
 
-    source: ExportSource
-    for source in app.state.export_sources:
+    sources: list[ExportSource] = [core_urls, *app.state.export_sources]
+    for source in sources:
         enqueue(await source(app))
     while queue:
         if len(report.pages) >= max_pages:
@@ -210,181 +208,3 @@ async def export_to(app: Starlette, outdir: Path, *, listen: str, upstream: str)
     )
     (outdir / MARKER_FILE).write_text("greenweb export\n")
     return report
-
-
-# --- nginx ----------------------------------------------------------------------------------
-
-
-def nginx_conf(
-    root: Path,
-    *,
-    listen: str = "80",
-    upstream: str = "127.0.0.1:8000",
-    page_max_age: int = 60,
-    types: dict[str, str] | None = None,
-    brotli_module: Path | None = BROTLI_MODULE,
-    user: str | None = None,
-    pid: Path | None = None,
-    error_log: str = "stderr",
-    worker_processes: str = "auto",
-) -> str:
-    """A complete nginx.conf serving an export at ``root`` and sending the rest to the app."""
-    page_cache = f"public, max-age={page_max_age}, stale-while-revalidate=600"
-    have_brotli = brotli_module is not None and brotli_module.exists()
-    exact = "".join(
-        f"""
-        location = {path} {{
-            types {{ }}
-            default_type "{content_type}";
-            add_header Cache-Control "{page_cache}";
-            try_files $uri @app;
-        }}
-"""
-        for path, content_type in sorted((types or {}).items())
-    )
-    main = [
-        "# Generated by `greenweb export`: serves the exported pages and their .br/.gz",
-        "# siblings, and proxies writes, moderation and anything not exported to greenweb.",
-    ]
-    if have_brotli:
-        main.append(f"load_module {brotli_module};")
-    else:
-        main.append("# brotli_static needs ngx_http_brotli_static_module")
-        main.append("# (Debian: apt-get install libnginx-mod-http-brotli-static).")
-    if user:
-        main.append(f"user {user};")
-    if pid:
-        main.append(f"pid {pid};")
-    main += [f"worker_processes {worker_processes};", f"error_log {error_log};"]
-    brotli = "brotli_static on;" if have_brotli else "# brotli_static on;"
-    return (
-        "\n".join(main)
-        + f"""
-
-events {{
-    worker_connections 1024;
-}}
-
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    charset utf-8;
-    charset_types text/css text/plain text/xml text/calendar application/xml
-        application/atom+xml image/svg+xml;
-    access_log off;
-    server_tokens off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 100000;
-
-    # Precompressed files only: nginx never compresses on the fly here.
-    gzip off;
-    gzip_static on;
-    gzip_vary on;
-    {brotli}
-
-    upstream greenweb {{
-        server {upstream};
-        keepalive 16;
-    }}
-
-    # GET and HEAD without cookies may be answered from files; anything else (POST forms,
-    # a moderator's session) goes to the app.
-    map $request_method $greenweb_unsafe_method {{
-        GET 0;
-        HEAD 0;
-        default 1;
-    }}
-    map "$greenweb_unsafe_method$http_cookie" $greenweb_to_app {{
-        "0" 0;
-        default 1;
-    }}
-    # A query string becomes part of the file name ("/bollettino?page=2" is
-    # "bollettino@page=2.html") only when it cannot name another path.
-    map $args $greenweb_args {{
-        "" "";
-        "~^[A-Za-z0-9=&%_.+~-]+$" "@$args";
-        default "@-";
-    }}
-
-    server {{
-        listen {listen};
-        root {root};
-        error_page 418 = @app;
-
-        location = / {{
-            if ($greenweb_to_app) {{ return 418; }}
-            add_header Cache-Control "{page_cache}";
-            try_files /index$greenweb_args.html @app;
-        }}
-
-        location / {{
-            if ($greenweb_to_app) {{ return 418; }}
-            add_header Cache-Control "{page_cache}";
-            try_files $uri$greenweb_args.html $uri$greenweb_args @app;
-        }}
-
-        location /static/ {{
-            if ($greenweb_to_app) {{ return 418; }}
-            add_header Cache-Control "public, max-age=31536000, immutable";
-            try_files $uri @app;
-        }}
-{exact}
-        location /moderazione {{
-            proxy_pass http://greenweb;
-            include /etc/nginx/proxy_params;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-        }}
-
-        location @app {{
-            proxy_pass http://greenweb;
-            include /etc/nginx/proxy_params;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-        }}
-    }}
-}}
-"""
-    )
-
-
-# --- the command ----------------------------------------------------------------------------
-
-
-def export_command(args: argparse.Namespace, settings: Settings) -> int:
-    from greenweb.web.app import create_app
-
-    app = create_app(settings)
-    upstream = args.upstream or f"{settings.host}:{settings.port}"
-    try:
-        report = asyncio.run(export_to(app, args.outdir, listen=args.listen, upstream=upstream))
-    except ExportError as error:
-        print(f"greenweb export: {error}", file=sys.stderr)
-        return 1
-    for target, reason in report.skipped:
-        print(f"greenweb export: {target}: skipped: {reason}", file=sys.stderr)
-    print(
-        f"{args.outdir}: {len(report.pages)} pages, {report.files} files, "
-        f"{report.bytes} bytes; nginx config in {args.outdir / 'nginx.conf'}"
-    )
-    return 0
-
-
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser(
-        "export",
-        help="write the public site as static files with .br/.gz siblings",
-        description=(
-            "Fetch every public page from the app (as it would serve it) and write it under "
-            "OUTDIR/site with .br and .gz siblings, plus OUTDIR/nginx.conf: nginx then serves "
-            "the read side and proxies writes and moderation to `greenweb serve`."
-        ),
-    )
-    parser.add_argument("outdir", type=Path, help="folder to write (replaced if an old export)")
-    parser.add_argument("--listen", default="80", help="nginx listen address (default: 80)")
-    parser.add_argument(
-        "--upstream",
-        help="address of `greenweb serve` for nginx (default: GREENWEB_HOST:GREENWEB_PORT)",
-    )
-    parser.set_defaults(handler=export_command)

@@ -17,11 +17,10 @@ from greenweb import __version__
 from greenweb.board.seed import load_board_data
 from greenweb.config import Settings
 from greenweb.db import Database
+from greenweb.footprint.carbon import CarbonModel
 from greenweb.italian import today_in_rome
 from greenweb.paths import board_data_dir
-from greenweb.static_site import export
 from greenweb.web import errors
-from greenweb.web.http.stamp import CarbonModel
 from greenweb.web.middleware import access_log, limits, security_headers, slashes
 from greenweb.web.middleware.conditional import ConditionalMiddleware
 from greenweb.web.middleware.page_cache import ContentVersion, PageCacheMiddleware, PageStore
@@ -136,6 +135,7 @@ def create_app(
     # Measured addresses: areas append their own source to app.state.footprint_targets.
     footprint.install(app)
     app.state.page_store = page_store
-    # Other areas append async callables (app -> URL paths) for `greenweb export`.
-    app.state.export_sources = [export.core_urls]
+    # Areas append async callables (app -> URL paths) for `greenweb export`, which starts
+    # from the core pages itself (static_site.export.core_urls).
+    app.state.export_sources = []
     return app

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from greenweb.footprint import carbon
+from greenweb import italian
+from greenweb.footprint import carbon, wire
+from greenweb.footprint.carbon import CarbonModel
 from greenweb.web.app import create_app
 from greenweb.web.http import compression, stamp
 from support import SEED_TODAY, import_seed, make_settings
@@ -25,7 +27,7 @@ def wire_size(client: TestClient, path: str, coding: str) -> tuple[int, int, str
     html = compression.decode_body(raw, coding).decode()
     found = WEIGHT.search(html)
     assert found is not None, html[-400:]
-    return stamp.head_size(headers) + len(raw), int(found.group(1)), found.group(3)
+    return wire.head_size(headers) + len(raw), int(found.group(1)), found.group(3)
 
 
 @pytest.mark.parametrize("coding", ["br", "gzip", "identity"])
@@ -45,7 +47,7 @@ def test_footer_states_the_transfer_size_within_a_few_bytes(
 
 def test_footer_grams_follow_the_carbon_model(client: TestClient) -> None:
     _, stated, grams = wire_size(client, "/", "br")
-    assert grams == carbon.format_grams(carbon.per_visit(stated).total).replace(".", ",")
+    assert grams == italian.format_grams(carbon.per_visit(stated).total)
 
 
 def test_footer_uses_the_configured_grid_intensity(tmp_path: Path) -> None:
@@ -56,7 +58,7 @@ def test_footer_uses_the_configured_grid_intensity(tmp_path: Path) -> None:
     expected = carbon.per_visit(
         stated, green_hosting=True, grid=carbon.GridIntensity.for_country("ITA")
     ).total
-    assert grams == stamp.format_grams_it(expected)
+    assert grams == italian.format_grams(expected)
 
 
 def test_error_pages_are_stamped_too_with_their_own_status_line(client: TestClient) -> None:
@@ -65,7 +67,7 @@ def test_error_pages_are_stamped_too_with_their_own_status_line(client: TestClie
             "GET", "/bollettino/non-esiste", headers={"Accept-Encoding": coding}
         ) as response:
             raw = b"".join(response.iter_raw())
-            head = stamp.head_size(list(response.headers.raw), 404)
+            head = wire.head_size(list(response.headers.raw), 404)
         assert response.status_code == 404
         html = compression.decode_body(raw, coding).decode()
         found = WEIGHT.search(html)
@@ -74,14 +76,9 @@ def test_error_pages_are_stamped_too_with_their_own_status_line(client: TestClie
         assert abs(head + len(raw) - int(found.group(1))) <= 3
 
 
-def test_status_lines_are_counted_as_uvicorn_writes_them() -> None:
-    assert stamp.status_line_size(200) == len(b"HTTP/1.1 200 OK\r\n")
-    assert stamp.status_line_size(404) == len(b"HTTP/1.1 404 Not Found\r\n")
-
-
 def test_marker_is_filled_exactly_once_and_nothing_else_changes() -> None:
     html = b"<p>a</p><footer><!--weight--></footer><!--weight-->"
-    body, stated = stamp.stamp(html, lambda b: b, lambda n: 100 + len(str(n)), stamp.CarbonModel())
+    body, stated = stamp.stamp(html, lambda b: b, lambda n: 100 + len(str(n)), CarbonModel())
     assert body.count(stamp.MARKER) == 1
     assert stated == len(body) + 100 + len(str(len(body)))
 
@@ -95,38 +92,13 @@ def test_stamp_is_never_more_than_two_bytes_off(coding: str) -> None:
             html,
             lambda b: compression.encode_body(b, coding),  # type: ignore[arg-type]
             lambda n: 250 + len(str(n)),
-            stamp.CarbonModel(),
+            CarbonModel(),
         )
         actual = len(body) + 250 + len(str(len(body)))
         assert abs(actual - stated) <= 2
 
 
-@pytest.mark.parametrize(
-    ("value", "text"), [(999, "1,0 kB"), (3214, "3,2 kB"), (10_240, "10,2 kB"), (49, "0,0 kB")]
-)
-def test_kilobytes_use_an_italian_decimal_comma(value: int, text: str) -> None:
-    assert stamp.format_kb(value) == text
-
-
-def test_grams_use_four_significant_digits_and_a_comma() -> None:
-    assert stamp.format_grams_it(0.00123456) == "0,001235"
-
-
-@pytest.mark.parametrize(
-    ("setting", "expected"),
-    [
-        ("global", carbon.GLOBAL),
-        ("", carbon.GLOBAL),
-        ("ita", carbon.GridIntensity.for_country("ITA")),
-        ("100", carbon.GridIntensity(100.0, 100.0, 100.0)),
-    ],
-)
-def test_grid_setting_is_read_as_global_country_or_number(
-    setting: str, expected: carbon.GridIntensity
-) -> None:
-    assert stamp.grid_from_setting(setting) == expected
-
-
-def test_unknown_country_is_an_error() -> None:
-    with pytest.raises(ValueError, match="no grid intensity"):
-        stamp.grid_from_setting("XYZ")
+def test_the_figure_is_written_the_italian_way() -> None:
+    assert stamp.weight_html(3214, 0.00123456) == (
+        'Questa pagina: <data value="3214">3,2 kB</data> · 0,001235 g CO2e'.encode()
+    )

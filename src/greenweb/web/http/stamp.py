@@ -3,9 +3,10 @@
 Templates put :data:`MARKER` where the figure goes (``base.html``'s footer). The
 representation middleware, which knows the content coding and every header it will send,
 calls :func:`stamp`: it fills the marker, encodes, counts the bytes the response will take
-on the wire (status line, headers as uvicorn writes them, body) and repeats until the
-number written equals the number measured, since writing the number changes the size by a
-few bytes.
+on the wire (status line, headers as uvicorn writes them, body: see
+:func:`greenweb.footprint.wire.head_size`) and repeats until the number written equals the
+number measured, since writing the number changes the size by a few bytes. The grams come
+from the site's :class:`~greenweb.footprint.carbon.CarbonModel`.
 
 The count covers this one response as greenweb's server sends it over HTTP/1.1; a proxy in
 front (nginx, a CDN) changes the header bytes by a few dozen, and a repeat view that gets a
@@ -15,64 +16,20 @@ front (nginx, a CDN) changes the header bytes by a few dozen, and a repeat view 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Final
 
-from greenweb.config import Settings
-from greenweb.footprint import carbon
+from greenweb.footprint.carbon import CarbonModel
+from greenweb.italian import format_grams, format_kb
 
 MARKER: Final = b"<!--weight-->"
 # Each round of a kept page is a brotli-11 pass (about 10 ms on a long list), paid again
 # after every public write: at most 4 rounds and 3 search attempts, then the closest figure
-# (tests/test_stamp.py and test_workers.py hold it to 2 bytes on real responses).
+# (tests/web/http/test_stamp.py and tests/cli/test_serve_workers.py hold it to 2 bytes on
+# real responses).
 MAX_ROUNDS: Final = 4
 FAST_ROUNDS: Final = 2
 SEARCH_RADIUS: Final = 4
 SEARCH_ATTEMPTS: Final = 3
-
-# What uvicorn writes around the headers an app sends: the status line, its ``date`` header
-# (the server header is off in ``greenweb serve``) and the blank line ending the head.
-_DATE_LINE: Final = len(b"date: Sat, 04 Sep 2021 10:00:00 GMT\r\n")
-_HEAD_END: Final = len(b"\r\n")
-
-
-def grid_from_setting(value: str) -> carbon.GridIntensity:
-    """``GREENWEB_GRID_INTENSITY``: ``global``, a country code (``ITA``) or g CO2e/kWh."""
-    value = value.strip()
-    if value.lower() in ("", "global"):
-        return carbon.GLOBAL
-    try:
-        number = float(value)
-    except ValueError:
-        return carbon.GridIntensity.for_country(value)
-    return carbon.GridIntensity(device=number, data_center=number, network=number)
-
-
-@dataclass(frozen=True)
-class CarbonModel:
-    """Grams CO2e of one view of a given number of bytes, as the settings describe."""
-
-    grid: carbon.GridIntensity = carbon.GLOBAL
-    green_hosting: bool = False
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> CarbonModel:
-        return cls(grid_from_setting(settings.grid_intensity), settings.green_hosting)
-
-    def grams(self, transfer_bytes: int) -> float:
-        visit = carbon.per_visit(transfer_bytes, green_hosting=self.green_hosting, grid=self.grid)
-        return visit.total
-
-
-def format_kb(transfer_bytes: int) -> str:
-    """Decimal kilobytes, one decimal, Italian comma: ``3,2 kB``."""
-    return f"{transfer_bytes / 1000:.1f}".replace(".", ",") + " kB"
-
-
-def format_grams_it(grams: float) -> str:
-    """Four significant digits with an Italian decimal comma: ``0,001234``."""
-    return carbon.format_grams(grams).replace(".", ",")
 
 
 def weight_html(transfer_bytes: int, grams: float) -> bytes:
@@ -80,27 +37,8 @@ def weight_html(transfer_bytes: int, grams: float) -> bytes:
     machines (and tests) while people read the rounded figure."""
     return (
         f'Questa pagina: <data value="{transfer_bytes}">{format_kb(transfer_bytes)}</data>'
-        f" · {format_grams_it(grams)} g CO2e"
+        f" · {format_grams(grams)} g CO2e"
     ).encode()
-
-
-def status_line_size(status: int) -> int:
-    """``HTTP/1.1 404 Not Found\\r\\n``: uvicorn's reason phrases are http.HTTPStatus's."""
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = ""
-    return len(f"HTTP/1.1 {status} {phrase}\r\n")
-
-
-def head_size(headers: list[tuple[bytes, bytes]], status: int = 200) -> int:
-    """Bytes of a response's head as uvicorn sends it with these app headers."""
-    return (
-        status_line_size(status)
-        + _DATE_LINE
-        + sum(len(name) + len(value) + 4 for name, value in headers)
-        + _HEAD_END
-    )
 
 
 def has_marker(body: bytes) -> bool:

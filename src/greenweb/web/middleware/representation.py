@@ -28,6 +28,8 @@ from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from greenweb.footprint import wire
+from greenweb.footprint.carbon import CarbonModel
 from greenweb.web.http import compression, stamp
 from greenweb.web.http.negotiation import Coding, choose_coding, header_value
 from greenweb.web.middleware import conditional
@@ -89,7 +91,7 @@ class RepresentationMiddleware:
         app: ASGIApp,
         *,
         max_age: int,
-        model: stamp.CarbonModel,
+        model: CarbonModel,
         max_buffer: int = MAX_BUFFER,
         outer_headers: Sequence[tuple[bytes, bytes]] = (),
     ) -> None:
@@ -200,7 +202,7 @@ class RepresentationMiddleware:
                 placeholder = b"x" * conditional.etag_length(chosen) if tagged else None
                 fixed = final + self.outer_headers
                 fixed += [(b"etag", placeholder)] if placeholder else []
-                fixed_size = stamp.head_size(fixed, status) + len(b"content-length") + 4
+                fixed_size = wire.head_size(fixed, status) + len(b"content-length") + 4
 
                 def head_bytes(n: int) -> int:
                     return fixed_size + len(str(n))

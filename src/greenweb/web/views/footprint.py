@@ -2,9 +2,9 @@
 
 Also where the list of measured addresses is built.  ``app.state.footprint_targets`` is a
 list of *target sources*: async functions that take the app and return the
-:class:`~greenweb.footprint.Target` objects of one area (or a
-:class:`~greenweb.footprint.Skipped` saying why an address is left out, e.g. a deep list
-page when the list has one page).  ``create_app`` installs the sources below; an area adds
+:class:`~greenweb.footprint.measure.Target` objects of one area (or a
+:class:`~greenweb.footprint.measure.Skipped` saying why an address is left out, e.g. a
+deep list page when the list has one page).  ``create_app`` installs the sources below; an area adds
 its own with ``app.state.footprint_targets.append(source)``.
 
 ``/impronta`` measures the site by calling the app's own ASGI callable from inside its
@@ -32,17 +32,28 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from greenweb import footprint as fp
+from greenweb.asgi_client import request
 from greenweb.bulletin import queries
 from greenweb.bulletin.search import search
 from greenweb.db import content_version
 from greenweb.footprint import carbon
-from greenweb.italian import ROME
+from greenweb.footprint.budget import Budget, check, default_budget_path, load_budget
+from greenweb.footprint.carbon import CarbonModel
+from greenweb.footprint.carbon_txt import carbon_txt
+from greenweb.footprint.measure import (
+    PageResult,
+    Report,
+    Skipped,
+    Target,
+    measure_page,
+    measure_site,
+)
+from greenweb.italian import ROME, format_grams, format_int, format_number
 from greenweb.web.templating import render
 
 logger = logging.getLogger("greenweb")
 
-TargetSource = Callable[[Starlette], Awaitable[list[fp.Target | fp.Skipped]]]
+TargetSource = Callable[[Starlette], Awaitable[list[Target | Skipped]]]
 
 # Figures of the median web page, cited on /impronta (HTTP Archive, Web Almanac 2025).
 ALMANAC_DESKTOP_KB = 2412
@@ -62,53 +73,53 @@ def path_for(app: Starlette, name: str, query: dict[str, Any] | None = None, **p
 # --- target sources --------------------------------------------------------------------
 
 
-async def bulletin_targets(app: Starlette) -> list[fp.Target | fp.Skipped]:
+async def bulletin_targets(app: Starlette) -> list[Target | Skipped]:
     """Home, the bulletin's list (page 1 and the last page), an item, deadlines, events,
     search results (page 1 and the last page), the feeds."""
     conn = app.state.db.reader
-    found: list[fp.Target | fp.Skipped] = [
-        fp.Target("home", path_for(app, "home"), "Pagina iniziale"),
-        fp.Target("bulletin", path_for(app, "bulletin"), "Bollettino"),
+    found: list[Target | Skipped] = [
+        Target("home", path_for(app, "home"), "Pagina iniziale"),
+        Target("bulletin", path_for(app, "bulletin"), "Bollettino"),
     ]
     pages = max(1, math.ceil(await queries.count_items(conn) / queries.PER_PAGE))
     if pages > 1:
         found.append(
-            fp.Target(
+            Target(
                 "bulletin_deep",
                 path_for(app, "bulletin", {"page": pages}),
                 f"Bollettino, pagina {pages}",
             )
         )
     else:
-        found.append(fp.Skipped("bulletin_deep", "the bulletin has a single page"))
+        found.append(Skipped("bulletin_deep", "the bulletin has a single page"))
     latest = await queries.latest_items(conn, 1)
     if latest:
         found.append(
-            fp.Target(
+            Target(
                 "bulletin_item",
                 path_for(app, "bulletin_item", slug=latest[0].slug),
                 "Una notizia del bollettino",
             )
         )
     else:
-        found.append(fp.Skipped("bulletin_item", "the bulletin has no items"))
-    found.append(fp.Target("deadlines", path_for(app, "deadlines"), "Scadenze"))
-    found.append(fp.Target("events", path_for(app, "events"), "Eventi"))
+        found.append(Skipped("bulletin_item", "the bulletin has no items"))
+    found.append(Target("deadlines", path_for(app, "deadlines"), "Scadenze"))
+    found.append(Target("events", path_for(app, "events"), "Eventi"))
     word = _search_word(latest[0].title if latest else "")
-    found.append(fp.Target("search", path_for(app, "search", {"q": word}), f"Ricerca «{word}»"))
+    found.append(Target("search", path_for(app, "search", {"q": word}), f"Ricerca «{word}»"))
     results = await search(conn, word)
     if results.pages > 1:
         found.append(
-            fp.Target(
+            Target(
                 "search_deep",
                 path_for(app, "search", {"q": word, "page": results.pages}),
                 f"Ricerca «{word}», pagina {results.pages}",
             )
         )
     else:
-        found.append(fp.Skipped("search_deep", f"the search for {word!r} has a single page"))
-    found.append(fp.Target("feed", path_for(app, "feed"), "Feed Atom"))
-    found.append(fp.Target("calendar", path_for(app, "calendar"), "Calendario iCalendar"))
+        found.append(Skipped("search_deep", f"the search for {word!r} has a single page"))
+    found.append(Target("feed", path_for(app, "feed"), "Feed Atom"))
+    found.append(Target("calendar", path_for(app, "calendar"), "Calendario iCalendar"))
     return found
 
 
@@ -118,14 +129,14 @@ def _search_word(title: str) -> str:
     return max(words, key=len) if words else "torino"
 
 
-async def site_targets(app: Starlette) -> list[fp.Target | fp.Skipped]:
+async def site_targets(app: Starlette) -> list[Target | Skipped]:
     """The footprint's own pages, the files for machines, and the error page."""
     return [
-        fp.Target("footprint", path_for(app, "footprint"), "Impronta"),
-        fp.Target("carbon_txt", path_for(app, "carbon_txt"), "carbon.txt"),
-        fp.Target("sitemap", path_for(app, "sitemap"), "Mappa del sito (XML)"),
-        fp.Target("robots", path_for(app, "robots"), "robots.txt"),
-        fp.Target("not_found", NOT_FOUND_PATH, "Pagina non trovata", expected_status=404),
+        Target("footprint", path_for(app, "footprint"), "Impronta"),
+        Target("carbon_txt", path_for(app, "carbon_txt"), "carbon.txt"),
+        Target("sitemap", path_for(app, "sitemap"), "Mappa del sito (XML)"),
+        Target("robots", path_for(app, "robots"), "robots.txt"),
+        Target("not_found", NOT_FOUND_PATH, "Pagina non trovata", expected_status=404),
     ]
 
 
@@ -142,39 +153,40 @@ BOARD_PAGES = (
 _QUESTION_LINK = re.compile(r'href="(/domande/\d+)"')
 
 
-async def board_targets(app: Starlette) -> list[fp.Target | fp.Skipped]:
+async def board_targets(app: Starlette) -> list[Target | Skipped]:
     paths = {getattr(route, "path", None) for route in app.routes}
     if "/domande" not in paths:
-        return [fp.Skipped("board", "the question board is not part of this app")]
-    found: list[fp.Target | fp.Skipped] = []
+        return [Skipped("board", "the question board is not part of this app")]
+    found: list[Target | Skipped] = []
     for target_id, path, label in BOARD_PAGES:
         if path in paths:
-            found.append(fp.Target(target_id, path, label))
-    listing = await fp.request(
+            found.append(Target(target_id, path, label))
+    listing = await request(
         app,
         "/domande",
         base_url=app.state.settings.base_url,
-        headers=[("accept-encoding", "identity")],
+        headers=[(b"accept-encoding", b"identity")],
+        raise_app_errors=False,
     )
     match = _QUESTION_LINK.search(listing.body.decode("utf-8", "replace"))
     if match and listing.content_encoding is None:
-        found.insert(1, fp.Target("question", match.group(1), "Una domanda"))
+        found.insert(1, Target("question", match.group(1), "Una domanda"))
     else:
-        found.append(fp.Skipped("question", "no question is linked from /domande"))
+        found.append(Skipped("question", "no question is linked from /domande"))
     return found
 
 
 DEFAULT_SOURCES: tuple[TargetSource, ...] = (bulletin_targets, board_targets, site_targets)
 
 
-async def collect_targets(app: Starlette) -> tuple[list[fp.Target], list[fp.Skipped]]:
+async def collect_targets(app: Starlette) -> tuple[list[Target], list[Skipped]]:
     """Every target of every source registered on the app, ids unique, in order."""
-    targets: list[fp.Target] = []
-    skipped: list[fp.Skipped] = []
+    targets: list[Target] = []
+    skipped: list[Skipped] = []
     sources: list[TargetSource] = getattr(app.state, "footprint_targets", list(DEFAULT_SOURCES))
     for source in sources:
         for found in await source(app):
-            if isinstance(found, fp.Skipped):
+            if isinstance(found, Skipped):
                 skipped.append(found)
             elif any(t.id == found.id for t in targets):
                 raise ValueError(f"two footprint targets share the id {found.id!r}")
@@ -206,8 +218,8 @@ class FootprintCache:
     def __init__(self) -> None:
         self.lock = asyncio.Lock()
         self.version: int | None = None
-        self.report: fp.Report | None = None
-        self.partial: fp.Report | None = None  # shown by nested requests while measuring
+        self.report: Report | None = None
+        self.partial: Report | None = None  # shown by nested requests while measuring
         self.refreshing: asyncio.Task[None] | None = None
         self.measurements = 0  # how many times the site was measured (tests read it)
 
@@ -241,12 +253,11 @@ class FootprintCache:
             await self.refreshing
 
 
-def method_for(app: Starlette) -> fp.Method:
-    settings = app.state.settings
-    return fp.make_method(settings.grid_intensity, settings.green_hosting)
+def model_for(app: Starlette) -> CarbonModel:
+    return CarbonModel.from_settings(app.state.settings)
 
 
-async def current_report(request: Request) -> tuple[fp.Report | None, bool]:
+async def current_report(request: Request) -> tuple[Report | None, bool]:
     """The figures to show, and whether they belong to the current content version."""
     cache: FootprintCache = request.app.state.footprint
     if _measuring.get():
@@ -260,19 +271,18 @@ async def current_report(request: Request) -> tuple[fp.Report | None, bool]:
     return cache.report, cache.version == version
 
 
-async def _measure(app: Starlette, state: dict[str, Any], cache: FootprintCache) -> fp.Report:
+async def _measure(app: Starlette, state: dict[str, Any], cache: FootprintCache) -> Report:
     base_url = app.state.settings.base_url
     targets, skipped = await collect_targets(app)
-    method = method_for(app)
     options: dict[str, Any] = {
-        "method": method,
+        "model": model_for(app),
         "base_url": base_url,
         "state": state,
         "repeats": PAGE_REPEATS,
         "encodings": PAGE_ENCODINGS,
     }
     others = [t for t in targets if t.id != "footprint"]
-    report = await fp.measure_site(app, others, skipped=skipped, **options)
+    report = await measure_site(app, others, skipped=skipped, **options)
     cache.partial = report
     me = next((i for i, t in enumerate(targets) if t.id == "footprint"), None)
     if me is None:
@@ -280,7 +290,7 @@ async def _measure(app: Starlette, state: dict[str, Any], cache: FootprintCache)
     for _ in range(2):
         # First without a row of its own, then with the row the first pass measured: the
         # second figure is off only by the digits that changed.
-        own = await fp.measure_page(app, targets[me], **options)
+        own = await measure_page(app, targets[me], **options)
         pages = list(report.pages)
         pages.insert(me, own)
         cache.partial = replace(report, pages=tuple(pages))
@@ -300,31 +310,18 @@ class Row:
     within: bool | None
 
 
-def grams_it(grams: float) -> str:
-    return carbon.format_grams(grams).replace(".", ",")
-
-
-def number_it(value: float) -> str:
-    """A constant as written in the model (0,055; 494), Italian decimal comma."""
-    return f"{value:g}".replace(".", ",")
-
-
-def bytes_it(value: float) -> str:
-    return f"{value:,.0f}".replace(",", ".")
-
-
-def _rows(request: Request, report: fp.Report) -> list[Row]:
-    budget: fp.Budget | None = request.app.state.footprint_budget
-    failing = {v.page for v in fp.check(report, budget)} if budget is not None else set()
+def _rows(request: Request, report: Report) -> list[Row]:
+    budget: Budget | None = request.app.state.footprint_budget
+    failing = {v.page for v in check(report, budget)} if budget is not None else set()
     return [
         Row(
             label=p.target.label,
             path=p.target.path,
             link=p.target.expected_status == 200,
-            bytes=bytes_it(p.first_view.wire_bytes),
+            bytes=format_int(p.first_view.wire_bytes),
             requests=p.first_view.requests,
             repeat_requests=p.repeat_view.requests,
-            grams=grams_it(p.first_view.co2e_g),
+            grams=format_grams(p.first_view.co2e_g),
             rating=p.first_view.rating,
             within=None if budget is None else p.id not in failing,
         )
@@ -332,7 +329,7 @@ def _rows(request: Request, report: fp.Report) -> list[Row]:
     ]
 
 
-def _comparison(pages: Sequence[fp.PageResult]) -> dict[str, str]:
+def _comparison(pages: Sequence[PageResult]) -> dict[str, str]:
     """The median greenweb page against the median web page (empty without figures)."""
     html_pages = [p for p in pages if p.is_html and p.status == 200]
     if not html_pages:
@@ -340,10 +337,12 @@ def _comparison(pages: Sequence[fp.PageResult]) -> dict[str, str]:
     median_bytes = statistics.median(p.first_view.wire_bytes for p in html_pages)
     median_grams = statistics.median(p.first_view.co2e_g for p in html_pages)
     return {
-        "median_bytes": bytes_it(median_bytes),
-        "median_grams": grams_it(median_grams),
-        "times_lighter": bytes_it(ALMANAC_DESKTOP_KB * 1024 / median_bytes),
-        "times_less_co2": bytes_it(ALMANAC_GRAMS_PER_VISIT / median_grams) if median_grams else "",
+        "median_bytes": format_int(median_bytes),
+        "median_grams": format_grams(median_grams),
+        "times_lighter": format_int(ALMANAC_DESKTOP_KB * 1024 / median_bytes),
+        "times_less_co2": format_int(ALMANAC_GRAMS_PER_VISIT / median_grams)
+        if median_grams
+        else "",
     }
 
 
@@ -356,24 +355,24 @@ async def footprint_GET(request: Request) -> Response:
         # While measuring itself, the header makes the page's own row 25 bytes heavier than
         # the page really is: an error on the safe side.
         headers["Cache-Control"] = "no-store"
-    method = method_for(request.app)
+    model = model_for(request.app)
     pages = report.pages if report else ()
     context = {
         "rows": _rows(request, report) if report else [],
         "measured_at": report.generated_at.astimezone(ROME) if report else None,
         **_comparison(pages),
-        "almanac_desktop_kb": bytes_it(ALMANAC_DESKTOP_KB),
-        "almanac_mobile_kb": bytes_it(ALMANAC_MOBILE_KB),
-        "almanac_grams": number_it(ALMANAC_GRAMS_PER_VISIT),
+        "almanac_desktop_kb": format_int(ALMANAC_DESKTOP_KB),
+        "almanac_mobile_kb": format_int(ALMANAC_MOBILE_KB),
+        "almanac_grams": format_number(ALMANAC_GRAMS_PER_VISIT),
         "almanac_url": ALMANAC_PAGE_WEIGHT_URL,
-        "grid_label": method.grid_label,
-        "grid_g_per_kwh": number_it(method.grid.network),
-        "is_global_grid": method.grid == carbon.GLOBAL,
-        "green_hosting": method.green_hosting,
+        "grid_label": model.grid_label,
+        "grid_g_per_kwh": format_number(model.grid.network),
+        "is_global_grid": model.grid == carbon.GLOBAL,
+        "green_hosting": model.green_hosting,
         "co2js_version": carbon.CO2JS_VERSION,
-        "operational": {k: number_it(v) for k, v in carbon.OPERATIONAL_KWH_PER_GB.items()},
-        "embodied": {k: number_it(v) for k, v in carbon.EMBODIED_KWH_PER_GB.items()},
-        "embodied_grid": number_it(carbon.GLOBAL_GRID_INTENSITY),
+        "operational": {k: format_number(v) for k, v in carbon.OPERATIONAL_KWH_PER_GB.items()},
+        "embodied": {k: format_number(v) for k, v in carbon.EMBODIED_KWH_PER_GB.items()},
+        "embodied_grid": format_number(carbon.GLOBAL_GRID_INTENSITY),
         "no_js": all(p.js_bytes == 0 for p in pages),
         "no_cookies": all(p.cookies == 0 for p in pages),
         "no_third_party": all(not p.third_party for p in pages),
@@ -387,7 +386,7 @@ async def footprint_GET(request: Request) -> Response:
 
 async def carbon_txt_GET(request: Request) -> Response:
     settings = request.app.state.settings
-    body = fp.carbon_txt(
+    body = carbon_txt(
         disclosure_url=settings.base_url + path_for(request.app, "footprint"),
         hosting_provider=settings.hosting_provider,
     )
@@ -400,10 +399,10 @@ def install(app: Starlette) -> None:
     The budget is read now, so a broken budget file stops the app at start-up; without
     one (an install that does not ship it), /impronta leaves out its "budget" column.
     """
-    path = fp.default_budget_path()
+    path = default_budget_path()
     app.state.footprint_targets = list(DEFAULT_SOURCES)
     app.state.footprint = FootprintCache()
-    app.state.footprint_budget = fp.load_budget(path) if path.is_file() else None
+    app.state.footprint_budget = load_budget(path) if path.is_file() else None
 
 
 routes = [
