@@ -23,6 +23,7 @@ from greenweb.board import moderators
 from greenweb.board.export import export_questions, to_csv, to_json
 from greenweb.board.questions import STATES
 from greenweb.board.seed import SeedReport, load_board_data
+from greenweb.cli.output import complain
 from greenweb.config import Settings
 from greenweb.db import Database
 from greenweb.paths import board_data_dir
@@ -45,11 +46,6 @@ def _with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
             await db.close()
 
     return asyncio.run(run())
-
-
-def _report(command: str, error: Exception | str) -> int:
-    print(f"greenweb {command}: {error}", file=sys.stderr)
-    return 1
 
 
 # --- board data (called by `greenweb migrate`) ----------------------------------------------
@@ -124,7 +120,7 @@ def moderator_command(args: argparse.Namespace, settings: Settings) -> int:
             for moderator in _with_db(settings, lambda db: moderators.list_all(db.reader)):
                 print(f"{moderator.name}\tsince {moderator.created_at:%Y-%m-%d}")
     except CommandError as error:
-        return _report("moderator", error)
+        return complain("moderator", error)
     return 0
 
 
@@ -145,7 +141,7 @@ def questions_command(args: argparse.Namespace, settings: Settings) -> int:
         try:
             args.output.write_text(text, encoding="utf-8")
         except OSError as error:
-            return _report("questions export", f"{args.output}: {error.strerror}")
+            return complain("questions export", f"{args.output}: {error.strerror}")
         print(f"{args.output}: {len(records)} questions", file=sys.stderr)
     return 0
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from pathlib import Path
 
+from greenweb.cli.output import EXIT_OK, complain
 from greenweb.config import Settings
 from greenweb.static_site.export import ExportError, export_to
 
@@ -23,15 +23,13 @@ def export_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
         report = asyncio.run(export_to(app, args.outdir, listen=args.listen, upstream=upstream))
     except ExportError as error:
-        print(f"greenweb export: {error}", file=sys.stderr)
-        return 1
-    for target, reason in report.skipped:
-        print(f"greenweb export: {target}: skipped: {reason}", file=sys.stderr)
+        return complain("export", error)
+    complain("export", *(f"{target}: skipped: {reason}" for target, reason in report.skipped))
     print(
         f"{args.outdir}: {len(report.pages)} pages, {report.files} files, "
         f"{report.bytes} bytes; nginx config in {args.outdir / 'nginx.conf'}"
     )
-    return 0
+    return EXIT_OK
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

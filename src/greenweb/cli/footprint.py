@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from greenweb.asgi_client import running
+from greenweb.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, complain
 from greenweb.config import Settings
 from greenweb.footprint.budget import Budget, BudgetError, default_budget_path, load_budget
 from greenweb.footprint.budget import check as check_budget
@@ -28,7 +29,7 @@ from greenweb.footprint.carbon import CarbonModel
 from greenweb.footprint.measure import Report, Skipped, Target, measure_site
 from greenweb.footprint.report import dumps, render_markdown, render_table, to_json
 
-EXIT_OK, EXIT_OVER_BUDGET, EXIT_USAGE = 0, 1, 2
+EXIT_OVER_BUDGET = EXIT_FAILED
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -84,8 +85,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _error(message: str) -> int:
-    print(f"greenweb footprint: {message}", file=sys.stderr)
-    return EXIT_USAGE
+    return complain("footprint", message, status=EXIT_USAGE)
 
 
 def footprint_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -167,7 +167,6 @@ def output(
     if check and violations:
         if fmt == "json":
             # The JSON on stdout already lists them; say it on stderr too, for humans.
-            for violation in violations:
-                print(f"greenweb footprint: over budget: {violation}", file=sys.stderr)
+            complain("footprint", *(f"over budget: {v}" for v in violations))
         return EXIT_OVER_BUDGET
     return EXIT_OK
