@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -12,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from greenweb import security
-from greenweb.db import Database, fetch_value
+from greenweb.db import Database, fetch_value, with_database
 from greenweb.security import RateLimited, RateRule, TokenError, TokenProblem
 
 SECRET = b"unit-test-secret"
@@ -33,15 +32,7 @@ def problem_of(token: str | None, form: str = "question", now: float = T0 + 10, 
 
 
 def with_db(tmp_path: Path, work: Callable[[Database], Awaitable[R]]) -> R:
-    async def run() -> R:
-        db = Database(tmp_path / "security.db")
-        await db.open()
-        try:
-            return await work(db)
-        finally:
-            await db.close()
-
-    return asyncio.run(run())
+    return with_database(tmp_path / "security.db", work)
 
 
 # --- form tokens ------------------------------------------------------------------------

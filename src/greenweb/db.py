@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
+
+T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -197,3 +199,18 @@ async def content_version(conn: aiosqlite.Connection) -> int:
 async def bump_content_version(conn: aiosqlite.Connection) -> None:
     """Call inside the transaction of every write that changes a public page."""
     await conn.execute("UPDATE content_version SET version = version + 1")
+
+
+def with_database(path: Path | str, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Open the database at ``path`` (migrated), run ``work`` on it, and close it: what a
+    command or a script does once, outside the app's lifespan."""
+
+    async def run() -> T:
+        db = Database(path)
+        await db.open()
+        try:
+            return await work(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())

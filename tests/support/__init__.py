@@ -3,13 +3,12 @@ exist, tests/ and tests/browser/, so test modules must not import from either)."
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from pathlib import Path
 
 from greenweb.bulletin.importer import import_directory
 from greenweb.config import Settings
-from greenweb.db import Database
+from greenweb.db import with_database
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_DIR = REPO / "data" / "bulletin"
@@ -28,12 +27,4 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
 
 
 def import_seed(settings: Settings, directory: Path = SEED_DIR) -> None:
-    async def run() -> None:
-        db = Database(settings.db_path)
-        await db.open()
-        try:
-            await import_directory(db, directory)
-        finally:
-            await db.close()
-
-    asyncio.run(run())
+    with_database(settings.db_path, lambda db: import_directory(db, directory))

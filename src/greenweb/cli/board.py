@@ -8,7 +8,6 @@ line of stdin, so scripts can do ``printf '%s\\n' "$PW" | greenweb moderator add
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import sys
 import time
@@ -25,7 +24,7 @@ from greenweb.board.questions import STATES
 from greenweb.board.seed import SeedReport, load_board_data
 from greenweb.cli.output import complain
 from greenweb.config import Settings
-from greenweb.db import Database
+from greenweb.db import Database, with_database
 from greenweb.paths import board_data_dir
 
 T = TypeVar("T")
@@ -37,15 +36,7 @@ class CommandError(Exception):
 
 
 def _with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
-    async def run() -> T:
-        db = Database(settings.db_path)
-        await db.open()
-        try:
-            return await work(db)
-        finally:
-            await db.close()
-
-    return asyncio.run(run())
+    return with_database(settings.db_path, work)
 
 
 # --- board data (called by `greenweb migrate`) ----------------------------------------------

@@ -10,7 +10,7 @@ from greenweb.bulletin.importer import ImportAborted, import_directory
 from greenweb.cli import board as board_cli
 from greenweb.cli.output import EXIT_OK, complain
 from greenweb.config import Settings
-from greenweb.db import Database, connect, migrate
+from greenweb.db import connect, migrate, with_database
 from greenweb.paths import default_bulletin_dir
 
 
@@ -36,13 +36,8 @@ def migrate_command(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-async def _import(settings: Settings, directory: Path) -> str:
-    db = Database(settings.db_path)
-    await db.open()
-    try:
-        report = await import_directory(db, directory)
-    finally:
-        await db.close()
+def _import(settings: Settings, directory: Path) -> str:
+    report = with_database(settings.db_path, lambda db: import_directory(db, directory))
     return (
         f"{directory}: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.removed)} removed, {report.unchanged} unchanged"
@@ -51,7 +46,7 @@ async def _import(settings: Settings, directory: Path) -> str:
 
 def import_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        print(asyncio.run(_import(settings, args.directory)))
+        print(_import(settings, args.directory))
     except ImportAborted as aborted:
         return complain("import", *aborted.errors, "nothing was changed")
     return EXIT_OK
