@@ -8,16 +8,6 @@ import pytest
 
 from greenweb.cli import main
 from greenweb.config import Settings
-from support import import_seed, make_settings
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    settings = make_settings(tmp_path)
-    import_seed(settings)
-    monkeypatch.setenv("GREENWEB_DB", str(settings.db_path))
-    monkeypatch.setenv("GREENWEB_SECRET", "s")
-    return settings
 
 
 def test_backup_never_overwrites_and_restore_keeps_the_previous_database(

@@ -10,22 +10,13 @@ import pytest
 
 from greenweb import cli
 from greenweb.config import Settings
-from support import import_seed, make_settings
 
 ARGS = ["footprint", "--today", "2021-09-04", "--repeats", "1"]
 
 
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    settings = make_settings(tmp_path)
-    import_seed(settings)
-    monkeypatch.setenv("GREENWEB_DB", str(settings.db_path))
-    monkeypatch.setenv("GREENWEB_SECRET", "test-secret-not-for-production")
-    monkeypatch.setenv("GREENWEB_BASE_URL", "http://testserver")
-    return settings
-
-
-def test_check_passes_on_the_seeded_site(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_passes_on_the_seeded_site(
+    cli_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli.main([*ARGS, "--check"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].split()[:2] == ["page", "status"]
@@ -34,7 +25,7 @@ def test_check_passes_on_the_seeded_site(env: Settings, capsys: pytest.CaptureFi
 
 
 def test_check_fails_naming_every_page_and_limit_over_a_tight_budget(
-    env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cli_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     tight = tmp_path / "tight.toml"
     tight.write_text("schema = 1\n[page]\ntransfer_bytes = 1000\ndom_elements = 20\n")
@@ -47,7 +38,7 @@ def test_check_fails_naming_every_page_and_limit_over_a_tight_budget(
 
 
 def test_without_check_an_over_budget_site_still_exits_0(
-    env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cli_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     tight = tmp_path / "tight.toml"
     tight.write_text("schema = 1\n[page]\ntransfer_bytes = 10\n")
@@ -56,7 +47,7 @@ def test_without_check_an_over_budget_site_still_exits_0(
 
 
 def test_json_output_and_file(
-    env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cli_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     written = tmp_path / "artifacts" / "footprint.json"
     assert cli.main([*ARGS, "--json", "--check", "--write-json", str(written)]) == 0
@@ -69,14 +60,16 @@ def test_json_output_and_file(
     assert json.loads(written.read_text())["pages"][0]["id"] == "home"
 
 
-def test_markdown_output(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+def test_markdown_output(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main([*ARGS, "--markdown", "--check"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("## Footprint\n") and "**Budget: all pages pass.**" in out
     assert "| home | `/` | 200 |" in out
 
 
-def test_grid_option_changes_the_grams(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+def test_grid_option_changes_the_grams(
+    cli_env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     def home_grams(*extra: str) -> float:
         assert cli.main([*ARGS, "--json", *extra]) == 0
         document = json.loads(capsys.readouterr().out)
@@ -89,13 +82,13 @@ def test_grid_option_changes_the_grams(env: Settings, capsys: pytest.CaptureFixt
     assert home_grams("--grid", "0") < italy
 
 
-def test_a_bad_grid_is_refused(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_grid_is_refused(cli_env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main([*ARGS, "--grid", "mars"]) == 2
     assert capsys.readouterr().err.startswith("greenweb footprint: grid intensity: ")
 
 
 def test_a_bad_budget_file_is_refused_naming_file_and_key(
-    env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cli_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("schema = 1\n[page]\nrequest = 2\n")
