@@ -33,11 +33,17 @@ from greenweb.web.app import create_app  # noqa: E402
 
 AREAS = (
     ("SQL (waiting for the aiosqlite thread)", ("select.epoll", "_queue.SimpleQueue", "aiosqlite")),
-    ("compression + footer stamp", ("brotli", "zlib", "gzip", "web/stamp.py", "compression.py")),
+    (
+        "compression + footer stamp",
+        ("brotli", "zlib", "gzip", "web/http/stamp.py", "web/http/compression.py"),
+    ),
     ("templates (Jinja2, markupsafe)", ("jinja2", "markupsafe", "templates/", "templating.py")),
-    ("row decoding (bulletin/, json)", ("greenweb/bulletin/", "json/", "italian.py")),
+    (
+        "row decoding (bulletin/, board/, json)",
+        ("greenweb/bulletin/", "greenweb/board/", "json/", "italian.py"),
+    ),
     ("URL building (Starlette routing)", ("starlette/routing.py",)),
-    ("greenweb middleware", ("greenweb/web/",)),
+    ("greenweb middleware", ("greenweb/web/middleware/", "greenweb/web/http/")),
     ("Starlette, asyncio, the rest", ("",)),
 )
 
