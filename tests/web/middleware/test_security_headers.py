@@ -14,11 +14,7 @@ from starlette.testclient import TestClient
 
 from greenweb.config import Settings
 from greenweb.web.app import create_app
-from greenweb.web.middleware.security_headers import (
-    CONTENT_SECURITY_POLICY,
-    add_missing,
-    security_headers,
-)
+from greenweb.web.middleware.security_headers import CONTENT_SECURITY_POLICY, security_headers
 from support import make_settings
 
 EXPECTED = {
@@ -154,11 +150,3 @@ def test_policy_allows_no_script_at_all() -> None:
     assert directives["default-src"] == "'none'"
     assert "script-src" not in directives
     assert directives["frame-ancestors"] == "'none'"
-
-
-def test_add_missing_keeps_present_headers_in_any_case() -> None:
-    defaults = ((b"x-a", b"1"), (b"x-b", b"2"))
-    names = frozenset({b"x-a", b"x-b"})
-    merged = add_missing([(b"X-A", b"mine")], defaults, names)
-    assert merged == [(b"X-A", b"mine"), (b"x-b", b"2")]
-    assert add_missing([], defaults, names) == list(defaults)

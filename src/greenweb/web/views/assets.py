@@ -18,8 +18,9 @@ from starlette.routing import Route
 
 from greenweb.paths import static_dir
 from greenweb.web.http import compression
-from greenweb.web.http.negotiation import Coding, choose_coding, header_value
-from greenweb.web.middleware.conditional import make_etag, none_match
+from greenweb.web.http.etag import make_etag, none_match
+from greenweb.web.http.headers import header_value
+from greenweb.web.http.negotiation import Coding, choose_coding
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
