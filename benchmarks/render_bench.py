@@ -30,6 +30,7 @@ from greenweb.bulletin import import_directory
 from greenweb.config import Settings
 from greenweb.db import Database, bump_content_version, fetch_value
 from greenweb.web.app import create_app
+from greenweb.web.site import site_of
 from greenweb.web.views.footprint import collect_targets
 
 REPO = Path(__file__).resolve().parent.parent
@@ -79,7 +80,7 @@ class Site:
         """What any write to public content does: every page cache keyed on it misses."""
 
         async def bump() -> None:
-            async with self.app.state.db.transaction() as conn:
+            async with site_of(self.app).db.transaction() as conn:
                 await bump_content_version(conn)
 
         self.settle()
@@ -87,7 +88,7 @@ class Site:
 
     def settle(self) -> None:
         """Let a background measurement for /impronta finish, so it times nothing else."""
-        self.runner.run(self.app.state.footprint.settled())
+        self.runner.run(site_of(self.app).footprint.settled())
 
     def measure(self, target: fp.Target) -> fp.PageResult:
         if target.id not in self.measured:
@@ -119,7 +120,7 @@ async def board_bench_targets(app: Any) -> list[fp.Target]:
     """Board addresses the footprint check leaves out but the benchmarks time: every sort
     and a topic filter, page 1 and the last page of each list, the generated sample
     question (answered, with resources and a theatre piece)."""
-    conn = app.state.db.reader
+    conn = site_of(app).db.reader
     found: list[fp.Target] = []
     lists: list[tuple[str, str, dict[str, str], int]] = []
     for sort in board.SORTS:

@@ -30,6 +30,7 @@ from greenweb.config import Settings
 from greenweb.db import Database
 from greenweb.web.app import create_app
 from greenweb.web.http import compression, stamp
+from greenweb.web.site import site_of
 
 SEED = Path(__file__).resolve().parents[2] / "data" / "bulletin"
 PAGES = ["/", "/bollettino", "/scadenze", "/eventi", "/cerca?q=bando", "/feed.xml"]
@@ -58,7 +59,7 @@ async def render_pages(folder: Path) -> dict[str, bytes]:
         item = re.search(r'href="(/bollettino/[^"]+)"', home)
         assert item is not None
         pages[item.group(1)] = (await call(app, "GET", item.group(1), identity)).body
-        css = app.state.assets.url("style.css")
+        css = site_of(app).assets.url("style.css")
         pages["style.css"] = (await call(app, "GET", css, identity)).body
     return pages
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from starlette.testclient import TestClient
 
 from greenweb.web.app import create_app
+from greenweb.web.site import site_of
 from support import SEED_TODAY, import_seed, make_settings
 
 BR = {"Accept-Encoding": "br"}
@@ -70,7 +71,7 @@ def test_etag_changes_when_the_content_changes(client: TestClient) -> None:
     import sqlite3
 
     before = client.get("/bollettino", headers=BR).headers["etag"]
-    conn = sqlite3.connect(client.app.state.settings.db_path)  # type: ignore[attr-defined]
+    conn = sqlite3.connect(site_of(client.app).settings.db_path)
     with conn:
         conn.execute("UPDATE bulletin_item SET title = 'Altro titolo' WHERE id = 1")
         conn.execute("UPDATE content_version SET version = version + 1")

@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from greenweb.config import Settings
 from greenweb.web.app import create_app
 from greenweb.web.middleware.security_headers import CONTENT_SECURITY_POLICY, security_headers
+from greenweb.web.site import site_of
 from support import make_settings
 
 EXPECTED = {
@@ -108,7 +109,7 @@ def test_server_error_page_carries_security_headers(app_client: TestClient) -> N
 
 
 def test_not_modified_stylesheet_carries_security_headers(app_client: TestClient) -> None:
-    registry = app_client.app.state.assets
+    registry = site_of(app_client.app).assets
     url = registry.url("style.css")
     first = app_client.get(url)
     again = app_client.get(url, headers={"If-None-Match": first.headers["etag"]})

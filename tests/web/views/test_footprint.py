@@ -17,6 +17,7 @@ from greenweb.cli.footprint import measure_app
 from greenweb.config import Settings
 from greenweb.db import Database, bump_content_version
 from greenweb.web.app import create_app
+from greenweb.web.site import site_of
 from greenweb.web.views.footprint import collect_targets
 from support import SEED_TODAY, import_seed, make_settings
 from support.board import publish_directly
@@ -187,7 +188,7 @@ def test_impronta_lists_every_page_with_real_figures(impronta: TestClient) -> No
     for label in ("Pagina iniziale", "Bollettino", "Scadenze", "Eventi", "Feed Atom", "Impronta"):
         assert f">{label}<" in html
     rows = re.findall(r"<tr><td>.*?</tr>", html)
-    report = impronta.app.state.footprint.report  # type: ignore[attr-defined]
+    report = site_of(impronta.app).footprint.report
     assert len(rows) == len(report.pages) >= 13
     home = next(r for r in rows if ">Pagina iniziale<" in r)
     cells = re.findall(r"<td>(.*?)</td>", home)
@@ -204,7 +205,7 @@ def test_impronta_lists_every_page_with_real_figures(impronta: TestClient) -> No
 def test_impronta_is_measured_once_per_content_version(
     impronta: TestClient, seeded_settings: Settings
 ) -> None:
-    cache = impronta.app.state.footprint  # type: ignore[attr-defined]
+    cache = site_of(impronta.app).footprint
     first = impronta.get("/impronta")
     impronta.get("/impronta")
     assert cache.measurements == 1
@@ -236,7 +237,7 @@ def test_impronta_reports_its_own_weight_within_a_few_bytes(impronta: TestClient
     html = impronta.get("/impronta").text
     row = next(r for r in re.findall(r"<tr><td>.*?</tr>", html) if ">Impronta<" in r)
     shown = int(re.findall(r"<td>(.*?)</td>", row)[1].replace(".", ""))
-    report = impronta.app.state.footprint.report  # type: ignore[attr-defined]
+    report = site_of(impronta.app).footprint.report
     own = asyncio.run(
         fp.measure_page(
             impronta.app,  # type: ignore[arg-type]

@@ -1,14 +1,14 @@
 """The footprint on the site: ``/impronta`` (every page's weight and grams) and ``/carbon.txt``.
 
-Also where the list of measured addresses is built.  ``app.state.footprint_targets`` is a
+Also where the list of measured addresses is built.  ``Site.footprint_targets`` is a
 list of *target sources*: async functions that take the app and return the
 :class:`~greenweb.footprint.Target` objects of one area (or a
 :class:`~greenweb.footprint.Skipped` saying why an address is left out, e.g. a deep list
 page when the list has one page).  ``create_app`` installs the sources below; an area adds
-its own with ``app.state.footprint_targets.append(source)``.
+its own with ``site_of(app).footprint_targets.append(source)``.
 
 ``/impronta`` measures the site by calling the app's own ASGI callable from inside its
-handler, once per content version (the result is cached in ``app.state.footprint``).  The
+handler, once per content version (the result is cached in ``Site.footprint``).  The
 page measures itself too: while a measurement runs, a nested request for ``/impronta``
 renders the figures gathered so far instead of starting another measurement, and the page
 is measured twice so that its own row is off by no more than a few digits.
@@ -37,6 +37,7 @@ from greenweb import footprint as fp
 from greenweb.db import content_version
 from greenweb.footprint import carbon
 from greenweb.italian import ROME
+from greenweb.web.site import site_of
 from greenweb.web.templating import render
 
 logger = logging.getLogger("greenweb")
@@ -64,7 +65,7 @@ def path_for(app: Starlette, name: str, query: dict[str, Any] | None = None, **p
 async def bulletin_targets(app: Starlette) -> list[fp.Target | fp.Skipped]:
     """Home, the bulletin's list (page 1 and the last page), an item, deadlines, events,
     search results (page 1 and the last page), the feeds."""
-    conn = app.state.db.reader
+    conn = site_of(app).db.reader
     found: list[fp.Target | fp.Skipped] = [
         fp.Target("home", path_for(app, "home"), "Pagina iniziale"),
         fp.Target("bulletin", path_for(app, "bulletin"), "Bollettino"),
@@ -152,7 +153,7 @@ async def board_targets(app: Starlette) -> list[fp.Target | fp.Skipped]:
     listing = await fp.request(
         app,
         "/domande",
-        base_url=app.state.settings.base_url,
+        base_url=site_of(app).settings.base_url,
         headers=[("accept-encoding", "identity")],
     )
     match = _QUESTION_LINK.search(listing.body.decode("utf-8", "replace"))
@@ -170,8 +171,7 @@ async def collect_targets(app: Starlette) -> tuple[list[fp.Target], list[fp.Skip
     """Every target of every source registered on the app, ids unique, in order."""
     targets: list[fp.Target] = []
     skipped: list[fp.Skipped] = []
-    sources: list[TargetSource] = getattr(app.state, "footprint_targets", list(DEFAULT_SOURCES))
-    for source in sources:
+    for source in site_of(app).footprint_targets:
         for found in await source(app):
             if isinstance(found, fp.Skipped):
                 skipped.append(found)
@@ -241,16 +241,16 @@ class FootprintCache:
 
 
 def method_for(app: Starlette) -> fp.Method:
-    settings = app.state.settings
+    settings = site_of(app).settings
     return fp.make_method(settings.grid_intensity, settings.green_hosting)
 
 
 async def current_report(request: Request) -> tuple[fp.Report | None, bool]:
     """The figures to show, and whether they belong to the current content version."""
-    cache: FootprintCache = request.app.state.footprint
+    cache = site_of(request).footprint
     if _measuring.get():
         return cache.partial, False
-    version = await content_version(request.app.state.db.reader)
+    version = await content_version(site_of(request).db.reader)
     state = dict(request.scope.get("state") or {})
     if cache.report is None:
         await cache.measure(request.app, state, version)
@@ -260,7 +260,7 @@ async def current_report(request: Request) -> tuple[fp.Report | None, bool]:
 
 
 async def _measure(app: Starlette, state: dict[str, Any], cache: FootprintCache) -> fp.Report:
-    base_url = app.state.settings.base_url
+    base_url = site_of(app).settings.base_url
     targets, skipped = await collect_targets(app)
     method = method_for(app)
     options: dict[str, Any] = {
@@ -313,7 +313,7 @@ def bytes_it(value: float) -> str:
 
 
 def _rows(request: Request, report: fp.Report) -> list[Row]:
-    budget: fp.Budget | None = request.app.state.footprint_budget
+    budget = site_of(request).footprint_budget
     failing = {v.page for v in fp.check(report, budget)} if budget is not None else set()
     return [
         Row(
@@ -385,7 +385,7 @@ async def footprint_GET(request: Request) -> Response:
 
 
 async def carbon_txt_GET(request: Request) -> Response:
-    settings = request.app.state.settings
+    settings = site_of(request).settings
     body = fp.carbon_txt(
         disclosure_url=settings.base_url + path_for(request.app, "footprint"),
         hosting_provider=settings.hosting_provider,
@@ -393,16 +393,14 @@ async def carbon_txt_GET(request: Request) -> Response:
     return Response(body, media_type="text/plain; charset=utf-8")
 
 
-def install(app: Starlette) -> None:
-    """Give the app what the footprint pages need: target sources, cache, budget.
+def load_budget() -> fp.Budget | None:
+    """The budget /impronta holds the pages to, read when the app is built.
 
-    The budget is read now, so a broken budget file stops the app at start-up; without
-    one (an install that does not ship it), /impronta leaves out its "budget" column.
+    Read then, so a broken budget file stops the app at start-up; without one (an install
+    that does not ship it), /impronta leaves out its "budget" column.
     """
     path = fp.default_budget_path()
-    app.state.footprint_targets = list(DEFAULT_SOURCES)
-    app.state.footprint = FootprintCache()
-    app.state.footprint_budget = fp.load_budget(path) if path.is_file() else None
+    return fp.load_budget(path) if path.is_file() else None
 
 
 routes = [
