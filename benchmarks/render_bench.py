@@ -33,6 +33,7 @@ from greenweb.db import Database, bump_content_version, fetch_value
 from greenweb.footprint.carbon import CarbonModel
 from greenweb.footprint.measure import DOCUMENT_ACCEPT, PageResult, Target, measure_page
 from greenweb.web.app import create_app
+from greenweb.web.site import site_of
 from greenweb.web.views.footprint import collect_targets
 
 REPO = Path(__file__).resolve().parent.parent
@@ -83,7 +84,7 @@ class Site:
         """What any write to public content does: every page cache keyed on it misses."""
 
         async def bump() -> None:
-            async with self.app.state.db.transaction() as conn:
+            async with site_of(self.app).db.transaction() as conn:
                 await bump_content_version(conn)
 
         self.settle()
@@ -91,7 +92,7 @@ class Site:
 
     def settle(self) -> None:
         """Let a background measurement for /impronta finish, so it times nothing else."""
-        self.runner.run(self.app.state.footprint.settled())
+        self.runner.run(site_of(self.app).footprint.settled())
 
     def measure(self, target: Target) -> PageResult:
         if target.id not in self.measured:
@@ -122,7 +123,7 @@ async def board_bench_targets(app: Any) -> list[Target]:
     """Board addresses the footprint check leaves out but the benchmarks time: every sort
     and a topic filter, page 1 and the last page of each list, the generated sample
     question (answered, with resources and a theatre piece)."""
-    conn = app.state.db.reader
+    conn = site_of(app).db.reader
     found: list[Target] = []
     lists: list[tuple[str, str, dict[str, str], int]] = []
     for sort in questions.SORTS:

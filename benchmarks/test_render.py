@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from greenweb.web.site import site_of
 from render_bench import Site, rounds, selected_data_sets
 
 # Every target id the footprint sources can give; the ones a data set or app lacks are
@@ -130,7 +131,7 @@ def test_measure_site_for_impronta(
     if data not in selected_data_sets():
         pytest.skip(f"GREENWEB_BENCH_DATA leaves out the {data} data set")
     site: Site = request.getfixturevalue(f"{data}_site")
-    cache = site.app.state.footprint
+    cache = site_of(site.app).footprint
     version = [0]
 
     def setup() -> None:

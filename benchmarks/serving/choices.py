@@ -31,6 +31,7 @@ from greenweb.db import Database
 from greenweb.footprint.carbon import CarbonModel
 from greenweb.web.app import create_app
 from greenweb.web.http import compression, stamp
+from greenweb.web.site import site_of
 
 SEED = Path(__file__).resolve().parents[2] / "data" / "bulletin"
 PAGES = ["/", "/bollettino", "/scadenze", "/eventi", "/cerca?q=bando", "/feed.xml"]
@@ -59,7 +60,7 @@ async def render_pages(folder: Path) -> dict[str, bytes]:
         item = re.search(r'href="(/bollettino/[^"]+)"', home)
         assert item is not None
         pages[item.group(1)] = (await request(app, item.group(1), headers=identity)).body
-        css = app.state.assets.url("style.css")
+        css = site_of(app).assets.url("style.css")
         pages["style.css"] = (await request(app, css, headers=identity)).body
     return pages
 

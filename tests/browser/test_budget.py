@@ -23,7 +23,7 @@ MAX_REQUESTS = 2
 MAX_DOM_ELEMENTS = 300
 LOCAL_HOST = "127.0.0.1"
 
-# The moderators' session cookie (greenweb.web.moderation.COOKIE).
+# The moderators' session cookie (greenweb.web.session.COOKIE).
 MODERATOR_COOKIE = "greenweb_moderazione"
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from starlette.routing import Route
 
-from greenweb.web.views import board, moderation
+from greenweb.web.views import board, moderation, moderation_resources, staff
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,12 @@ pytestmark = pytest.mark.browser
 def page_routes() -> list[Route]:
     return [
         route
-        for route in [*board.routes, *moderation.routes]
+        for route in [
+            *board.routes,
+            *staff.routes,
+            *moderation.routes,
+            *moderation_resources.routes,
+        ]
         if isinstance(route, Route) and "GET" in (route.methods or set())
     ]
 

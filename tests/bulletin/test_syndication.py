@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 from greenweb.bulletin.syndication import fold, ical_escape
 from greenweb.config import Settings
 from greenweb.web.app import create_app
+from greenweb.web.site import site_of
 from support import SEED_TODAY, import_seed, make_settings
 from support.factory import write_item
 
@@ -402,7 +403,7 @@ def test_sitemap_lists_the_sections_and_all_twelve_items(
         assert f"http://testserver{page}" in urls
     items = [loc for loc in urls if (loc or "").startswith("http://testserver/bollettino/")]
     assert len(items) == 12
-    sections = client.app.state.sitemap_pages  # type: ignore[attr-defined]
+    sections = site_of(client.app).sitemap_pages
     assert len(urls) == len(sections) + 12
     for loc in urls:
         path = (loc or "").removeprefix("http://testserver")

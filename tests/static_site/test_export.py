@@ -21,6 +21,7 @@ from greenweb.config import Settings
 from greenweb.static_site.export import ExportError, export_to, file_name, links
 from greenweb.static_site.nginx import BROTLI_MODULE, nginx_conf
 from greenweb.web.app import create_app
+from greenweb.web.site import site_of
 from support import SEED_TODAY, import_seed, make_settings
 from support.simple_servers import free_port, greenweb_serve, raw_get, stop, wait_until_up
 
@@ -181,7 +182,7 @@ def test_areas_can_add_export_sources(seeded_settings: Settings, tmp_path: Path)
 
     app = create_app(seeded_settings, today=lambda: SEED_TODAY)
     app.router.routes.append(Route("/esempio", example_GET))
-    app.state.export_sources.append(example)
+    site_of(app).export_sources.append(example)
     pages = run_export(seeded_settings, tmp_path / "out", app)
     assert "/esempio" in pages
     assert (tmp_path / "out" / "site" / "esempio.html").read_text() == (

@@ -40,7 +40,9 @@ from greenweb.board.text import check_text, clean_line, clean_text
 from greenweb.config import Settings
 from greenweb.pagination import PageNumberError, parse_page
 from greenweb.web.middleware.limits import DEFAULT_MAX_URL_BYTES
-from greenweb.web.views.moderation import COOKIE, QUEUE_VIEWS, safe_next
+from greenweb.web.session import COOKIE
+from greenweb.web.views.moderation import QUEUE_VIEWS
+from greenweb.web.views.staff import safe_next
 from support import make_settings
 from support.board import (
     PASSWORD,

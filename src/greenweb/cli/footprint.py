@@ -125,6 +125,7 @@ async def measure_app(
     base_url: str | None = None,
 ) -> Report:
     """Start ``app``, measure ``targets`` (default: the app's own sources), stop it."""
+    from greenweb.web.site import site_of
     from greenweb.web.views.footprint import collect_targets
 
     async with running(app) as state:
@@ -132,7 +133,7 @@ async def measure_app(
         if targets is None:
             targets, skipped = await collect_targets(app)
         if base_url is None:
-            base_url = app.state.settings.base_url
+            base_url = site_of(app).settings.base_url
         return await measure_site(
             app,
             targets,

@@ -3,9 +3,9 @@
 Every page is fetched from the app in-process (:mod:`greenweb.asgi_client`), three times
 (no ``Accept-Encoding``, ``br``, ``gzip``), so the files are byte for byte what the app
 sends: ``page.html`` plus ``page.html.br`` and ``page.html.gz`` where the app compresses.
-Which pages: the foundation's (:func:`core_urls`), the URLs of ``app.state.export_sources``
-(async callables, app -> paths; areas append their own) and every same-site link found in
-the exported HTML, so paginated lists and filters come along.
+Which pages: the foundation's (:func:`core_urls`), the URLs of ``Site.export_sources``
+(async callables, app -> paths; areas append their own) and
+every same-site link found in the exported HTML, so paginated lists and filters come along.
 Only responses the app itself calls public (200, ``Cache-Control: public``) are written;
 anything else stays with the app.
 
@@ -37,9 +37,9 @@ from starlette.applications import Starlette
 
 from greenweb.asgi_client import Captured, request, running
 from greenweb.bulletin import queries
-from greenweb.config import Settings
 from greenweb.static_site.nginx import nginx_conf
 from greenweb.web.middleware.page_cache import storable
+from greenweb.web.site import site_of
 
 ExportSource = Callable[[Starlette], Awaitable[Iterable[str]]]
 
@@ -69,11 +69,12 @@ class ExportReport:
 async def core_urls(app: Starlette) -> list[str]:
     """The foundation's public URLs: pages, bulletin items, feeds, static files."""
     router = app.router
-    urls = [str(router.url_path_for(name)) for name in app.state.sitemap_pages]
+    site = site_of(app)
+    urls = [str(router.url_path_for(name)) for name in site.sitemap_pages]
     urls += [str(router.url_path_for(name)) for name in ("feed", "calendar", "sitemap", "robots")]
-    for slug, _ in await queries.all_slugs(app.state.db.reader):
+    for slug, _ in await queries.all_slugs(site.db.reader):
         urls.append(str(router.url_path_for("bulletin_item", slug=slug)))
-    urls += [app.state.assets.url(name) for name in app.state.assets.by_name]
+    urls += [site.assets.url(name) for name in site.assets.by_name]
     return urls
 
 
@@ -136,7 +137,7 @@ async def _fetch(app: Starlette, target: str, coding: str | None) -> Captured:
 async def export_site(app: Starlette, site: Path, *, max_pages: int = MAX_PAGES) -> ExportReport:
     """Write every public page of the running ``app`` under ``site`` (an empty folder)."""
     report = ExportReport()
-    base_url: str = app.state.settings.base_url
+    base_url = site_of(app).settings.base_url
     queue: deque[str] = deque()
     seen: set[str] = set()
 
@@ -146,8 +147,8 @@ async def export_site(app: Starlette, site: Path, *, max_pages: int = MAX_PAGES)
                 seen.add(target)
                 queue.append(target)
 
-    sources: list[ExportSource] = [core_urls, *app.state.export_sources]
-    for source in sources:
+    source: ExportSource
+    for source in (core_urls, *site_of(app).export_sources):
         enqueue(await source(app))
     while queue:
         if len(report.pages) >= max_pages:
@@ -196,7 +197,7 @@ async def export_to(app: Starlette, outdir: Path, *, listen: str, upstream: str)
         site.rename(old)
     fresh.rename(site)
     shutil.rmtree(old, ignore_errors=True)
-    settings: Settings = app.state.settings
+    settings = site_of(app).settings
     (outdir / "nginx.conf").write_text(
         nginx_conf(
             site.resolve(),

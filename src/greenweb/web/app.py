@@ -25,8 +25,18 @@ from greenweb.web.middleware import access_log, limits, security_headers, slashe
 from greenweb.web.middleware.conditional import ConditionalMiddleware
 from greenweb.web.middleware.page_cache import ContentVersion, PageCacheMiddleware, PageStore
 from greenweb.web.middleware.representation import RepresentationMiddleware
+from greenweb.web.site import Site, site_of
 from greenweb.web.templating import make_templates
-from greenweb.web.views import assets, bulletin, feeds, footprint, moderation, wellknown
+from greenweb.web.views import (
+    assets,
+    bulletin,
+    feeds,
+    footprint,
+    moderation,
+    moderation_resources,
+    staff,
+    wellknown,
+)
 from greenweb.web.views import board as board_web
 
 
@@ -44,7 +54,9 @@ def create_app(
         *footprint.routes,
         *assets.routes,
         *board_web.routes,
+        *staff.routes,
         *moderation.routes,
+        *moderation_resources.routes,
         *wellknown.routes,
         *slashes.routes,  # last: it answers only what no other route matches
     ]
@@ -62,7 +74,7 @@ def create_app(
             await load_board_data(db, board_data_dir(), now())
             yield
         finally:
-            await app.state.footprint.settled()  # a measurement for /impronta reads the db
+            await site_of(app).footprint.settled()  # a measurement for /impronta reads the db
             version.close()
             await db.close()
 
@@ -119,23 +131,26 @@ def create_app(
             ("moderation_log", "Registro della moderazione"),
         ],
     }
-    app.state.settings = settings
-    app.state.db = db
-    app.state.assets = registry
-    app.state.today = day
-    app.state.security_txt = wellknown.security_txt_body(
-        settings.base_url, settings.security_contact, datetime.now(UTC)
+    site = Site(
+        settings=settings,
+        db=db,
+        templates=make_templates(app.router, template_globals),
+        assets=registry,
+        today=day,
+        clock=now,
+        security_txt=wellknown.security_txt_body(
+            settings.base_url, settings.security_contact, datetime.now(UTC)
+        ),
+        page_store=page_store,
+        sitemap_pages=["home", "bulletin", "deadlines", "events", "footprint"]
+        + board_web.SITEMAP_PAGES,
+        sitemap_sources=[board_web.sitemap_urls],
+        # Measured addresses: areas append their own source to site.footprint_targets.
+        footprint_targets=list(footprint.DEFAULT_SOURCES),
+        footprint=footprint.FootprintCache(),
+        footprint_budget=footprint.load_site_budget(),
+        # Other areas append async callables (app -> URL paths) for `greenweb export`.
+        export_sources=[],
     )
-    app.state.clock = now
-    app.state.templates = make_templates(app.router, template_globals)
-    app.state.sitemap_pages = ["home", "bulletin", "deadlines", "events", "footprint"]
-    app.state.sitemap_sources = []
-    app.state.sitemap_pages.extend(board_web.SITEMAP_PAGES)
-    app.state.sitemap_sources.append(board_web.sitemap_urls)
-    # Measured addresses: areas append their own source to app.state.footprint_targets.
-    footprint.install(app)
-    app.state.page_store = page_store
-    # Areas append async callables (app -> URL paths) for `greenweb export`, which starts
-    # from the core pages itself (static_site.export.core_urls).
-    app.state.export_sources = []
+    site.install(app)
     return app

@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from greenweb.web.site import installed_site
 from greenweb.web.templating import render
 
 logger = logging.getLogger("greenweb")
@@ -50,7 +51,7 @@ def error_page(request: Request, status: int, detail: str | None = None) -> Resp
     if status == 405:
         headers["Allow"] = "GET, HEAD, POST"
     message = detail if detail and detail != _default_detail(status) else MESSAGES.get(status)
-    if getattr(request.app.state, "templates", None) is None:
+    if installed_site(request.app) is None:
         return PlainTextResponse(message or "", status_code=status, headers=headers)
     return render(
         request,

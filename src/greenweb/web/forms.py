@@ -1,9 +1,17 @@
-"""What every form POST goes through before its handler does anything.
+"""The form gate: what every form POST goes through before its handler does anything.
 
 The order is the write path of ARCHITECTURE.md: size limit (the request limits middleware,
-web/limits.py, before the app) -> same-origin check -> form token -> honeypot -> (the
-handler validates) -> rate limit -> one transaction -> 303.
-Each step refuses with its own status and an Italian message, and none writes anything.
+web/middleware/limits.py, before the app) -> same-origin check -> form token -> honeypot
+-> (the handler validates) -> rate limit -> one transaction -> 303. :func:`admit` runs the
+steps up to the honeypot; :meth:`Admitted.consume` spends the token inside the handler's
+write transaction.
+
+Each step refuses with its own status and an Italian message (a 4xx page), and none writes
+anything. One kind of failure is *recoverable* instead: a token the person can do nothing
+about but wait or send again (too young, expired, or any problem on the login page) raises
+:class:`Recoverable`, and the handler shows the form again with what was typed and the
+message. :class:`TokenRules` says, for visitors', moderators' and the login form, which
+problems those are and how old a token may be.
 
 Pages that carry a form token, a session or anything else about the visitor are sent with
 ``Cache-Control: no-store``: the page cache and every browser and proxy then keep them to
@@ -16,17 +24,21 @@ from dataclasses import dataclass
 from typing import NoReturn
 from urllib.parse import parse_qsl, urlsplit
 
+import aiosqlite
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from greenweb import security
 from greenweb.config import Settings
+from greenweb.security import FormToken, TokenError, TokenProblem
 from greenweb.web.middleware import limits
+from greenweb.web.site import site_of
 
 MAX_FIELDS = 100
 NO_STORE = {"Cache-Control": "no-store"}
 HONEYPOT = "sito_web"
 TOKEN_FIELD = "token"
+RESUBMITTED = "Questo modulo è già stato inviato: ricarica la pagina."
 
 
 def refuse(status: int, message: str, headers: dict[str, str] | None = None) -> NoReturn:
@@ -56,10 +68,10 @@ class Form:
 async def read_form(request: Request) -> Form:
     """Parse the urlencoded body of a form POST.
 
-    Parsing only: the request limits in front of the app (web/limits.py) have already
-    refused a body over ``GREENWEB_MAX_BODY_BYTES`` (413), a malformed length (400) and a
-    form body that is not ASCII percent-encoding of NUL-free UTF-8 (400), and hand over
-    the body they read. There is one size limit, and it is theirs.
+    Parsing only: the request limits in front of the app (web/middleware/limits.py) have
+    already refused a body over ``GREENWEB_MAX_BODY_BYTES`` (413), a malformed length
+    (400) and a form body that is not ASCII percent-encoding of NUL-free UTF-8 (400), and
+    hand over the body they read. There is one size limit, and it is theirs.
     """
     if not limits.body_checked(request.scope):
         # Without the middleware nothing would bound the body: fail loudly, not open.
@@ -91,7 +103,7 @@ def _origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def check_same_origin(request: Request, settings: Settings) -> None:
+def _check_same_origin(request: Request, settings: Settings) -> None:
     """Refuse POSTs that a browser reports as sent from another site.
 
     ``Sec-Fetch-Site`` is trusted when present; otherwise a present ``Origin`` must be this
@@ -111,19 +123,20 @@ def check_same_origin(request: Request, settings: Settings) -> None:
         refuse(403, "Questo modulo si può inviare solo da una pagina di questo sito.")
 
 
-def check_honeypot(form: Form) -> None:
+def _check_honeypot(form: Form) -> None:
     if form.get(HONEYPOT):
         refuse(400, "Il modulo contiene un campo che deve restare vuoto: ricarica la pagina.")
 
 
-def client_address(request: Request) -> str | None:
+def _client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def now(request: Request) -> float:
-    clock = request.app.state.clock
-    value: float = clock()
-    return value
+def client_hash(request: Request, purpose: str) -> str:
+    """The client's keyed hash for one purpose (``vote:12``, ``rate``, ``login``): rate
+    limits and votes count clients without keeping an address."""
+    secret = site_of(request).settings.secret_bytes
+    return security.client_hash(secret, _client_address(request), purpose)
 
 
 @dataclass(frozen=True)
@@ -134,8 +147,144 @@ class Tokens:
     now: float
     binding: str = ""
 
+    @classmethod
+    def of(cls, request: Request, *, binding: str = "") -> Tokens:
+        """The tokens of the page this request renders; ``binding``: a moderator's session."""
+        site = site_of(request)
+        return cls(site.settings.secret_bytes, site.clock(), binding)
+
     def __call__(self, form: str) -> str:
         return security.issue_token(self.secret, form, self.now, binding=self.binding)
+
+
+@dataclass(frozen=True)
+class TokenRules:
+    """What one family of forms asks of its token, and how it answers a bad one."""
+
+    min_age: float
+    max_age: float
+    # Problems that give the form back with a message instead of a 4xx page.
+    recoverable: frozenset[TokenProblem]
+    # The 409 page's message for a form sent a second time.
+    resubmitted: str
+    honeypot: bool
+
+    @classmethod
+    def visitors(cls, settings: Settings) -> TokenRules:
+        """The public forms: a minimum age against bots, and a honeypot. A token merely
+        too young or too old gives the form back with the text kept."""
+        return cls(
+            min_age=settings.token_min_age,
+            max_age=settings.token_max_age,
+            recoverable=frozenset({TokenProblem.EXPIRED, TokenProblem.TOO_YOUNG}),
+            resubmitted=security.TOKEN_MESSAGES[TokenProblem.USED],
+            honeypot=True,
+        )
+
+    @classmethod
+    def moderators(cls, settings: Settings) -> TokenRules:
+        """Moderators are people behind a login, not bots: no minimum age. A token lives
+        as long as a session can, so a long answer is never lost to an expired form."""
+        return cls(
+            min_age=0,
+            max_age=settings.session_max_age,
+            recoverable=frozenset(),
+            resubmitted=RESUBMITTED,
+            honeypot=False,
+        )
+
+    @classmethod
+    def login(cls, settings: Settings) -> TokenRules:
+        """The login form: any token problem shows the form again, name kept."""
+        return cls(
+            min_age=0,
+            max_age=settings.token_max_age,
+            recoverable=frozenset(TokenProblem),
+            resubmitted=RESUBMITTED,
+            honeypot=False,
+        )
+
+
+class Recoverable(Exception):
+    """The token failed in a way the person can recover from: show the form again, with
+    what they typed (``form``) and ``message``, answered with ``status_code``."""
+
+    status_code = 403
+
+    def __init__(self, form: Form, problem: TokenProblem, sent_token: str | None) -> None:
+        super().__init__(problem.value)
+        self.form = form
+        self.problem = problem
+        self.sent_token = sent_token
+
+    @property
+    def message(self) -> str:
+        return security.TOKEN_MESSAGES[self.problem]
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A form through the gate: its fields and its checked, not yet spent, token."""
+
+    form: Form
+    token: FormToken
+    sent_token: str | None  # as sent: a form shown again (preview, errors) keeps it
+    rules: TokenRules
+    moment: float  # the site's clock when the form came in
+
+    async def consume(self, conn: aiosqlite.Connection) -> None:
+        """Spend the token inside the handler's write transaction; 409 if it was spent.
+
+        The nonce insert is what guarantees one use: of two identical submissions one
+        commits, the other is refused here and its transaction rolls back.
+        """
+        try:
+            await security.consume_nonce(conn, self.token, self.moment, max_age=self.rules.max_age)
+        except TokenError:
+            refuse(409, self.rules.resubmitted)
+
+
+async def read_same_origin_form(request: Request) -> Form:
+    """The form's fields, once the browser says it comes from a page of this site."""
+    form = await read_form(request)
+    _check_same_origin(request, site_of(request).settings)
+    return form
+
+
+async def admit(
+    request: Request, rules: TokenRules, form_name: str, *, binding: str = ""
+) -> Admitted:
+    """Origin, token (signature, form, age, not used yet) and honeypot of a form POST.
+
+    Refuses with a 4xx page, or raises :class:`Recoverable` for the problems ``rules``
+    lets the person recover from. ``binding`` ties the token to a moderator's session.
+    """
+    site = site_of(request)
+    form = await read_same_origin_form(request)
+    sent = form.get(TOKEN_FIELD)
+    moment = site.clock()
+    try:
+        token = security.verify_token(
+            site.settings.secret_bytes,
+            sent,
+            form_name,
+            moment,
+            min_age=rules.min_age,
+            max_age=rules.max_age,
+            binding=binding,
+        )
+        # A cheap early answer for a resubmitted form; Admitted.consume is the guarantee.
+        if await security.nonce_used(site.db.reader, token.nonce):
+            raise TokenError(TokenProblem.USED)
+    except TokenError as error:
+        if error.problem in rules.recoverable:
+            raise Recoverable(form, error.problem, sent) from None
+        if error.problem is TokenProblem.USED:
+            refuse(409, rules.resubmitted)
+        refuse(403, error.message)
+    if rules.honeypot:
+        _check_honeypot(form)
+    return Admitted(form, token, sent, rules, moment)
 
 
 def wait_phrase(seconds: int) -> str:

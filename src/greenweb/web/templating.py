@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 import jinja2
 from markupsafe import Markup, escape
@@ -16,6 +15,8 @@ from starlette.templating import Jinja2Templates
 from greenweb import italian
 from greenweb.bulletin.search import MARK_END, MARK_START
 from greenweb.paths import templates_dir
+from greenweb.web.site import site_of
+from greenweb.web.urls import path_for
 
 
 def highlight(snippet: str) -> Markup:
@@ -39,12 +40,7 @@ def make_templates(router: Router, globals_: dict[str, Any] | None = None) -> Ji
     )
 
     def url(name: str, query: dict[str, Any] | None = None, **path_params: Any) -> str:
-        path = str(router.url_path_for(name, **path_params))
-        # Page 1 and empty filters are left out so each list has one canonical address.
-        kept = {
-            k: v for k, v in (query or {}).items() if v not in (None, "") and (k, v) != ("page", 1)
-        }
-        return f"{path}?{urlencode(kept)}" if kept else path
+        return path_for(router, name, query, **path_params)
 
     env.globals["url"] = url
     env.globals.update(globals_ or {})
@@ -68,7 +64,6 @@ def render(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    templates: Jinja2Templates = request.app.state.templates
-    return templates.TemplateResponse(
+    return site_of(request).templates.TemplateResponse(
         request, name, context or {}, status_code=status_code, headers=headers
     )

@@ -19,13 +19,14 @@ from starlette.testclient import TestClient
 from greenweb.config import Settings
 from greenweb.web.app import create_app
 from greenweb.web.middleware.page_cache import ContentVersion, PageStore, storable
+from greenweb.web.site import site_of
 from support import SEED_TODAY, import_seed, make_settings
 
 BR = {"Accept-Encoding": "br"}
 
 
 def store_of(client: TestClient) -> PageStore:
-    store: PageStore = client.app.state.page_store  # type: ignore[attr-defined]
+    store: PageStore = site_of(client.app).page_store
     return store
 
 
@@ -63,7 +64,7 @@ async def whoami_GET(request: Request) -> Response:
 
 async def write_POST(request: Request) -> Response:
     """A public write: changes content and bumps the version in one transaction."""
-    async with request.app.state.db.transaction() as conn:
+    async with site_of(request).db.transaction() as conn:
         await conn.execute(
             "UPDATE bulletin_item SET title = 'Titolo cambiato da un POST' "
             "WHERE id = (SELECT min(id) FROM bulletin_item)"
@@ -159,7 +160,7 @@ def test_a_write_by_another_process_empties_the_cache(
 
 def test_a_direct_database_write_with_a_bump_is_seen(client: TestClient) -> None:
     client.get("/bollettino", headers=BR)
-    settings: Settings = client.app.state.settings  # type: ignore[attr-defined]
+    settings: Settings = site_of(client.app).settings
     conn = sqlite3.connect(settings.db_path)
     with conn:
         conn.execute("UPDATE bulletin_item SET title = 'Scritto a mano' WHERE id = 1")

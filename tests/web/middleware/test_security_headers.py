@@ -14,11 +14,8 @@ from starlette.testclient import TestClient
 
 from greenweb.config import Settings
 from greenweb.web.app import create_app
-from greenweb.web.middleware.security_headers import (
-    CONTENT_SECURITY_POLICY,
-    add_missing,
-    security_headers,
-)
+from greenweb.web.middleware.security_headers import CONTENT_SECURITY_POLICY, security_headers
+from greenweb.web.site import site_of
 from support import make_settings
 
 EXPECTED = {
@@ -112,7 +109,7 @@ def test_server_error_page_carries_security_headers(app_client: TestClient) -> N
 
 
 def test_not_modified_stylesheet_carries_security_headers(app_client: TestClient) -> None:
-    registry = app_client.app.state.assets
+    registry = site_of(app_client.app).assets
     url = registry.url("style.css")
     first = app_client.get(url)
     again = app_client.get(url, headers={"If-None-Match": first.headers["etag"]})
@@ -154,11 +151,3 @@ def test_policy_allows_no_script_at_all() -> None:
     assert directives["default-src"] == "'none'"
     assert "script-src" not in directives
     assert directives["frame-ancestors"] == "'none'"
-
-
-def test_add_missing_keeps_present_headers_in_any_case() -> None:
-    defaults = ((b"x-a", b"1"), (b"x-b", b"2"))
-    names = frozenset({b"x-a", b"x-b"})
-    merged = add_missing([(b"X-A", b"mine")], defaults, names)
-    assert merged == [(b"X-A", b"mine"), (b"x-b", b"2")]
-    assert add_missing([], defaults, names) == list(defaults)

@@ -22,6 +22,7 @@ from greenweb.footprint.carbon import CarbonModel
 from greenweb.footprint.measure import Report, Target, measure_page
 from greenweb.footprint.page import parse_html
 from greenweb.web.app import create_app
+from greenweb.web.site import site_of
 from greenweb.web.views.footprint import collect_targets
 from support import SEED_TODAY, import_seed, make_settings
 from support.board import publish_directly
@@ -239,7 +240,7 @@ def test_impronta_lists_every_page_with_real_figures(impronta: TestClient) -> No
     for label in ("Pagina iniziale", "Bollettino", "Scadenze", "Eventi", "Feed Atom", "Impronta"):
         assert f">{label}<" in html
     rows = re.findall(r"<tr><td>.*?</tr>", html)
-    report = impronta.app.state.footprint.report  # type: ignore[attr-defined]
+    report = site_of(impronta.app).footprint.report
     assert len(rows) == len(report.pages) >= 13
     home = next(r for r in rows if ">Pagina iniziale<" in r)
     cells = re.findall(r"<td>(.*?)</td>", home)
@@ -256,7 +257,7 @@ def test_impronta_lists_every_page_with_real_figures(impronta: TestClient) -> No
 def test_impronta_is_measured_once_per_content_version(
     impronta: TestClient, seeded_settings: Settings
 ) -> None:
-    cache = impronta.app.state.footprint  # type: ignore[attr-defined]
+    cache = site_of(impronta.app).footprint
     first = impronta.get("/impronta")
     impronta.get("/impronta")
     assert cache.measurements == 1
@@ -288,7 +289,7 @@ def test_impronta_reports_its_own_weight_within_a_few_bytes(impronta: TestClient
     html = impronta.get("/impronta").text
     row = next(r for r in re.findall(r"<tr><td>.*?</tr>", html) if ">Impronta<" in r)
     shown = int(re.findall(r"<td>(.*?)</td>", row)[1].replace(".", ""))
-    report = impronta.app.state.footprint.report  # type: ignore[attr-defined]
+    report = site_of(impronta.app).footprint.report
     own = asyncio.run(
         measure_page(
             impronta.app,  # type: ignore[arg-type]

@@ -81,11 +81,3 @@ def choose_coding(accept_encoding: bytes | None) -> Coding:
         if q > 0 and (q, preference) > best_rank:
             best, best_rank = coding, (q, preference)
     return best
-
-
-def header_value(scope_headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
-    """The first value of header ``name`` (lower-case bytes) in an ASGI header list."""
-    for key, value in scope_headers:
-        if key == name:
-            return value
-    return None

@@ -1,58 +1,18 @@
-"""Conditional requests: strong ETags from content, ``If-None-Match`` answered with 304.
-
-ETags are made from the bytes sent, with a suffix naming the content coding, so the br,
-gzip and identity forms of one page never share a tag (RFC 9110, 8.8.3.3) and every worker
-process computes the same tag for the same page.
+"""Conditional requests: ``If-None-Match`` answered with 304.
 
 :class:`ConditionalMiddleware` wraps the whole app: when a GET or HEAD carries
 ``If-None-Match`` and the response would be a 200 whose ETag matches, it sends 304 with no
 body and the headers a 304 must repeat (RFC 9110, 15.4.5). It does nothing else, so it
-costs one header scan on requests without ``If-None-Match``.
+costs one header scan on requests without ``If-None-Match``. The ETags themselves and
+their matching rule are in :mod:`greenweb.web.http.etag`.
 """
 
 from __future__ import annotations
 
-import hashlib
-from typing import Final
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from greenweb.web.http.negotiation import header_value
-
-ETAG_DIGEST_BYTES: Final = 8
-_SUFFIX: Final = {"br": "-br", "gzip": "-gz", "identity": ""}
-# Headers a 304 repeats from the 200 it stands for; the rest describe a body it has not.
-_KEEP_ON_304: Final = frozenset(
-    {b"cache-control", b"content-location", b"date", b"etag", b"expires", b"vary"}
-)
-
-
-def make_etag(body: bytes, coding: str = "identity") -> str:
-    """A strong ETag for exactly these bytes sent with this content coding."""
-    digest = hashlib.blake2b(body, digest_size=ETAG_DIGEST_BYTES).hexdigest()
-    return f'"{digest}{_SUFFIX.get(coding, "-" + coding)}"'
-
-
-def etag_length(coding: str = "identity") -> int:
-    """Length of :func:`make_etag`'s result, known before the body is (for the stamp)."""
-    return 2 * ETAG_DIGEST_BYTES + 2 + len(_SUFFIX.get(coding, "-" + coding))
-
-
-def _opaque(tag: str) -> str:
-    tag = tag.strip()
-    return tag[2:] if tag.startswith("W/") else tag
-
-
-def none_match(if_none_match: str, etag: str) -> bool:
-    """True when ``If-None-Match`` matches ``etag``: the client's copy is current.
-
-    Uses the weak comparison RFC 9110 (13.1.2) prescribes for this header: ``W/"x"``
-    matches ``"x"``. ``*`` matches any current representation.
-    """
-    if if_none_match.strip() == "*":
-        return True
-    wanted = _opaque(etag)
-    return any(_opaque(tag) == wanted for tag in if_none_match.split(","))
+from greenweb.web.http.etag import none_match, not_modified_headers
+from greenweb.web.http.headers import header_value
 
 
 class ConditionalMiddleware:
@@ -83,7 +43,7 @@ class ConditionalMiddleware:
                         etag is not None and none_match(if_none_match, etag.decode("latin-1"))
                     ):
                         not_modified = True
-                        headers = [(k, v) for k, v in message["headers"] if k in _KEEP_ON_304]
+                        headers = not_modified_headers(message["headers"])
                         await send(
                             {"type": "http.response.start", "status": 304, "headers": headers}
                         )

@@ -66,18 +66,20 @@ def too_large_message(limit: int) -> str:
     return f"I dati inviati sono troppo grandi: il limite è {size}."
 
 
+def _utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def valid_url_part(raw: bytes) -> bool:
     """True when ``raw``, percent-decoded, is UTF-8 without control characters."""
     if _SUSPECT.search(raw) is None:
         return True
     decoded = unquote_to_bytes(raw)
-    if _CONTROL.search(decoded) is not None:
-        return False
-    try:
-        decoded.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+    return _CONTROL.search(decoded) is None and _utf8(decoded)
 
 
 def valid_urlencoded(body: bytes) -> bool:
@@ -85,13 +87,7 @@ def valid_urlencoded(body: bytes) -> bool:
     if not body.isascii():
         return False
     decoded = unquote_to_bytes(body)
-    if b"\x00" in decoded:
-        return False
-    try:
-        decoded.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+    return b"\x00" not in decoded and _utf8(decoded)
 
 
 class _Framing:
@@ -215,9 +211,9 @@ def replay(body: bytes, receive: Receive) -> Receive:
 
 
 def refusal(scope: Scope, status: int, message: str) -> Response:
-    """The Italian error page when the app's templates are there, plain text otherwise."""
-    app = scope.get("app")
-    if app is not None and getattr(app.state, "templates", None) is not None:
+    """The Italian error page inside an app (plain text in one without a Site), plain text
+    in front of a bare ASGI app."""
+    if "app" in scope:
         response = error_page(Request(scope), status, message)
     else:
         response = PlainTextResponse(message, status_code=status)

@@ -39,8 +39,9 @@ from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from greenweb.web.http.headers import cache_directives
 from greenweb.web.http.negotiation import choose_coding
-from greenweb.web.middleware.representation import STORE_HINT, directives
+from greenweb.web.middleware.representation import STORE_HINT
 
 Key = tuple[str, bytes, str]
 Headers = tuple[tuple[bytes, bytes], ...]
@@ -178,7 +179,7 @@ def storable(status: int, headers: Iterable[tuple[bytes, bytes]]) -> bool:
         if name == b"set-cookie":
             return False
         if name == b"cache-control":
-            found = directives(value)
+            found = cache_directives(value)
             if found & _UNSHAREABLE:
                 return False
             public = public or "public" in found

@@ -3,9 +3,9 @@
 :class:`RepresentationMiddleware` sits just outside the routes. For every response it
 buffers the body (up to a limit) and then:
 
-* stamps the footer weight into HTML that carries :data:`greenweb.web.stamp.MARKER`;
-* picks the content coding the client accepts (:mod:`~greenweb.web.negotiation`) and
-  compresses text bodies big enough to gain (:mod:`~greenweb.web.compression`), at
+* stamps the footer weight into HTML that carries :data:`greenweb.web.http.stamp.MARKER`;
+* picks the content coding the client accepts (:mod:`~greenweb.web.http.negotiation`) and
+  compresses text bodies big enough to gain (:mod:`~greenweb.web.http.compression`), at
   brotli's best quality when the page cache will keep the result, at a fast one otherwise;
 * sets ``Content-Length``, ``Content-Encoding``, ``Vary: Accept-Encoding`` and a strong
   ETag of the bytes sent;
@@ -30,9 +30,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from greenweb.footprint import wire
 from greenweb.footprint.carbon import CarbonModel
-from greenweb.web.http import compression, stamp
-from greenweb.web.http.negotiation import Coding, choose_coding, header_value
-from greenweb.web.middleware import conditional
+from greenweb.web.http import compression, etag, stamp
+from greenweb.web.http.headers import (
+    add_vary,
+    anonymous,
+    cache_directives,
+    chose_own_coding,
+    header_value,
+)
+from greenweb.web.http.negotiation import Coding, choose_coding
 
 # Set in the scope by the page cache when it will keep a shareable response: worth
 # compressing at the slowest, smallest setting.
@@ -45,44 +51,6 @@ _DROP: Final = frozenset({b"content-length", b"etag"})
 
 def page_cache_control(max_age: int) -> bytes:
     return f"public, max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}".encode()
-
-
-def anonymous(scope_headers: list[tuple[bytes, bytes]]) -> bool:
-    """No cookie, no credentials: the response cannot depend on who is asking."""
-    return all(name not in (b"cookie", b"authorization") for name, _ in scope_headers)
-
-
-def directives(cache_control: bytes | None) -> set[str]:
-    if not cache_control:
-        return set()
-    return {
-        part.split("=", 1)[0].strip().lower()
-        for part in cache_control.decode("latin-1").split(",")
-        if part.strip()
-    }
-
-
-def _negotiated_already(headers: list[tuple[bytes, bytes]]) -> bool:
-    for name, value in headers:
-        if name == b"content-encoding":
-            return True
-        if name == b"vary" and b"accept-encoding" in value.lower():
-            return True
-    return False
-
-
-def _with_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    out = []
-    merged = False
-    for name, value in headers:
-        if name == b"vary":
-            merged = True
-            if value.strip() != b"*":
-                value = value + b", Accept-Encoding"
-        out.append((name, value))
-    if not merged:
-        out.append((b"vary", b"Accept-Encoding"))
-    return out
 
 
 class RepresentationMiddleware:
@@ -127,7 +95,7 @@ class RepresentationMiddleware:
                 return
             if message["type"] == "http.response.start":
                 status = message["status"]
-                if status < 200 or status in (204, 304) or _negotiated_already(message["headers"]):
+                if status < 200 or status in (204, 304) or chose_own_coding(message["headers"]):
                     streaming = True
                     await send(message)
                 else:
@@ -178,7 +146,7 @@ class RepresentationMiddleware:
         )
         if shareable:
             headers.append((b"cache-control", self.cache_control))
-        no_store = "no-store" in directives(cache_control)
+        no_store = "no-store" in cache_directives(cache_control)
         # An ETag the view set is replaced (the bytes change); otherwise every 200 that may
         # be kept somewhere gets one, so it can be revalidated with a 304.
         tagged = (status == 200 and not no_store) or header_value(upstream, b"etag") is not None
@@ -186,7 +154,7 @@ class RepresentationMiddleware:
         negotiable = compression.is_compressible(content_type) and len(body) >= compression.MIN_SIZE
         chosen: Coding = coding if negotiable else "identity"
         if negotiable:
-            headers = _with_vary(headers)
+            headers = add_vary(headers, b"Accept-Encoding")
         stored = will_store and shareable
         stamping = (
             content_type is not None
@@ -199,7 +167,7 @@ class RepresentationMiddleware:
             if chosen != "identity":
                 final.append((b"content-encoding", chosen.encode()))
             if stamping:
-                placeholder = b"x" * conditional.etag_length(chosen) if tagged else None
+                placeholder = b"x" * etag.etag_length(chosen) if tagged else None
                 fixed = final + self.outer_headers
                 fixed += [(b"etag", placeholder)] if placeholder else []
                 fixed_size = wire.head_size(fixed, status) + len(b"content-length") + 4
@@ -219,7 +187,7 @@ class RepresentationMiddleware:
             else:
                 encoded = compression.encode_body(body, chosen, stored=stored)
             if tagged:
-                final.append((b"etag", conditional.make_etag(encoded, chosen).encode()))
+                final.append((b"etag", etag.make_etag(encoded, chosen).encode()))
             final.append((b"content-length", str(len(encoded)).encode()))
             return final, encoded
 

@@ -29,6 +29,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from greenweb.config import Settings
+from greenweb.web.http.headers import add_missing
 
 HeaderList = tuple[tuple[bytes, bytes], ...]
 
@@ -79,16 +80,6 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-def add_missing(
-    present: list[tuple[bytes, bytes]], defaults: HeaderList, names: frozenset[bytes]
-) -> list[tuple[bytes, bytes]]:
-    """``present`` plus each default header it does not already set."""
-    overridden = {name.lower() for name, _ in present} & names
-    if not overridden:
-        return present + list(defaults)
-    return present + [pair for pair in defaults if pair[0] not in overridden]
 
 
 ErrorHandler = Callable[[Request, Exception], Response | Awaitable[Response]]

@@ -18,8 +18,10 @@ from starlette.routing import Route
 
 from greenweb.paths import static_dir
 from greenweb.web.http import compression
-from greenweb.web.http.negotiation import Coding, choose_coding, header_value
-from greenweb.web.middleware.conditional import make_etag, none_match
+from greenweb.web.http.etag import make_etag, none_match
+from greenweb.web.http.headers import header_value
+from greenweb.web.http.negotiation import Coding, choose_coding
+from greenweb.web.site import site_of
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -94,8 +96,7 @@ class AssetRegistry:
 
 
 async def asset_GET(request: Request) -> Response:
-    registry: AssetRegistry = request.app.state.assets
-    asset = registry.by_served_name.get(request.path_params["name"])
+    asset = site_of(request).assets.by_served_name.get(request.path_params["name"])
     if asset is None:
         return Response(
             "File non trovato.", status_code=404, media_type="text/plain; charset=utf-8"

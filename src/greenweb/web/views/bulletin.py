@@ -2,34 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 
+import aiosqlite
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from greenweb.bulletin import queries
+from greenweb.bulletin import queries, search
 from greenweb.bulletin.items import KINDS
-from greenweb.bulletin.search import MAX_QUERY_CHARS, search
-from greenweb.pagination import PageNumberError, parse_page
+from greenweb.bulletin.search import MAX_QUERY_CHARS
 from greenweb.web.errors import bad_request, not_found
+from greenweb.web.params import page_number
+from greenweb.web.site import site_of
 from greenweb.web.templating import render
 
 
-def page_number(request: Request) -> int:
-    try:
-        return parse_page(request.query_params.get("page"))
-    except PageNumberError:
-        raise bad_request("Il numero di pagina deve essere un numero intero positivo.") from None
-
-
 def today(request: Request) -> date:
-    day: date = request.app.state.today()
-    return day
+    return site_of(request).today()
 
 
 async def home_GET(request: Request) -> Response:
-    conn = request.app.state.db.reader
+    conn = site_of(request).db.reader
     day = today(request)
     return render(
         request,
@@ -44,7 +39,7 @@ async def home_GET(request: Request) -> Response:
 
 
 async def bulletin_GET(request: Request) -> Response:
-    conn = request.app.state.db.reader
+    conn = site_of(request).db.reader
     kind = request.query_params.get("tipo") or None
     if kind is not None and kind not in KINDS:
         raise bad_request("Tipo sconosciuto: scegli tra bandi, premi, eventi e notizie.")
@@ -75,46 +70,41 @@ async def bulletin_GET(request: Request) -> Response:
 
 
 async def item_GET(request: Request) -> Response:
-    item = await queries.get_item(request.app.state.db.reader, request.path_params["slug"])
+    item = await queries.get_item(site_of(request).db.reader, request.path_params["slug"])
     if item is None:
         raise not_found("Questa notizia del bollettino non esiste.")
     return render(request, "bulletin/item.html", {"item": item, "today": today(request)})
 
 
-async def deadlines_GET(request: Request) -> Response:
+RunsQuery = Callable[[aiosqlite.Connection, date, int], Awaitable[queries.TwoRunPage]]
+
+
+async def _dated_list_GET(
+    request: Request, query: RunsQuery, page: str, names: tuple[str, str, str]
+) -> Response:
+    """A list in two runs by date (still to come, then past): ``page`` names the template
+    and the 404's words; ``names`` are the template's names for the first run's total,
+    the first run and the second."""
     day = today(request)
-    runs = await queries.deadlines_page(request.app.state.db.reader, day, page_number(request))
+    runs = await query(site_of(request).db.reader, day, page_number(request))
     if not runs.page.exists:
-        raise not_found("Questa pagina delle scadenze non esiste.")
-    return render(
-        request,
-        "bulletin/deadlines.html",
-        {
-            "today": day,
-            "page": runs.page,
-            "open_total": runs.first_total,
-            "open_calls": runs.first,
-            "closed_calls": runs.second,
-        },
-    )
+        raise not_found(f"Questa pagina {DATED_LISTS[page]} non esiste.")
+    total, first, second = names
+    context = {"today": day, "page": runs.page, total: runs.first_total, first: runs.first}
+    return render(request, f"bulletin/{page}.html", {**context, second: runs.second})
+
+
+DATED_LISTS = {"deadlines": "delle scadenze", "events": "degli eventi"}
+
+
+async def deadlines_GET(request: Request) -> Response:
+    names = ("open_total", "open_calls", "closed_calls")
+    return await _dated_list_GET(request, queries.deadlines_page, "deadlines", names)
 
 
 async def events_GET(request: Request) -> Response:
-    day = today(request)
-    runs = await queries.events_page(request.app.state.db.reader, day, page_number(request))
-    if not runs.page.exists:
-        raise not_found("Questa pagina degli eventi non esiste.")
-    return render(
-        request,
-        "bulletin/events.html",
-        {
-            "today": day,
-            "page": runs.page,
-            "upcoming_total": runs.first_total,
-            "upcoming": runs.first,
-            "past": runs.second,
-        },
-    )
+    names = ("upcoming_total", "upcoming", "past")
+    return await _dated_list_GET(request, queries.events_page, "events", names)
 
 
 async def search_GET(request: Request) -> Response:
@@ -131,7 +121,7 @@ async def search_GET(request: Request) -> Response:
             status_code=400,
         )
     number = page_number(request)
-    page = await search(request.app.state.db.reader, query, page=number) if query else None
+    page = await search.search(site_of(request).db.reader, query, page=number) if query else None
     if page is not None and not page.exists:
         raise not_found("Questa pagina dei risultati non esiste.")
     return render(request, "bulletin/search.html", {"query": query, "page": page, "error": None})

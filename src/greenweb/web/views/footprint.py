@@ -1,14 +1,14 @@
 """The footprint on the site: ``/impronta`` (every page's weight and grams) and ``/carbon.txt``.
 
-Also where the list of measured addresses is built.  ``app.state.footprint_targets`` is a
+Also where the list of measured addresses is built.  ``Site.footprint_targets`` is a
 list of *target sources*: async functions that take the app and return the
 :class:`~greenweb.footprint.measure.Target` objects of one area (or a
 :class:`~greenweb.footprint.measure.Skipped` saying why an address is left out, e.g. a
 deep list page when the list has one page).  ``create_app`` installs the sources below; an area adds
-its own with ``app.state.footprint_targets.append(source)``.
+its own with ``site_of(app).footprint_targets.append(source)``.
 
 ``/impronta`` measures the site by calling the app's own ASGI callable from inside its
-handler, once per content version (the result is cached in ``app.state.footprint``).  The
+handler, once per content version (the result is cached in ``Site.footprint``).  The
 page measures itself too: while a measurement runs, a nested request for ``/impronta``
 renders the figures gathered so far instead of starting another measurement, and the page
 is measured twice so that its own row is off by no more than a few digits.
@@ -49,6 +49,7 @@ from greenweb.footprint.measure import (
     measure_site,
 )
 from greenweb.italian import ROME, format_grams, format_int, format_number
+from greenweb.web.site import site_of
 from greenweb.web.templating import render
 
 logger = logging.getLogger("greenweb")
@@ -76,7 +77,7 @@ def path_for(app: Starlette, name: str, query: dict[str, Any] | None = None, **p
 async def bulletin_targets(app: Starlette) -> list[Target | Skipped]:
     """Home, the bulletin's list (page 1 and the last page), an item, deadlines, events,
     search results (page 1 and the last page), the feeds."""
-    conn = app.state.db.reader
+    conn = site_of(app).db.reader
     found: list[Target | Skipped] = [
         Target("home", path_for(app, "home"), "Pagina iniziale"),
         Target("bulletin", path_for(app, "bulletin"), "Bollettino"),
@@ -164,7 +165,7 @@ async def board_targets(app: Starlette) -> list[Target | Skipped]:
     listing = await request(
         app,
         "/domande",
-        base_url=app.state.settings.base_url,
+        base_url=site_of(app).settings.base_url,
         headers=[(b"accept-encoding", b"identity")],
         raise_app_errors=False,
     )
@@ -259,10 +260,10 @@ def model_for(app: Starlette) -> CarbonModel:
 
 async def current_report(request: Request) -> tuple[Report | None, bool]:
     """The figures to show, and whether they belong to the current content version."""
-    cache: FootprintCache = request.app.state.footprint
+    cache = site_of(request).footprint
     if _measuring.get():
         return cache.partial, False
-    version = await content_version(request.app.state.db.reader)
+    version = await content_version(site_of(request).db.reader)
     state = dict(request.scope.get("state") or {})
     if cache.report is None:
         await cache.measure(request.app, state, version)
@@ -272,7 +273,7 @@ async def current_report(request: Request) -> tuple[Report | None, bool]:
 
 
 async def _measure(app: Starlette, state: dict[str, Any], cache: FootprintCache) -> Report:
-    base_url = app.state.settings.base_url
+    base_url = site_of(app).settings.base_url
     targets, skipped = await collect_targets(app)
     options: dict[str, Any] = {
         "model": model_for(app),
@@ -311,7 +312,7 @@ class Row:
 
 
 def _rows(request: Request, report: Report) -> list[Row]:
-    budget: Budget | None = request.app.state.footprint_budget
+    budget = site_of(request).footprint_budget
     failing = {v.page for v in check(report, budget)} if budget is not None else set()
     return [
         Row(
@@ -385,7 +386,7 @@ async def footprint_GET(request: Request) -> Response:
 
 
 async def carbon_txt_GET(request: Request) -> Response:
-    settings = request.app.state.settings
+    settings = site_of(request).settings
     body = carbon_txt(
         disclosure_url=settings.base_url + path_for(request.app, "footprint"),
         hosting_provider=settings.hosting_provider,
@@ -393,16 +394,14 @@ async def carbon_txt_GET(request: Request) -> Response:
     return Response(body, media_type="text/plain; charset=utf-8")
 
 
-def install(app: Starlette) -> None:
-    """Give the app what the footprint pages need: target sources, cache, budget.
+def load_site_budget() -> Budget | None:
+    """The budget /impronta holds the pages to, read when the app is built.
 
-    The budget is read now, so a broken budget file stops the app at start-up; without
-    one (an install that does not ship it), /impronta leaves out its "budget" column.
+    Read then, so a broken budget file stops the app at start-up; without one (an install
+    that does not ship it), /impronta leaves out its "budget" column.
     """
     path = default_budget_path()
-    app.state.footprint_targets = list(DEFAULT_SOURCES)
-    app.state.footprint = FootprintCache()
-    app.state.footprint_budget = load_budget(path) if path.is_file() else None
+    return load_budget(path) if path.is_file() else None
 
 
 routes = [

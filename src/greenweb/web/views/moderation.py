@@ -1,53 +1,37 @@
-"""The moderators' side: login, logout, the queue, the actions on a question, resources.
+"""The moderators' queue and what they do to one question: approve, reject, unpublish,
+restore, correct the text, answer, mark a theatre piece.
 
-Only moderators get a cookie: after a successful login, a signed session value, HttpOnly,
-SameSite=Strict, limited to /moderazione, Secure when the site is served over https.
-Every page here needs a valid session (GET without one: 303 to the login page; POST: 403)
-and is sent with ``Cache-Control: no-store``. Forms carry tokens bound to the session, so
-a token copied from one moderator's page is worthless in another session. The public log
-(/moderazione/registro) lives in web/board.py: it needs no session and is cacheable.
+Every page here goes through the session guard of web/session.py (login: views/staff.py;
+the resources admin: views/moderation_resources.py). The public log
+(/moderazione/registro) lives in views/board.py: it needs no session and is cacheable.
+Every action is a POST that changes the question in one transaction, then a 303 to the
+page that says what was done.
 """
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlencode
+from typing import Any, Protocol
 
+import aiosqlite
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from greenweb import security
-from greenweb.board import moderation, moderation_log, moderators, questions, resources
-from greenweb.board.moderators import Moderator
-from greenweb.board.text import check_text, clean_line, clean_text
-from greenweb.board.topics import list_topics
+from greenweb.board import moderation, moderation_log, questions, resources
+from greenweb.board.text import check_text, clean_text
 from greenweb.markup import render_markdown
-from greenweb.security import TokenError, TokenProblem
 from greenweb.web.errors import bad_request
-from greenweb.web.forms import (
-    NO_STORE,
-    TOKEN_FIELD,
-    Form,
-    Tokens,
-    check_same_origin,
-    client_address,
-    now,
-    read_form,
-    refuse,
-    too_many,
+from greenweb.web.forms import NO_STORE, Admitted, refuse
+from greenweb.web.params import ROW_ID, page_number
+from greenweb.web.session import (
+    Session,
+    admit_moderator_form,
+    moderator_only,
+    render_moderator_page,
 )
-from greenweb.web.templating import render
-from greenweb.web.views.board import database, limits, settings_of, url_for
-from greenweb.web.views.bulletin import page_number
-
-COOKIE = "greenweb_moderazione"
-COOKIE_PATH = "/moderazione"
-LOGIN_FORM = "login"
+from greenweb.web.site import site_of
+from greenweb.web.urls import url_for
 
 QUEUE_VIEWS = {
     # ?stato= value: (label, states listed)
@@ -56,236 +40,7 @@ QUEUE_VIEWS = {
     "nascoste": ("Nascoste", ("nascosta",)),
     "respinte": ("Respinte", ("respinta",)),
 }
-DONE = {
-    "approvata": "Domanda pubblicata.",
-    "respinta": "Domanda respinta.",
-    "ritirata": "Domanda ritirata dalla pubblicazione.",
-    "ripristinata": "Domanda ripubblicata.",
-    "modificata": "Testo corretto.",
-    "invariata": "Il testo era già questo: nulla da salvare.",
-    "risposta": "Risposta salvata.",
-    "pillola": "Pillola teatrale salvata.",
-    "risorsa": "Risorsa salvata.",
-}
-
-
-@dataclass(frozen=True)
-class Session:
-    moderator: Moderator
-    session_id: str
-
-
-async def current_session(request: Request) -> Session | None:
-    settings = settings_of(request)
-    moment = now(request)
-    session_id = security.read_session(settings.secret_bytes, request.cookies.get(COOKIE), moment)
-    if session_id is None:
-        return None
-    moderator = await moderators.session_moderator(database(request).reader, session_id, moment)
-    return None if moderator is None else Session(moderator, session_id)
-
-
-Handler = Callable[[Request, Session], Awaitable[Response]]
-
-
-def moderator_only(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Run ``handler`` with the session, or send the visitor to the login page."""
-
-    @functools.wraps(handler)
-    async def endpoint(request: Request) -> Response:
-        session = await current_session(request)
-        if session is None:
-            if request.method in {"GET", "HEAD"}:
-                query = urlencode({"next": request.url.path})
-                return RedirectResponse(
-                    f"{url_for(request, 'login')}?{query}", status_code=303, headers=NO_STORE
-                )
-            refuse(403, "Questa azione è riservata alla moderazione: accedi e riprova.")
-        response = await handler(request, session)
-        response.headers["Cache-Control"] = "no-store"
-        return response
-
-    return endpoint
-
-
-def session_tokens(request: Request, session: Session) -> Tokens:
-    return Tokens(settings_of(request).secret_bytes, now(request), binding=session.session_id)
-
-
-async def read_moderator_form(
-    request: Request, session: Session, form_name: str
-) -> tuple[Form, security.FormToken]:
-    """Body, origin and a session-bound token; refuses with 4xx when any is wrong."""
-    settings = settings_of(request)
-    form = await read_form(request)
-    check_same_origin(request, settings)
-    try:
-        token = security.verify_token(
-            settings.secret_bytes,
-            form.get(TOKEN_FIELD),
-            form_name,
-            now(request),
-            # Moderators are people behind a login, not bots: no minimum age. A token lives
-            # as long as a session can, so a long answer is never lost to an expired form.
-            min_age=0,
-            max_age=settings.session_max_age,
-            binding=session.session_id,
-        )
-        if await security.nonce_used(database(request).reader, token.nonce):
-            raise TokenError(TokenProblem.USED)
-    except TokenError as error:
-        if error.problem is TokenProblem.USED:
-            refuse(409, "Questo modulo è già stato inviato: ricarica la pagina.")
-        refuse(403, error.message)
-    return form, token
-
-
-def safe_next(value: str | None) -> str | None:
-    """A place under /moderazione to go after login; anything else (another site, a
-    scheme, //host, backslashes) is dropped, so the login page is no open redirect."""
-    if not value or len(value) > 200:
-        return None
-    if not re.fullmatch(r"/moderazione(/[A-Za-z0-9_-]+)*/?", value):
-        return None
-    return value
-
-
-# --- login and logout ------------------------------------------------------------------------
-
-
-async def render_login(
-    request: Request,
-    *,
-    name: str = "",
-    next_url: str | None = None,
-    error: str | None = None,
-    status_code: int = 200,
-) -> Response:
-    settings = settings_of(request)
-    return render(
-        request,
-        "moderation/login.html",
-        {
-            "name": name,
-            "next": next_url or "",
-            "error": error,
-            "token": Tokens(settings.secret_bytes, now(request))(LOGIN_FORM),
-        },
-        status_code=status_code,
-        headers=NO_STORE,
-    )
-
-
-async def login_GET(request: Request) -> Response:
-    next_url = safe_next(request.query_params.get("next"))
-    if await current_session(request) is not None:
-        return RedirectResponse(
-            next_url or url_for(request, "moderation"), status_code=303, headers=NO_STORE
-        )
-    return await render_login(request, next_url=next_url)
-
-
-async def login_POST(request: Request) -> Response:
-    settings = settings_of(request)
-    form = await read_form(request)
-    check_same_origin(request, settings)
-    name = clean_line(form.get("nome") or "")[:100]
-    password = form.get("password") or ""
-    next_url = safe_next(form.get("next"))
-    moment = now(request)
-    try:
-        token = security.verify_token(
-            settings.secret_bytes,
-            form.get(TOKEN_FIELD),
-            LOGIN_FORM,
-            moment,
-            min_age=0,
-            max_age=settings.token_max_age,
-        )
-        if await security.nonce_used(database(request).reader, token.nonce):
-            raise TokenError(TokenProblem.USED)
-    except TokenError as error:
-        return await render_login(
-            request, name=name, next_url=next_url, error=error.message, status_code=403
-        )
-    secret = settings.secret_bytes
-    keys = [
-        security.client_hash(secret, client_address(request), "login"),
-        security.name_hash(secret, name),
-    ]
-    db = database(request)
-    try:
-        # The throttle is checked and this attempt counted as a failure in one write
-        # transaction, before the password is verified: concurrent attempts are
-        # serialised here, so 30 guesses sent at once meet the same lockout as 30 sent
-        # one by one (checked on the reader, they all passed before any was counted).
-        # A right password then clears the failures.
-        async with db.transaction() as conn:
-            wait = await security.login_retry_after(
-                conn,
-                keys,
-                moment,
-                max_failures=settings.login_max_failures,
-                lockout=settings.login_lockout,
-            )
-            if wait is None:
-                await security.consume_nonce(conn, token, moment, max_age=settings.token_max_age)
-                await security.record_login_failure(
-                    conn, keys, moment, lockout=settings.login_lockout
-                )
-    except TokenError:
-        refuse(409, "Questo modulo è già stato inviato: ricarica la pagina.")
-    if wait is not None:
-        too_many(wait, "Troppi tentativi di accesso non riusciti.")
-    moderator = await moderators.authenticate(db.reader, name, password)
-    if moderator is None:
-        return await render_login(
-            request,
-            name=name,
-            next_url=next_url,
-            error="Nome o password non corretti.",
-            status_code=403,
-        )
-    async with db.transaction() as conn:
-        await security.clear_login_failures(conn, keys)
-        await moderators.rehash_if_needed(conn, moderator.id, password)
-        session_id, expires = await moderators.open_session(
-            conn, moderator.id, moment, settings.session_max_age
-        )
-    response = RedirectResponse(
-        next_url or url_for(request, "moderation"), status_code=303, headers=NO_STORE
-    )
-    response.set_cookie(
-        COOKIE,
-        security.sign_session(secret, session_id, expires),
-        max_age=settings.session_max_age,
-        path=COOKIE_PATH,
-        secure=settings.https,
-        httponly=True,
-        samesite="strict",
-    )
-    return response
-
-
-async def logout_POST(request: Request) -> Response:
-    settings = settings_of(request)
-    session = await current_session(request)
-    if session is not None:
-        _, token = await read_moderator_form(request, session, "logout")
-        async with database(request).transaction() as conn:
-            await security.consume_nonce(
-                conn, token, now(request), max_age=settings.session_max_age
-            )
-            await moderators.close_session(conn, session.session_id)
-    else:
-        await read_form(request)
-        check_same_origin(request, settings)
-    response = RedirectResponse(url_for(request, "login"), status_code=303, headers=NO_STORE)
-    response.delete_cookie(
-        COOKIE, path=COOKIE_PATH, secure=settings.https, httponly=True, samesite="strict"
-    )
-    return response
-
+NO_QUESTION = "Questa domanda non esiste."
 
 # --- the queue ------------------------------------------------------------------------------
 
@@ -295,19 +50,17 @@ async def queue_GET(request: Request, session: Session) -> Response:
     view = request.query_params.get("stato") or "da-moderare"
     if view not in QUEUE_VIEWS:
         raise bad_request("Elenco sconosciuto.")
-    conn = database(request).reader
+    conn = site_of(request).db.reader
     page = await questions.moderation_queue(conn, QUEUE_VIEWS[view][1], page=page_number(request))
-    return render(
+    return render_moderator_page(
         request,
+        session,
         "moderation/queue.html",
         {
-            "session": session,
-            "token": session_tokens(request, session),
             "page": page,
             "view": view,
             "views": QUEUE_VIEWS,
             "counts": await questions.state_counts(conn),
-            "done": DONE.get(request.query_params.get("fatto", "")),
         },
     )
 
@@ -332,7 +85,6 @@ def question_values(question: questions.Question, linked: list[int]) -> dict[str
 async def render_question(
     request: Request,
     session: Session,
-    question_id: int,
     *,
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
@@ -340,31 +92,31 @@ async def render_question(
     preview_html: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    conn = database(request).reader
+    """The question of the address, ``values`` shown instead of its own where given."""
+    question_id: int = request.path_params["id"]
+    site = site_of(request)
+    conn = site.db.reader
     question = await questions.get_question(conn, question_id)
     if question is None:
-        refuse(404, "Questa domanda non esiste.")
+        refuse(404, NO_QUESTION)
     linked = [r.id for r in await resources.resources_for_question(conn, question_id)]
     shown = question_values(question, linked)
     shown.update(values or {})
-    return render(
+    history = await moderation_log.log_entries(conn, question_id=question_id, per_page=100)
+    return render_moderator_page(
         request,
+        session,
         "moderation/question.html",
         {
-            "session": session,
-            "token": session_tokens(request, session),
             "question": question,
             "values": shown,
             "errors": errors or {},
             "notice": notice,
-            "done": DONE.get(request.query_params.get("fatto", "")),
             "preview_html": preview_html,
             "all_resources": await resources.all_resources(conn),
-            "history": (
-                await moderation_log.log_entries(conn, question_id=question_id, per_page=100)
-            ).items,
+            "history": history.items,
             "reports": await moderation.report_summary(conn, question_id),
-            "limits": limits(settings_of(request)),
+            "limits": site.question_limits,
             "max_answer": moderation.MAX_ANSWER_CHARS,
         },
         status_code=status_code,
@@ -373,141 +125,126 @@ async def render_question(
 
 @moderator_only
 async def moderate_question_GET(request: Request, session: Session) -> Response:
-    return await render_question(request, session, request.path_params["id"])
+    return await render_question(request, session)
 
 
-Change = Callable[[Any, float], Awaitable[Any]]
+class Change(Protocol):
+    """One change to a question, called as the board's moderation functions are."""
+
+    def __call__(
+        self, conn: aiosqlite.Connection, question_id: int, now: float, *, moderator: str
+    ) -> Awaitable[object]: ...
+
+
+class ReasonedChange(Protocol):
+    """A change that the moderator gives a reason for (``moderation.reject``, ...)."""
+
+    def __call__(
+        self,
+        conn: aiosqlite.Connection,
+        question_id: int,
+        reason: str,
+        now: float,
+        *,
+        moderator: str,
+    ) -> Awaitable[object]: ...
 
 
 async def apply(
     request: Request,
     session: Session,
-    token: security.FormToken,
+    admitted: Admitted,
     change: Change,
     *,
     done: str,
     to_queue: bool = False,
 ) -> Response:
-    """Run one moderation change with the token's nonce, in one transaction, then 303."""
+    """Run one moderation change with the token's nonce, in one transaction, then 303.
+
+    A change that returns False changed nothing: the page then says so ("invariata").
+    """
     question_id: int = request.path_params["id"]
-    moment = now(request)
+    moderator = session.moderator.name
     try:
-        async with database(request).transaction() as conn:
-            await security.consume_nonce(
-                conn, token, moment, max_age=settings_of(request).session_max_age
-            )
-            result = await change(conn, moment)
+        async with site_of(request).db.transaction() as conn:
+            await admitted.consume(conn)
+            result = await change(conn, question_id, admitted.moment, moderator=moderator)
     except moderation.ModerationError as error:
-        return await render_question(
-            request, session, question_id, notice=str(error), status_code=409
-        )
+        return await render_question(request, session, notice=str(error), status_code=409)
     except LookupError:
-        refuse(404, "Questa domanda non esiste.")
-    except TokenError:
-        refuse(409, "Questo modulo è già stato inviato: ricarica la pagina.")
-    if result is False:
-        done = "invariata"
+        refuse(404, NO_QUESTION)
+    query = {"fatto": "invariata" if result is False else done}
     if to_queue:
-        target = url_for(request, "moderation") + "?" + urlencode({"fatto": done})
+        target = url_for(request, "moderation", query)
     else:
-        target = url_for(request, "moderate_question", id=question_id) + f"?fatto={done}"
+        target = url_for(request, "moderate_question", query, id=question_id)
     return RedirectResponse(target, status_code=303, headers=NO_STORE)
 
 
-def form_name(request: Request, action: str) -> str:
-    return f"mod-{action}-{request.path_params['id']}"
+async def admit_action(request: Request, session: Session, action: str) -> Admitted:
+    """The gate for the form of ``action`` on this question (``mod-approva-12``)."""
+    form_name = f"mod-{action}-{request.path_params['id']}"
+    return await admit_moderator_form(request, session, form_name)
 
 
-@moderator_only
-async def approve_POST(request: Request, session: Session) -> Response:
-    _, token = await read_moderator_form(request, session, form_name(request, "approva"))
-    qid: int = request.path_params["id"]
-    name = session.moderator.name
-    return await apply(
-        request,
-        session,
-        token,
-        lambda conn, t: moderation.approve(conn, qid, t, moderator=name),
-        done="approvata",
-        to_queue=True,
-    )
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-async def _with_reason(
-    request: Request, session: Session, action: str, field: str
-) -> tuple[security.FormToken, str] | Response:
-    form, token = await read_moderator_form(request, session, form_name(request, action))
-    reason, problem = moderation.check_reason(form.get(field))
-    if problem:
-        return await render_question(
-            request,
-            session,
-            request.path_params["id"],
-            values={field: reason},
-            errors={field: problem},
-            status_code=422,
-        )
-    return token, reason
+def state_change(action: str, change: Change, *, done: str, to_queue: bool = False) -> Endpoint:
+    """The endpoint of a change of state that needs nothing but the form's token."""
+
+    @moderator_only
+    async def endpoint(request: Request, session: Session) -> Response:
+        admitted = await admit_action(request, session, action)
+        return await apply(request, session, admitted, change, done=done, to_queue=to_queue)
+
+    return endpoint
 
 
-@moderator_only
-async def reject_POST(request: Request, session: Session) -> Response:
-    checked = await _with_reason(request, session, "respingi", "motivo_respingi")
-    if isinstance(checked, Response):
-        return checked
-    token, reason = checked
-    qid: int = request.path_params["id"]
-    name = session.moderator.name
-    return await apply(
-        request,
-        session,
-        token,
-        lambda conn, t: moderation.reject(conn, qid, reason, t, moderator=name),
-        done="respinta",
-        to_queue=True,
-    )
+def reasoned_state_change(
+    action: str, change: ReasonedChange, field: str, *, done: str, to_queue: bool = False
+) -> Endpoint:
+    """The endpoint of a change of state with a reason, read from ``field`` (the form is
+    shown again with the problem when the reason is missing or too long)."""
+
+    @moderator_only
+    async def endpoint(request: Request, session: Session) -> Response:
+        admitted = await admit_action(request, session, action)
+        reason, problem = moderation.check_reason(admitted.form.get(field))
+        if problem:
+            return await render_question(
+                request, session, values={field: reason}, errors={field: problem}, status_code=422
+            )
+
+        async def with_reason(
+            conn: aiosqlite.Connection, question_id: int, now: float, *, moderator: str
+        ) -> object:
+            return await change(conn, question_id, reason, now, moderator=moderator)
+
+        return await apply(request, session, admitted, with_reason, done=done, to_queue=to_queue)
+
+    return endpoint
 
 
-@moderator_only
-async def unpublish_POST(request: Request, session: Session) -> Response:
-    checked = await _with_reason(request, session, "ritira", "motivo_ritira")
-    if isinstance(checked, Response):
-        return checked
-    token, reason = checked
-    qid: int = request.path_params["id"]
-    name = session.moderator.name
-    return await apply(
-        request,
-        session,
-        token,
-        lambda conn, t: moderation.unpublish(conn, qid, reason, t, moderator=name),
-        done="ritirata",
-    )
-
-
-@moderator_only
-async def restore_POST(request: Request, session: Session) -> Response:
-    _, token = await read_moderator_form(request, session, form_name(request, "ripristina"))
-    qid: int = request.path_params["id"]
-    name = session.moderator.name
-    return await apply(
-        request,
-        session,
-        token,
-        lambda conn, t: moderation.restore(conn, qid, t, moderator=name),
-        done="ripristinata",
-    )
+approve_POST = state_change("approva", moderation.approve, done="approvata", to_queue=True)
+restore_POST = state_change("ripristina", moderation.restore, done="ripristinata")
+reject_POST = reasoned_state_change(
+    "respingi", moderation.reject, "motivo_respingi", done="respinta", to_queue=True
+)
+unpublish_POST = reasoned_state_change(
+    "ritira", moderation.unpublish, "motivo_ritira", done="ritirata"
+)
 
 
 @moderator_only
 async def edit_POST(request: Request, session: Session) -> Response:
-    form, token = await read_moderator_form(request, session, form_name(request, "modifica"))
-    qid: int = request.path_params["id"]
-    settings = settings_of(request)
+    admitted = await admit_action(request, session, "modifica")
+    form = admitted.form
+    limits = site_of(request).question_limits
     text = clean_text(form.get("testo") or "")
     reason, reason_problem = moderation.check_reason(form.get("motivo_modifica"), required=False)
     errors = {}
-    problem = check_text(text, settings.question_min_chars, settings.question_max_chars)
+    problem = check_text(text, limits.text_min, limits.text_max)
     if problem:
         errors["testo"] = problem
     if reason_problem:
@@ -516,25 +253,25 @@ async def edit_POST(request: Request, session: Session) -> Response:
         return await render_question(
             request,
             session,
-            qid,
             values={"testo": text, "motivo_modifica": reason},
             errors=errors,
             status_code=422,
         )
-    name = session.moderator.name
-    return await apply(
-        request,
-        session,
-        token,
-        lambda conn, t: moderation.edit_text(conn, qid, text, t, moderator=name, reason=reason),
-        done="modificata",
-    )
+
+    async def edit(
+        conn: aiosqlite.Connection, question_id: int, now: float, *, moderator: str
+    ) -> bool:
+        return await moderation.edit_text(
+            conn, question_id, text, now, moderator=moderator, reason=reason
+        )
+
+    return await apply(request, session, admitted, edit, done="modificata")
 
 
 @moderator_only
 async def answer_POST(request: Request, session: Session) -> Response:
-    form, token = await read_moderator_form(request, session, form_name(request, "rispondi"))
-    qid: int = request.path_params["id"]
+    admitted = await admit_action(request, session, "rispondi")
+    form = admitted.form
     markdown, problem = moderation.validate_answer(form.get("risposta"))
     chosen = form.getlist("risorse")
     errors = {}
@@ -544,32 +281,29 @@ async def answer_POST(request: Request, session: Session) -> Response:
     if not all(value.isascii() and value.isdigit() and len(value) < 10 for value in chosen):
         errors["risorse"] = "Scegli le risorse dall'elenco."
         chosen = []
-    values = {"risposta": markdown, "risorse": chosen}
     if errors or "anteprima" in form:
         return await render_question(
             request,
             session,
-            qid,
-            values=values,
+            values={"risposta": markdown, "risorse": chosen},
             errors=errors,
             preview_html=None if errors else render_markdown(markdown),
             status_code=422 if errors else 200,
         )
     ids = [int(value) for value in chosen]
-    name = session.moderator.name
-    return await apply(
-        request,
-        session,
-        token,
-        lambda conn, t: moderation.answer(conn, qid, markdown, ids, t, moderator=name),
-        done="risposta",
-    )
+
+    async def answer(
+        conn: aiosqlite.Connection, question_id: int, now: float, *, moderator: str
+    ) -> None:
+        await moderation.answer(conn, question_id, markdown, ids, now, moderator=moderator)
+
+    return await apply(request, session, admitted, answer, done="risposta")
 
 
 @moderator_only
 async def piece_POST(request: Request, session: Session) -> Response:
-    form, token = await read_moderator_form(request, session, form_name(request, "pillola"))
-    qid: int = request.path_params["id"]
+    admitted = await admit_action(request, session, "pillola")
+    form = admitted.form
     checked, piece = moderation.validate_piece(
         form.get("titolo"), form.get("indirizzo"), form.get("testo_pillola")
     )
@@ -581,157 +315,22 @@ async def piece_POST(request: Request, session: Session) -> Response:
         }
         errors = {("testo_pillola" if k == "testo" else k): v for k, v in checked.errors.items()}
         return await render_question(
-            request, session, qid, values=values, errors=errors, status_code=422
+            request, session, values=values, errors=errors, status_code=422
         )
-    name = session.moderator.name
-    return await apply(
-        request,
-        session,
-        token,
-        lambda conn, t: moderation.mark_piece(conn, qid, piece, t, moderator=name),
-        done="pillola",
-    )
+    marked = piece
+
+    async def mark(
+        conn: aiosqlite.Connection, question_id: int, now: float, *, moderator: str
+    ) -> None:
+        await moderation.mark_piece(conn, question_id, marked, now, moderator=moderator)
+
+    return await apply(request, session, admitted, mark, done="pillola")
 
 
-# --- resources ------------------------------------------------------------------------------
-
-
-@moderator_only
-async def moderate_resources_GET(request: Request, session: Session) -> Response:
-    conn = database(request).reader
-    return render(
-        request,
-        "moderation/resources.html",
-        {
-            "session": session,
-            "token": session_tokens(request, session),
-            "resources": await resources.all_resources(conn),
-            "done": DONE.get(request.query_params.get("fatto", "")),
-        },
-    )
-
-
-async def render_resource_form(
-    request: Request,
-    session: Session,
-    *,
-    resource_id: int | None,
-    values: dict[str, Any],
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    return render(
-        request,
-        "moderation/resource_form.html",
-        {
-            "session": session,
-            "token": session_tokens(request, session),
-            "resource_id": resource_id,
-            "values": values,
-            "errors": errors or {},
-            "kinds": resources.KINDS,
-            "languages": resources.LANGUAGES,
-            "topics": await list_topics(database(request).reader),
-        },
-        status_code=status_code,
-    )
-
-
-EMPTY_RESOURCE = {
-    "titolo": "",
-    "indirizzo": "",
-    "tipo": "leggere",
-    "fonte": "",
-    "lingua": "it",
-    "sintesi": "",
-    "temi": [],
-}
-
-
-@moderator_only
-async def new_resource_GET(request: Request, session: Session) -> Response:
-    return await render_resource_form(
-        request, session, resource_id=None, values=dict(EMPTY_RESOURCE)
-    )
-
-
-@moderator_only
-async def edit_resource_GET(request: Request, session: Session) -> Response:
-    resource = await resources.get_resource(database(request).reader, request.path_params["id"])
-    if resource is None:
-        refuse(404, "Questa risorsa non esiste.")
-    return await render_resource_form(
-        request, session, resource_id=resource.id, values=dict(resources.form_values(resource))
-    )
-
-
-async def _save_resource(request: Request, session: Session, resource_id: int | None) -> Response:
-    name = "mod-resource-new" if resource_id is None else f"mod-resource-{resource_id}"
-    form, token = await read_moderator_form(request, session, name)
-    if resource_id is not None and (
-        await resources.get_resource(database(request).reader, resource_id) is None
-    ):
-        refuse(404, "Questa risorsa non esiste.")
-    topics = {t.slug for t in await list_topics(database(request).reader)}
-    chosen = form.getlist("temi")
-    checked, draft = resources.validate_resource(
-        form.get("titolo"),
-        form.get("indirizzo"),
-        form.get("tipo"),
-        form.get("fonte"),
-        form.get("lingua"),
-        form.get("sintesi"),
-        chosen,
-        known_topics=topics,
-    )
-    if draft is None:
-        values: dict[str, Any] = {**checked.values, "temi": [t for t in chosen if t in topics]}
-        return await render_resource_form(
-            request,
-            session,
-            resource_id=resource_id,
-            values=values,
-            errors=checked.errors,
-            status_code=422,
-        )
-    moment = now(request)
-    moderator = session.moderator.name
-    try:
-        async with database(request).transaction() as conn:
-            await security.consume_nonce(
-                conn, token, moment, max_age=settings_of(request).session_max_age
-            )
-            if resource_id is None:
-                await resources.create_resource(conn, draft, moment, moderator=moderator)
-            elif not await resources.update_resource(
-                conn, resource_id, draft, moment, moderator=moderator
-            ):
-                raise LookupError(resource_id)
-    except TokenError:
-        refuse(409, "Questo modulo è già stato inviato: ricarica la pagina.")
-    except LookupError:
-        refuse(404, "Questa risorsa non esiste.")
-    target = url_for(request, "moderate_resources") + "?fatto=risorsa"
-    return RedirectResponse(target, status_code=303, headers=NO_STORE)
-
-
-@moderator_only
-async def new_resource_POST(request: Request, session: Session) -> Response:
-    return await _save_resource(request, session, None)
-
-
-@moderator_only
-async def edit_resource_POST(request: Request, session: Session) -> Response:
-    return await _save_resource(request, session, request.path_params["id"])
-
-
-Q = "/moderazione/domande/{id:rowid}"
+Q = f"/moderazione/domande/{ROW_ID}"
 
 routes = [
     Route("/moderazione", queue_GET, name="moderation"),
-    Route("/moderazione/accesso", login_GET, name="login", methods=["GET"]),
-    Route("/moderazione/accesso", login_POST, methods=["POST"]),
-    Route("/moderazione/esci", logout_POST, name="logout", methods=["POST"]),
     Route(Q, moderate_question_GET, name="moderate_question"),
     Route(Q + "/approva", approve_POST, name="approve", methods=["POST"]),
     Route(Q + "/respingi", reject_POST, name="reject", methods=["POST"]),
@@ -740,11 +339,4 @@ routes = [
     Route(Q + "/modifica", edit_POST, name="edit_question", methods=["POST"]),
     Route(Q + "/rispondi", answer_POST, name="answer", methods=["POST"]),
     Route(Q + "/pillola", piece_POST, name="mark_piece", methods=["POST"]),
-    Route("/moderazione/risorse", moderate_resources_GET, name="moderate_resources"),
-    Route("/moderazione/risorse/nuova", new_resource_GET, name="new_resource", methods=["GET"]),
-    Route("/moderazione/risorse/nuova", new_resource_POST, methods=["POST"]),
-    Route(
-        "/moderazione/risorse/{id:rowid}", edit_resource_GET, name="edit_resource", methods=["GET"]
-    ),
-    Route("/moderazione/risorse/{id:rowid}", edit_resource_POST, methods=["POST"]),
 ]

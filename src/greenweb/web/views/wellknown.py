@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from greenweb.web.errors import not_found
+from greenweb.web.site import site_of
 
 SECURITY_TXT_PATH = "/.well-known/security.txt"
 LIFETIME = timedelta(days=365)
@@ -38,7 +39,7 @@ def security_txt_body(base_url: str, contact: str, started: datetime) -> bytes |
 
 
 async def security_txt_GET(request: Request) -> Response:
-    body: bytes | None = request.app.state.security_txt
+    body = site_of(request).security_txt
     if body is None:
         raise not_found()
     return Response(body, media_type="text/plain; charset=utf-8")

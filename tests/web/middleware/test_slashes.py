@@ -10,6 +10,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from greenweb.web.app import create_app
+from greenweb.web.site import site_of
 from support import make_settings
 from support.hostile import assert_local_redirect, assert_unchanged, table_counts
 
@@ -76,7 +77,7 @@ def test_paths_that_match_no_page_are_404_not_redirects(client: TestClient, url:
 def test_other_methods_with_a_slash_are_404_and_change_nothing(
     client: TestClient, method: str
 ) -> None:
-    db_path = client.app.state.settings.db_path  # type: ignore[attr-defined]
+    db_path = site_of(client.app).settings.db_path
     before = table_counts(db_path)
     response = client.request(
         method,

@@ -1,0 +1,35 @@
+"""The one URL builder: a route's path, with a canonical query, or its absolute address.
+
+Templates use it as ``url(name, query, **path_params)`` (``templating.py``), views as
+:func:`url_for` and :func:`absolute_url`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.routing import Router
+
+from greenweb.web.site import site_of
+
+
+def path_for(router: Router, name: str, query: dict[str, Any] | None = None, **params: Any) -> str:
+    """The path of route ``name``, then ``query``.
+
+    Page 1 and empty filters are left out so each list has one canonical address.
+    """
+    path = str(router.url_path_for(name, **params))
+    kept = {k: v for k, v in (query or {}).items() if v not in (None, "") and (k, v) != ("page", 1)}
+    return f"{path}?{urlencode(kept)}" if kept else path
+
+
+def url_for(request: Request, name: str, query: dict[str, Any] | None = None, **params: Any) -> str:
+    """The path (and query) of route ``name`` in the app serving ``request``."""
+    return path_for(request.app.router, name, query, **params)
+
+
+def absolute_url(request: Request, name: str, **params: Any) -> str:
+    """The address of route ``name`` under the site's public base URL (feeds, sitemap)."""
+    return site_of(request).settings.base_url + url_for(request, name, **params)
