@@ -203,7 +203,7 @@ def test_a_page_that_fails_stops_the_export_and_keeps_the_old_one(
     run_export(seeded_settings, outdir)
     app = create_app(seeded_settings, today=lambda: SEED_TODAY)
     app.router.routes.append(Route("/rotta", broken_GET))
-    app.state.export_sources.append(broken)
+    site_of(app).export_sources.append(broken)
     with pytest.raises(RuntimeError, match="pagina rotta"):
         run_export(seeded_settings, outdir, app)
     assert sorted(p.name for p in outdir.iterdir()) == [".greenweb-export", "nginx.conf", "site"]

@@ -184,8 +184,7 @@ async def collect_targets(app: Starlette) -> tuple[list[Target], list[Skipped]]:
     """Every target of every source registered on the app, ids unique, in order."""
     targets: list[Target] = []
     skipped: list[Skipped] = []
-    sources: list[TargetSource] = getattr(app.state, "footprint_targets", list(DEFAULT_SOURCES))
-    for source in sources:
+    for source in site_of(app).footprint_targets:
         for found in await source(app):
             if isinstance(found, Skipped):
                 skipped.append(found)
@@ -255,7 +254,7 @@ class FootprintCache:
 
 
 def model_for(app: Starlette) -> CarbonModel:
-    return CarbonModel.from_settings(app.state.settings)
+    return CarbonModel.from_settings(site_of(app).settings)
 
 
 async def current_report(request: Request) -> tuple[Report | None, bool]:
