@@ -9,7 +9,7 @@ PORT ?= 8000
 export GREENWEB_HOST ?= $(HOST)
 export GREENWEB_PORT ?= $(PORT)
 
-.PHONY: setup run test lint typecheck unit browser-tools footprint bench bench-quick load profile stress export clean
+.PHONY: setup run test lint typecheck unit fuzz browser-tools footprint bench bench-quick load profile stress export clean
 
 setup: $(VENV)/.installed
 
@@ -33,6 +33,13 @@ typecheck: setup
 
 unit: setup browser-tools
 	$(BIN)/pytest
+
+# The property tests (every @given test: Hypothesis marks them `hypothesis`) with random
+# seeds and 20 times the examples (tests/conftest.py's "fuzz" profile): for looking, not
+# gating. make test runs them derandomized ("ci"); a failure here prints the example and a
+# blob for @reproduce_failure.
+fuzz: setup
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -m hypothesis -p no:cacheprovider
 
 # The footprint check runs on a temporary database with the seed bulletin, rendered as on
 # 4 September 2021: the seed's deadlines fall in 2021, so that day the pages list open

@@ -1,11 +1,14 @@
-"""Shared fixtures: a real SQLite file per test, the seed bulletin, a fixed 'today'."""
+"""Shared fixtures: a real SQLite file per test, the seed bulletin, a fixed 'today'; and the
+Hypothesis profiles."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import hypothesis
 import pytest
 from starlette.testclient import TestClient
 
@@ -14,6 +17,21 @@ from greenweb.web.app import create_app
 from support import SEED_DIR, SEED_TODAY, import_seed, make_settings
 from support.factory import write_generated
 from support.servers import LiveServer
+
+# "ci" gates `make test`: derandomized, so every run tries the same examples and a verdict
+# never changes from one run to the next; no example database, so a fresh clone and a
+# used one agree; no deadlines, since a busy 2-core machine is no bug. "fuzz" looks
+# further (`make fuzz`, or HYPOTHESIS_PROFILE=fuzz / --hypothesis-profile=fuzz): random
+# seeds and 20 times the examples; a failure prints its blob to replay it with
+# @reproduce_failure. Property tests scale their budget by the profile's max_examples.
+hypothesis.settings.register_profile(
+    "ci", derandomize=True, max_examples=100, deadline=None, database=None, print_blob=True
+)
+hypothesis.settings.register_profile(
+    "fuzz", max_examples=2_000, deadline=None, database=None, print_blob=True
+)
+# Loaded before the test modules are imported: their settings objects copy the profile.
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture

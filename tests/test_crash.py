@@ -23,15 +23,8 @@ import pytest
 from greenweb.db import Database
 from support import import_seed, make_settings
 from support.hostile import table_counts
-from support.servers import (
-    LiveServer,
-    assert_no_server_errors,
-    integrity_check,
-    python_command,
-    read_only,
-    run_load,
-    wait_until,
-)
+from support.load import assert_no_server_errors, run_load
+from support.servers import LiveServer, integrity_check, python_command, read_only, wait_until
 
 pytestmark = pytest.mark.slow
 

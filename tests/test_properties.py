@@ -22,10 +22,12 @@ from greenweb.web.middleware.access_log import MAX_LOGGED_PATH, loggable_path
 from greenweb.web.middleware.limits import valid_url_part, valid_urlencoded
 from greenweb.web.views.assets import fingerprint
 
+# The loaded profile's examples per test (tests/conftest.py): 100 in `make test`.
+BUDGET = hypothesis_settings.default.max_examples
 # No deadlines: the suite makes no timed assertions, and a busy CI machine is no bug.
-examples = hypothesis_settings(deadline=None, max_examples=300)
+examples = hypothesis_settings(deadline=None, max_examples=3 * BUDGET)
 few_examples = hypothesis_settings(
-    deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow]
+    deadline=None, max_examples=BUDGET, suppress_health_check=[HealthCheck.too_slow]
 )
 
 

@@ -16,7 +16,8 @@ page, ``--repeat`` times, interleaved so background load hits all alike; the bes
 each counts. Reported: requests/s, p50/p99 latency, server CPU per request (from
 /proc/PID/stat), and the ratio to the ceiling. Needs ``wrk`` and ``nginx`` on PATH (the
 Makefile's ``load`` target installs them with apt when missing); installs nothing itself.
-Every server is stopped by its pid at the end; every wrk run is bounded by --duration.
+Every server is started and stopped by tests/support/servers.py's LiveServer (free port,
+bounded start, its own process group); every wrk run is bounded by --duration.
 """
 
 from __future__ import annotations
@@ -27,26 +28,26 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+# This folder for bigdata and ceiling_app; tests/ for the servers every test uses too.
+sys.path[:0] = [str(HERE), str(HERE.parents[1] / "tests")]
 
 import bigdata  # noqa: E402
 
 from greenweb.static_site.nginx import nginx_conf  # noqa: E402
+from support.raw_http import RawResponse, http_request, raw_http  # noqa: E402
+from support.servers import LiveServer, find_nginx  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-START_TIMEOUT = 60.0
+START_TIMEOUT = 60.0  # 2,000 items: the first start builds the search index
 
 
 @dataclass
@@ -60,66 +61,9 @@ class Result:
     cpu_us_per_request: float | None
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def http_get(port: int, path: str = "/", coding: str = "br") -> tuple[int, dict[str, str], bytes]:
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(
-            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: {coding}\r\n"
-            "Connection: close\r\n\r\n".encode()
-        )
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return int(lines[0].split()[1]), headers, body
-
-
-def wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server on port {port} exited with {process.returncode}")
-        try:
-            if http_get(port)[0] == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"nothing answered on port {port} within {START_TIMEOUT}s")
-
-
-@contextmanager
-def server(argv: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[int]:
-    """A server process in its own session, stopped by its pid when done."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            argv,
-            env={**os.environ, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            wait_for(port, process)
-            yield process.pid
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=5)
+def http_get(port: int, path: str = "/", coding: str = "br") -> RawResponse:
+    request = http_request(f"GET {path}".encode(), f"Accept-Encoding: {coding}".encode())
+    return raw_http(port, request)
 
 
 def cpu_ticks(pid: int) -> int:
@@ -164,9 +108,9 @@ def parse_wrk(output: str) -> tuple[float, float, float, int, int]:
     return rps, p50, p99, requests, errors
 
 
-def drive(name: str, port: int, pid: int, args: argparse.Namespace) -> Result:
-    http_get(port)  # warm: the first view fills the cache
-    before = cpu_ticks(pid)
+def drive(name: str, server: LiveServer, args: argparse.Namespace) -> Result:
+    http_get(server.port)  # warm: the first view fills the cache
+    before = cpu_ticks(server.pid)
     output = subprocess.run(
         [
             args.wrk,
@@ -178,14 +122,14 @@ def drive(name: str, port: int, pid: int, args: argparse.Namespace) -> Result:
             "5s",
             "-H",
             "Accept-Encoding: br",
-            f"http://127.0.0.1:{port}/",
+            server.url("/"),
         ],
         capture_output=True,
         text=True,
         timeout=args.duration + 60,
         check=True,
     ).stdout
-    used = (cpu_ticks(pid) - before) / CLOCK_TICKS
+    used = (cpu_ticks(server.pid) - before) / CLOCK_TICKS
     rps, p50, p99, requests, errors = parse_wrk(output)
     cpu = used / requests * 1e6 if requests else None
     return Result(name, rps, p50, p99, requests, errors, cpu)
@@ -209,10 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     args.wrk = shutil.which("wrk")
-    nginx = shutil.which("nginx") or (
-        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
-    )
-    if args.wrk is None or nginx is None:
+    if args.wrk is None or find_nginx() is None:
         print(
             "load.py needs wrk and nginx: apt-get install -y wrk nginx-light "
             "libnginx-mod-http-brotli-static (or: make load)",
@@ -223,12 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="greenweb-load-"))
     os.chmod(work, 0o755)  # nginx workers read the export
     try:
-        return run(args, work, nginx)
+        return run(args, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run(args: argparse.Namespace, work: Path, nginx: str) -> int:
+def run(args: argparse.Namespace, work: Path) -> int:
     db = work / "greenweb.db"
     started = time.perf_counter()
     bigdata.build(db, items=args.items, questions=args.questions)
@@ -236,30 +177,24 @@ def run(args: argparse.Namespace, work: Path, nginx: str) -> int:
         f"database: {args.items} bulletin items, {args.questions} questions "
         f"in {time.perf_counter() - started:.1f}s"
     )
-    python = sys.executable
-    base_env = {"GREENWEB_DB": str(db), "GREENWEB_SECRET": "load-benchmark"}
-    serve = [python, "-m", "greenweb", "serve", "--host", "127.0.0.1", "--log-level", "warning"]
-    ports = {name: free_port() for name in ("greenweb", "greenweb-uncached", "ceiling", "nginx")}
-    pids: dict[str, int] = {}
+    quiet = ["--log-level", "warning"]
+    secret = {"GREENWEB_SECRET": "load-benchmark"}
+    servers: dict[str, LiveServer] = {}
     with ExitStack() as stack:
-        pids["greenweb"] = stack.enter_context(
-            server(
-                [*serve, "--port", str(ports["greenweb"])],
-                base_env,
-                ports["greenweb"],
-                work / "cached.log",
-            )
+
+        def start(name: str, server: LiveServer) -> None:
+            servers[name] = stack.enter_context(server.start(START_TIMEOUT))
+
+        start("greenweb", LiveServer.greenweb(work / "cached", db, args=quiet, **secret))
+        start(
+            "greenweb-uncached",
+            LiveServer.greenweb(
+                work / "uncached", db, args=quiet, GREENWEB_PAGE_CACHE_BYTES="0", **secret
+            ),
         )
-        pids["greenweb-uncached"] = stack.enter_context(
-            server(
-                [*serve, "--port", str(ports["greenweb-uncached"])],
-                {**base_env, "GREENWEB_PAGE_CACHE_BYTES": "0"},
-                ports["greenweb-uncached"],
-                work / "uncached.log",
-            )
-        )
-        status, headers, body = http_get(ports["greenweb"])
-        assert status == 200 and headers.get("content-encoding") == "br", headers
+        home = http_get(servers["greenweb"].port)
+        headers, body = dict(home.headers), home.body
+        assert home.status == 200 and headers.get("content-encoding") == "br", headers
         # The page's own headers only: the server adds date and content-length, and the
         # "connection: close" our one-off request asked for would make every wrk request
         # open a new connection.
@@ -267,67 +202,47 @@ def run(args: argparse.Namespace, work: Path, nginx: str) -> int:
             headers.pop(hop, None)
         saved = work / "home.json"
         saved.write_text(json.dumps({"headers": headers, "body": base64.b64encode(body).decode()}))
-        pids["ceiling"] = stack.enter_context(
-            server(
-                [
-                    python,
-                    "-m",
-                    "uvicorn",
-                    "--app-dir",
-                    str(HERE),
-                    "ceiling_app:app",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(ports["ceiling"]),
-                    "--no-server-header",
-                    "--no-access-log",
-                    "--log-level",
-                    "warning",
-                ],
-                {"CEILING_RESPONSE": str(saved)},
-                ports["ceiling"],
-                work / "ceiling.log",
-            )
+        start(
+            "ceiling",
+            LiveServer.uvicorn(
+                work / "ceiling",
+                "ceiling_app:app",
+                app_dir=HERE,
+                args=["--no-server-header", "--no-access-log", *quiet],
+                CEILING_RESPONSE=str(saved),
+            ),
         )
         exported = subprocess.run(
-            [python, "-m", "greenweb", "export", str(work / "export")],
-            env={**os.environ, **base_env},
+            [sys.executable, "-m", "greenweb", "export", str(work / "export")],
+            env={**os.environ, "GREENWEB_DB": str(db), **secret},
             capture_output=True,
             text=True,
             check=True,
         )
         print(exported.stdout.strip().splitlines()[-1])
-        conf = work / "nginx.conf"
-        conf.write_text(
-            nginx_conf(
+
+        def nginx_config(port: int) -> str:
+            return nginx_conf(
                 (work / "export" / "site").resolve(),
-                listen=f"127.0.0.1:{ports['nginx']}",
-                upstream=f"127.0.0.1:{ports['greenweb']}",
+                listen=f"127.0.0.1:{port}",
+                upstream=servers["greenweb"].address,
                 user="root" if os.geteuid() == 0 else None,
-                pid=work / "nginx.pid",
-                error_log=str(work / "nginx-error.log"),
+                pid=work / "nginx" / "nginx.pid",
+                error_log=str(work / "nginx" / "nginx-error.log"),
                 worker_processes="1",
             )
-        )
-        pids["nginx"] = stack.enter_context(
-            server(
-                [nginx, "-p", str(work), "-c", str(conf), "-g", "daemon off;"],
-                {},
-                ports["nginx"],
-                work / "nginx.log",
-            )
-        )
+
+        start("nginx", LiveServer.nginx(work / "nginx", nginx_config))
         for name in ("greenweb", "ceiling", "nginx"):
-            _, got, payload = http_get(ports[name])
-            assert payload == body or name == "nginx", f"{name} serves other bytes"
-            print(f"{name:18} home: {len(payload)} bytes, {got.get('content-encoding')}")
+            answer = http_get(servers[name].port)
+            assert answer.body == body or name == "nginx", f"{name} serves other bytes"
+            print(f"{name:18} home: {len(answer.body)} bytes, {answer.header('content-encoding')}")
 
         best: dict[str, Result] = {}
         order = ["ceiling", "greenweb", "greenweb-uncached", "nginx"]
         for round_ in range(args.repeat):
             for name in order if round_ % 2 == 0 else list(reversed(order)):
-                result = drive(name, ports[name], pids[name], args)
+                result = drive(name, servers[name], args)
                 print(
                     f"  run {round_ + 1} {name:18} {result.requests_per_s:9.0f} req/s "
                     f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms"

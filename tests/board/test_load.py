@@ -35,16 +35,8 @@ import pytest
 from greenweb import security
 from support import make_settings
 from support.board import publish_directly
-from support.servers import (
-    TEST_SECRET,
-    LiveServer,
-    LoadResult,
-    assert_no_server_errors,
-    client_address,
-    integrity_check,
-    read_only,
-    run_load,
-)
+from support.load import LoadResult, assert_no_server_errors, client_address, run_load
+from support.servers import TEST_SECRET, LiveServer, integrity_check, read_only
 
 pytestmark = pytest.mark.slow
 

@@ -17,15 +17,14 @@ The suite's server accepts visitors' forms as soon as they are served
 validation error and vote would sleep. One flow in test_board_flows.py runs its own server
 with the real default, and shows a form sent too early is refused with the text kept.
 
-This module is self-contained on purpose (no shared server fixture) so that it merges cleanly
-with the generic fixtures written in other branches.
+The server is started and stopped by support.servers.LiveServer, like every other real
+server of the suite.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -37,12 +36,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 
-import httpx2
 import pytest
 
 from greenweb.italian import today_in_rome
 from support import board_seed
 from support.board_seed import MODERATOR, MODERATOR_PASSWORD
+from support.servers import LiveServer, server_env
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Response
@@ -70,7 +69,6 @@ DESKTOP = {"width": 1280, "height": 800}
 VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
 SCHEMES = ("light", "dark")
 TIMEOUT_MS = 10_000
-SERVER_START_SECONDS = 30.0
 
 
 # --- missing tools: skip locally, fail in CI ----------------------------------------------
@@ -203,49 +201,29 @@ def generate_item(number: int, today: date) -> GeneratedItem:
 
 @dataclass
 class GreenwebServer:
-    base_url: str
-    data_dir: Path
-    log_path: Path
+    """The running server (support.servers.LiveServer) and the generated items it holds."""
+
+    live: LiveServer
     generated: list[GeneratedItem] = field(default_factory=list)
 
+    @property
+    def base_url(self) -> str:
+        return self.live.base_url
+
     def url(self, path: str) -> str:
-        return self.base_url + path
+        return self.live.url(path)
 
     @property
     def db_path(self) -> Path:
-        return self.data_dir / "greenweb.db"
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return "(no log)"
+        assert self.live.db_path is not None
+        return self.live.db_path
 
     def first_generated(self, kind: str) -> GeneratedItem:
         return next(item for item in self.generated if item.kind == kind)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 # Visitors' forms may be sent as soon as they are served: see the module docstring.
 SUITE_ENV = {"GREENWEB_TOKEN_MIN_AGE": "0"}
-
-
-def server_env(db_path: Path, base_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-    # The Makefile exports GREENWEB_HOST/PORT: start from a clean slate of greenweb settings.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GREENWEB_")}
-    env.update(
-        GREENWEB_DB=str(db_path),
-        GREENWEB_SECRET="browser-tests-secret-not-for-production",
-        GREENWEB_BASE_URL=base_url,
-        **(extra or {}),
-    )
-    return env
 
 
 def run_cli(args: list[str], env: dict[str, str], stdin: str | None = None) -> None:
@@ -262,24 +240,6 @@ def run_cli(args: list[str], env: dict[str, str], stdin: str | None = None) -> N
         pytest.fail(f"greenweb {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
 
 
-def wait_until_healthy(process: subprocess.Popen[bytes], server: GreenwebServer) -> None:
-    """Poll /healthz: at most 300 tries and SERVER_START_SECONDS, whichever ends first."""
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    with httpx2.Client(trust_env=False, timeout=2.0) as client:
-        for _ in range(300):
-            if process.poll() is not None:
-                pytest.fail(f"greenweb serve exited early:\n{server.log_tail()}")
-            try:
-                if client.get(server.url("/healthz")).status_code == 200:
-                    return
-            except httpx2.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-    pytest.fail(f"greenweb serve did not answer /healthz in time:\n{server.log_tail()}")
-
-
 @contextmanager
 def greenweb_server(
     root: Path,
@@ -292,38 +252,17 @@ def greenweb_server(
 
     Stopped (terminate, then kill) when the block ends, whatever happened in it.
     """
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    server = GreenwebServer(base_url, root, root / "server.log", generated or [])
-    db_path = server.db_path
-    env = server_env(db_path, base_url, extra_env)
+    db_path = root / "greenweb.db"
+    settings = extra_env or {}
+    env = server_env(db_path, **settings)
     run_cli(["migrate"], env)
     if bulletin_dir is not None:
         run_cli(["import", str(bulletin_dir)], env)
     run_cli(["moderator", "add", MODERATOR], env, stdin=MODERATOR_PASSWORD + "\n")
     board_seed.seed_board(db_path, time.time())
-
-    with server.log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "greenweb", "serve"),
-                *("--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"),
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        try:
-            wait_until_healthy(process, server)
-            yield server
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
+    live = LiveServer.greenweb(root, db_path, args=["--log-level", "warning"], **settings)
+    with live:
+        yield GreenwebServer(live, generated or [])
 
 
 @pytest.fixture(scope="session")

@@ -255,12 +255,16 @@ def test_with_the_real_three_second_minimum_a_hasty_send_is_refused_and_the_text
     """The production default of GREENWEB_TOKEN_MIN_AGE, on a server of its own."""
     production = start_server()
     page = new_context(base_url=production.base_url).new_page()
+    asked = time.monotonic()  # before the server makes the token
     page.goto("/domande/nuova")
-    opened = time.monotonic()
+    opened = time.monotonic()  # after it
     page.get_by_label("La tua domanda").fill(QUESTION)
 
     hasty = press(page, "Invia la domanda")
-    if time.monotonic() - opened < DEFAULT_MIN_AGE - 1:  # always, unless the machine stalls
+    # The answer picks the branch, checked against the clock: a stalled machine may take
+    # longer than the minimum from opening the form to sending it, and only then may the
+    # first send pass.
+    if hasty.status != 303 or time.monotonic() - asked < DEFAULT_MIN_AGE:
         assert hasty.status == 403
         assert page.get_by_role("alert").inner_text() == TOO_YOUNG
         assert page.get_by_label("La tua domanda").input_value() == QUESTION

@@ -7,10 +7,8 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx2
 import pytest
 
 from greenweb.cli import build_parser, main
@@ -18,7 +16,7 @@ from greenweb.config import SETTINGS
 from greenweb.db import migration_scripts
 from support import REPO, SEED_DIR
 from support.factory import write_item
-from support.servers import free_port
+from support.servers import LiveServer, greenweb_serve
 
 SUBCOMMANDS = ["serve", "migrate", "import"]
 
@@ -295,29 +293,17 @@ def test_secret_file_is_created_next_to_greenweb_db(
 
 
 @pytest.mark.slow
-def test_serve_answers_on_127_0_0_1(db_path: Path) -> None:
+def test_serve_answers_on_127_0_0_1(db_path: Path, tmp_path: Path) -> None:
     assert main(["import", str(SEED_DIR)]) == 0
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "greenweb", "serve", "--port", str(port), "--log-level", "warning"],
-        env={**os.environ, "GREENWEB_HOST": "127.0.0.1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    # No --host: the address comes from GREENWEB_HOST.
+    command = greenweb_serve("--log-level", "warning", host_option=False)
+    server = LiveServer(
+        tmp_path / "server", command, db_path=db_path, settings={"GREENWEB_HOST": "127.0.0.1"}
     )
-    try:
-        health = None
-        for _ in range(100):  # at most about 10 s
-            try:
-                health = httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except httpx2.TransportError:
-                assert server.poll() is None, server.communicate()[1]
-                time.sleep(0.1)
-        assert health is not None and health.status_code == 200
+    with server:
+        health = server.get("/healthz")
+        assert health.status_code == 200
         assert health.json() | {"pid": 0} == {"status": "ok", "bulletin_items": 12, "pid": 0}
-        home = httpx2.get(f"http://127.0.0.1:{port}/", timeout=5)
+        home = server.get("/")
         assert home.status_code == 200
         assert "server" not in home.headers
-    finally:
-        server.terminate()
-        server.communicate(timeout=15)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,9 +22,10 @@ from greenweb.static_site.nginx import BROTLI_MODULE, nginx_conf
 from greenweb.web.app import create_app
 from greenweb.web.site import site_of
 from support import SEED_TODAY, import_seed, make_settings
-from support.simple_servers import free_port, greenweb_serve, raw_get, stop, wait_until_up
+from support.raw_http import raw_get
+from support.servers import LiveServer, find_nginx
 
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+NGINX = find_nginx()
 
 
 def run_export(settings: Settings, outdir: Path, app: Starlette | None = None) -> list[str]:
@@ -220,39 +220,29 @@ def nginx_and_app(
     if NGINX is None or not BROTLI_MODULE.exists():
         pytest.skip("needs nginx-light and libnginx-mod-http-brotli-static (apt)")
     outdir, _ = exported
-    env = {"GREENWEB_DB": str(export_settings.db_path), "GREENWEB_SECRET": "s"}
-    with greenweb_serve(env, log=tmp_path / "app.log") as (app_port, _):
-        port = free_port()
-        conf = tmp_path / "nginx.conf"
-        conf.write_text(
-            nginx_conf(
+    nginx_dir = tmp_path / "nginx"
+    with LiveServer.greenweb(tmp_path / "app", export_settings.db_path) as app:
+
+        def config(port: int) -> str:
+            return nginx_conf(
                 (outdir / "site").resolve(),
                 listen=f"127.0.0.1:{port}",
-                upstream=f"127.0.0.1:{app_port}",
+                upstream=app.address,
                 types={"/feed.xml": "application/atom+xml; charset=utf-8"},
                 user="root" if os.geteuid() == 0 else None,
-                pid=tmp_path / "nginx.pid",
-                error_log=str(tmp_path / "nginx-error.log"),
+                pid=nginx_dir / "nginx.pid",
+                error_log=str(nginx_dir / "nginx-error.log"),
                 worker_processes="1",
             )
-        )
-        checked = subprocess.run(
-            [NGINX, "-t", "-q", "-p", str(tmp_path), "-c", str(conf)],
-            capture_output=True,
-            text=True,
-        )
-        assert checked.returncode == 0, checked.stderr
-        process = subprocess.Popen(
-            [NGINX, "-p", str(tmp_path), "-c", str(conf), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            wait_until_up(port, process, "/")
-            yield port, outdir / "site"
-        finally:
-            stop(process)
+
+        with LiveServer.nginx(nginx_dir, config) as nginx:
+            checked = subprocess.run(
+                [NGINX, "-t", "-q", "-p", str(nginx_dir), "-c", str(nginx_dir / "nginx.conf")],
+                capture_output=True,
+                text=True,
+            )
+            assert checked.returncode == 0, checked.stderr
+            yield nginx.port, outdir / "site"
 
 
 @pytest.mark.slow

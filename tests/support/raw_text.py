@@ -9,7 +9,9 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 # No deadlines: the suite makes no timed assertions, and a busy CI machine is no bug.
-examples = hypothesis_settings(deadline=None, max_examples=300)
+# The loaded profile's examples per test (tests/conftest.py): 100 in `make test`.
+BUDGET = hypothesis_settings.default.max_examples
+examples = hypothesis_settings(deadline=None, max_examples=3 * BUDGET)
 
 BIDI = {*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C, 0xFEFF}
 

@@ -1,32 +1,35 @@
-"""Real greenweb servers for tests: a subprocess on 127.0.0.1, a free port, bounded waits.
+"""Real servers for tests and benchmarks: a subprocess on 127.0.0.1, a free port, bounded waits.
 
-Generic on purpose: hostile-input, load, crash (``kill -9``) and browser tests all use it.
+One launcher for every kind of server the suite runs:
 
     with LiveServer.greenweb(tmp_path, db_path) as server:   # `greenweb serve` + /healthz
         server.get("/healthz")
-        result = run_load(server, lambda client, i: client.get("/"), count=200, clients=8)
+        result = run_load(server, lambda c, i: c.get("/"), count=200, clients=8)  # support.load
         server.kill()                                         # SIGKILL, the whole group
         server.start()                                        # same database, same port
         assert integrity_check(db_path) == ["ok"]
 
-Every wait is bounded (``START_TIMEOUT``, ``STOP_TIMEOUT``, ``run_load(deadline=...)``),
+    LiveServer.greenweb(tmp_path, db_path, args=["--workers", "2"])   # serve's options
+    LiveServer.uvicorn(tmp_path, "ceiling_app:app", app_dir=folder)   # a bare ASGI app
+    LiveServer.nginx(tmp_path, lambda port: nginx_conf(...))          # nginx on an export
+
+Every wait is bounded (``START_TIMEOUT``, ``STOP_TIMEOUT``, ``wait_until(timeout=...)``),
 and ``__exit__`` kills whatever is still running. Output goes to files, not pipes, so a
-chatty server can never block on a full pipe; ``server.stdout()`` / ``stderr()`` read it.
+chatty server can never block on a full pipe; ``server.stdout()`` / ``stderr()`` read it
+(greenweb's access log is on stdout: ``server.access_log()``).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,10 +39,10 @@ from urllib.parse import quote
 
 import httpx2
 
-HOST = "127.0.0.1"
+from support.raw_http import HOST, REQUEST_TIMEOUT, RawResponse, raw_http
+
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 20.0
-REQUEST_TIMEOUT = 15.0
 TEST_SECRET = "test-secret-not-for-production"
 
 CommandFor = Callable[[int], list[str]]
@@ -53,23 +56,24 @@ def free_port() -> int:
         return port
 
 
-def greenweb_serve(*extra: str) -> CommandFor:
-    """The command line of ``greenweb serve`` on a given port, from this interpreter."""
+def greenweb_serve(*extra: str, host_option: bool = True) -> CommandFor:
+    """The command line of ``greenweb serve`` on a given port, from this interpreter.
+
+    ``host_option=False`` leaves ``--host`` out, so the server takes GREENWEB_HOST.
+    """
 
     def command(port: int) -> list[str]:
-        return [
-            sys.executable,
-            "-m",
-            "greenweb",
-            "serve",
-            "--host",
-            HOST,
-            "--port",
-            str(port),
-            *extra,
-        ]
+        host = ["--host", HOST] if host_option else []
+        return [sys.executable, "-m", "greenweb", "serve", *host, "--port", str(port), *extra]
 
     return command
+
+
+def find_nginx() -> str | None:
+    """nginx on PATH, or Debian's /usr/sbin/nginx (not on PATH for ordinary users)."""
+    return shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
 
 
 def python_command(test_file: str, function: str, *args: str) -> list[str]:
@@ -87,21 +91,21 @@ def python_command(test_file: str, function: str, *args: str) -> list[str]:
     return [sys.executable, "-c", script, *args]
 
 
+def clean_env(**settings: str) -> dict[str, str]:
+    """The process environment without any GREENWEB_* of the caller's (the Makefile
+    exports GREENWEB_HOST/PORT), plus ``settings``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GREENWEB_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(settings)
+    return env
+
+
 def server_env(db_path: Path, **settings: str) -> dict[str, str]:
-    """The process environment without any GREENWEB_* of the caller's, plus ``settings``.
+    """``clean_env`` for greenweb over ``db_path`` with the tests' secret, plus ``settings``.
 
     ``settings`` use environment names: ``GREENWEB_SECURITY_CONTACT="mailto:..."``.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GREENWEB_")}
-    env.update(
-        {
-            "GREENWEB_DB": str(db_path),
-            "GREENWEB_SECRET": TEST_SECRET,
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    env.update(settings)
-    return env
+    return clean_env(GREENWEB_DB=str(db_path), GREENWEB_SECRET=TEST_SECRET, **settings)
 
 
 class ServerError(AssertionError):
@@ -110,13 +114,21 @@ class ServerError(AssertionError):
 
 @dataclass
 class LiveServer:
-    db_path: Path
+    """One server process: started on a free port, answering ``ready_path`` with 200.
+
+    ``db_path`` set: a greenweb server, run with ``server_env`` (the tests' secret, its
+    own base URL). Otherwise the process gets ``clean_env``. ``settings`` come on top.
+    """
+
     workdir: Path
     command: CommandFor = field(default_factory=greenweb_serve)
+    db_path: Path | None = None
     settings: dict[str, str] = field(default_factory=dict)
+    ready_path: str = "/healthz"
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    _stderr_offset: int = field(default=0, init=False, repr=False)
 
     @classmethod
     def greenweb(
@@ -127,20 +139,74 @@ class LiveServer:
         args: Sequence[str] = (),
         **settings: str,
     ) -> LiveServer:
-        """A ``greenweb serve`` (not started yet) over ``db_path`` (default: a new one)."""
-        workdir.mkdir(parents=True, exist_ok=True)
+        """A ``greenweb serve ARGS`` (not started yet) over ``db_path`` (default: a new one)."""
         return cls(
-            db_path=db_path or workdir / "greenweb.db",
             workdir=workdir,
             command=greenweb_serve(*args),
+            db_path=db_path or workdir / "greenweb.db",
             settings=dict(settings),
         )
+
+    @classmethod
+    def uvicorn(
+        cls,
+        workdir: Path,
+        app: str,
+        *,
+        app_dir: Path | None = None,
+        args: Sequence[str] = (),
+        ready_path: str = "/",
+        **env: str,
+    ) -> LiveServer:
+        """uvicorn serving ``app`` (``module:attribute``, found in ``app_dir``)."""
+        folder = ["--app-dir", str(app_dir)] if app_dir is not None else []
+
+        def command(port: int) -> list[str]:
+            return [
+                *(sys.executable, "-m", "uvicorn", *folder, app),
+                *("--host", HOST, "--port", str(port), *args),
+            ]
+
+        return cls(workdir=workdir, command=command, settings=dict(env), ready_path=ready_path)
+
+    @classmethod
+    def nginx(
+        cls, workdir: Path, config: Callable[[int], str], *, ready_path: str = "/"
+    ) -> LiveServer:
+        """nginx in the foreground with ``config(port)`` as ``workdir/nginx.conf``.
+
+        The configuration should keep its pid file and error log inside ``workdir``.
+        """
+        binary = find_nginx()
+        if binary is None:
+            raise ServerError("nginx is not installed")
+        conf = workdir / "nginx.conf"
+
+        def command(port: int) -> list[str]:
+            conf.write_text(config(port))  # the port is only known now
+            return [binary, "-p", str(workdir), "-c", str(conf), "-g", "daemon off;"]
+
+        return cls(workdir=workdir, command=command, ready_path=ready_path)
 
     # --- life cycle -------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
         return f"http://{HOST}:{self.port}"
+
+    @property
+    def address(self) -> str:
+        """``127.0.0.1:PORT``, e.g. for a proxy's upstream."""
+        return f"{HOST}:{self.port}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    @property
+    def pid(self) -> int:
+        if self.process is None:
+            raise ServerError("server not started")
+        return self.process.pid
 
     @property
     def stdout_path(self) -> Path:
@@ -151,17 +217,18 @@ class LiveServer:
         return self.workdir / "server.stderr"
 
     def start(self, timeout: float = START_TIMEOUT) -> LiveServer:
-        """Start (or restart) the server and wait until /healthz answers 200."""
+        """Start (or restart) the server and wait until ``ready_path`` answers 200."""
         if self.running:
             raise ServerError("server already running")
         for _attempt in range(3):
             self.port = self.port or free_port()
             self._spawn()
             try:
-                self.wait_healthy(timeout)
+                self.wait_ready(timeout)
                 return self
             except ServerError:
-                lost_port = "address already in use" in self.stderr().lower()
+                this_start = self.stderr()[self._stderr_offset :]
+                lost_port = "address already in use" in this_start.lower()
                 self.kill()
                 if not lost_port:
                     raise
@@ -169,9 +236,14 @@ class LiveServer:
         raise ServerError(f"could not find a free port\n{self.output()}")
 
     def _spawn(self) -> None:
-        env = server_env(self.db_path, GREENWEB_BASE_URL=f"http://{HOST}:{self.port}")
+        if self.db_path is not None:
+            env = server_env(self.db_path, GREENWEB_BASE_URL=self.base_url)
+        else:
+            env = clean_env()
         env.update(self.settings)
+        self.workdir.mkdir(parents=True, exist_ok=True)
         self.starts += 1
+        self._stderr_offset = len(self.stderr())
         with (
             self.stdout_path.open("ab") as out,
             self.stderr_path.open("ab") as err,
@@ -190,19 +262,20 @@ class LiveServer:
                 start_new_session=True,
             )
 
-    def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        """Poll ``ready_path`` until it answers 200; fail if the process exits first."""
         deadline = time.monotonic() + timeout
-        with httpx2.Client(base_url=self.base_url, timeout=2.0) as client:
+        with httpx2.Client(base_url=self.base_url, timeout=2.0, trust_env=False) as client:
             while time.monotonic() < deadline:
                 if not self.running:
                     raise ServerError(f"server exited with {self.returncode}\n{self.output()}")
                 try:
-                    if client.get("/healthz").status_code == 200:
+                    if client.get(self.ready_path).status_code == 200:
                         return
                 except httpx2.TransportError:
                     pass
                 time.sleep(0.05)
-        raise ServerError(f"no healthy answer within {timeout} s\n{self.output()}")
+        raise ServerError(f"no answer from {self.ready_path} within {timeout} s\n{self.output()}")
 
     @property
     def running(self) -> bool:
@@ -287,6 +360,11 @@ class LiveServer:
     def stderr(self) -> str:
         return self.stderr_path.read_text(errors="replace") if self.stderr_path.exists() else ""
 
+    def access_log(self) -> list[str]:
+        """The lines the server wrote on stdout (greenweb's access log), without the
+        ``--- start`` marks of each start."""
+        return [line for line in self.stdout().splitlines() if line and not line.startswith("---")]
+
     def output(self) -> str:
         return f"--- stdout\n{self.stdout()[-4000:]}\n--- stderr\n{self.stderr()[-4000:]}"
 
@@ -306,180 +384,6 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
             return
         time.sleep(0.02)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-# --- raw HTTP, for what clients refuse to send -------------------------------------------
-
-
-@dataclass(frozen=True)
-class RawResponse:
-    status: int  # 0 when the server closed the connection without answering
-    headers: dict[str, str]
-    body: bytes
-    raw: bytes
-
-
-def http_request(
-    request_line: bytes, *headers: bytes, body: bytes = b"", close: bool = True
-) -> bytes:
-    """``http_request(b"GET /x", b"Content-Length: 3", body=b"abc")``: the bytes of a
-    request, with ``Host`` and (unless ``close=False``) ``Connection: close`` added."""
-    lines = [request_line + b" HTTP/1.1", b"Host: greenweb.test", *headers]
-    if close:
-        lines.append(b"Connection: close")
-    return b"\r\n".join(lines) + b"\r\n\r\n" + body
-
-
-def raw_http(port: int, request: bytes, timeout: float = REQUEST_TIMEOUT) -> RawResponse:
-    """Send ``request`` bytes as they are and read until the server closes.
-
-    Add ``Connection: close`` to the request so the server ends the exchange.
-    """
-    chunks: list[bytes] = []
-    with socket.create_connection((HOST, port), timeout=timeout) as sock:
-        try:
-            sock.sendall(request)
-        except OSError:
-            pass  # the server may answer and close before reading all of it
-        while True:
-            try:
-                data = sock.recv(65536)
-            except (ConnectionResetError, TimeoutError):
-                break
-            if not data:
-                break
-            chunks.append(data)
-    raw = b"".join(chunks)
-    head, _, body = raw.partition(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    try:
-        status = int(lines[0].split()[1])
-    except (IndexError, ValueError):
-        return RawResponse(0, {}, b"", raw)
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, _, value = line.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return RawResponse(status, headers, body, raw)
-
-
-# --- load ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Outcome:
-    index: int
-    status: int | None  # None: no answer (refused, reset, timed out)
-    error: str | None = None
-    location: str | None = None
-    body: bytes = b""
-
-
-@dataclass
-class LoadResult:
-    outcomes: list[Outcome]
-    skipped: int  # requests not sent because the deadline passed
-
-    def statuses(self) -> Counter[int | None]:
-        return Counter(o.status for o in self.outcomes)
-
-    def answered(self, status: int) -> list[Outcome]:
-        """The requests the server acknowledged with ``status`` (e.g. 303 for a post)."""
-        return [o for o in self.outcomes if o.status == status]
-
-    def failures(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status is None]
-
-    def server_errors(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status is not None and o.status >= 500]
-
-
-RequestFn = Callable[[httpx2.Client, int], httpx2.Response]
-
-
-def run_load(
-    server: LiveServer,
-    request: RequestFn,
-    *,
-    count: int,
-    clients: int,
-    deadline: float = 120.0,
-    keep_body: bool = False,
-    at: tuple[int, Callable[[], None]] | None = None,
-) -> LoadResult:
-    """Send ``count`` requests from ``clients`` concurrent clients, each with its own
-    connection pool; ``request(client, i)`` sends request number ``i``.
-
-    Bounded: no request starts after ``deadline`` seconds (they count as ``skipped``).
-    ``at=(n, action)`` runs ``action`` once, when ``n`` requests have finished (kill the
-    server mid-load, for instance); requests failing after it are recorded, not raised.
-    """
-    local = threading.local()
-    pools: list[httpx2.Client] = []
-    pools_lock = threading.Lock()
-    done = 0
-    done_lock = threading.Lock()
-    fired = threading.Event()
-    ends = time.monotonic() + deadline
-    skipped = 0
-
-    def client() -> httpx2.Client:
-        if not hasattr(local, "client"):
-            local.client = server.client(follow_redirects=False)
-            with pools_lock:
-                pools.append(local.client)
-        pool: httpx2.Client = local.client
-        return pool
-
-    def one(index: int) -> Outcome | None:
-        nonlocal done, skipped
-        if time.monotonic() > ends:
-            with done_lock:
-                skipped += 1
-            return None
-        try:
-            response = request(client(), index)
-            outcome = Outcome(
-                index,
-                response.status_code,
-                location=response.headers.get("location"),
-                body=response.content if keep_body else b"",
-            )
-        except httpx2.TransportError as error:
-            outcome = Outcome(index, None, error=f"{type(error).__name__}: {error}")
-        with done_lock:
-            done += 1
-            trigger = at is not None and done >= at[0] and not fired.is_set()
-            if trigger:
-                fired.set()
-        if trigger and at is not None:
-            at[1]()
-        return outcome
-
-    try:
-        with ThreadPoolExecutor(max_workers=clients) as pool:
-            results = list(pool.map(one, range(count)))
-    finally:
-        for pool_client in pools:
-            pool_client.close()
-    return LoadResult([r for r in results if r is not None], skipped)
-
-
-def client_address(index: int) -> str:
-    """A distinct address per simulated client, from 198.18.0.0/15 (RFC 2544, benchmarks).
-
-    Send it as ``X-Forwarded-For`` to a server started with ``args=["--proxy-headers"]``
-    (uvicorn trusts that header from 127.0.0.1) so per-client limits and "anch'io"
-    counting see many people instead of one.
-    """
-    if not 0 <= index < 2**17:
-        raise ValueError(index)
-    return f"198.{18 + (index >> 16)}.{(index >> 8) & 255}.{index & 255}"
-
-
-def assert_no_server_errors(result: LoadResult) -> None:
-    errors = result.server_errors()
-    assert not errors, f"{len(errors)} answers >= 500, first: {errors[:3]}"
 
 
 # --- the database, from outside the server -------------------------------------------

@@ -67,7 +67,7 @@ from support.hostile import (
     form_refusal,
     hidden_fields,
 )
-from support.servers import client_address
+from support.load import client_address
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 VALID_TEXT = "Perché d'estate a Torino fa sempre più caldo, anche di notte?"

@@ -23,7 +23,7 @@ from support.hostile import (
     table_counts,
     unknown_markup,
 )
-from support.servers import client_address
+from support.load import client_address
 
 
 @pytest.mark.parametrize(

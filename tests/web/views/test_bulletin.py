@@ -171,10 +171,13 @@ def test_home_shows_open_calls_with_days_left_and_the_latest_items(client: TestC
 
 
 def test_home_reads_well_when_nothing_is_open(client_today: TestClient) -> None:
+    before = today_in_rome()
     response = get(client_today, "/", 200, "home.html")
+    after = today_in_rome()  # the same day, unless the request ran across midnight
     assert response.context["open_calls"] == []
-    day = today_in_rome()
-    assert f"Nessuna scadenza aperta oggi, {day.day} " in response.text
+    assert any(
+        f"Nessuna scadenza aperta oggi, {day.day} " in response.text for day in (before, after)
+    )
 
 
 def test_home_lists_upcoming_events_with_their_time(client_on: Any) -> None:
