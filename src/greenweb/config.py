@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 from urllib.parse import SplitResult, urlsplit
 
-from greenweb.footprint.carbon import parse_grid
+from greenweb.footprint.carbon import CarbonModel, parse_grid
 
 T = TypeVar("T")
 
@@ -301,6 +301,11 @@ class Settings:
         _whole(0),
         "Seconds public pages may be cached by browsers and proxies.",
     )
+
+    @property
+    def carbon_model(self) -> CarbonModel:
+        """Grams per view as GREENWEB_GRID_INTENSITY and GREENWEB_GREEN_HOSTING describe."""
+        return CarbonModel.from_setting(self.grid_intensity, self.green_hosting)
 
     @property
     def https(self) -> bool:

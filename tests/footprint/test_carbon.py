@@ -362,6 +362,4 @@ def test_the_model_follows_the_grid_and_hosting_settings() -> None:
 
 def test_the_model_is_built_from_the_settings(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, grid_intensity="300", green_hosting=True)
-    assert CarbonModel.from_settings(settings) == CarbonModel(
-        "300", GridIntensity(300.0, 300.0, 300.0), True
-    )
+    assert settings.carbon_model == CarbonModel("300", GridIntensity(300.0, 300.0, 300.0), True)

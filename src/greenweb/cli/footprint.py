@@ -92,7 +92,7 @@ def footprint_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.grid is not None:
         settings = replace(settings, grid_intensity=args.grid)
     try:
-        model = CarbonModel.from_settings(settings)
+        model = settings.carbon_model
     except ValueError as error:
         return _error(f"grid intensity: {error}")
     if args.repeats < 0:

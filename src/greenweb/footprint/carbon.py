@@ -29,10 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Final
-
-if TYPE_CHECKING:
-    from greenweb.config import Settings
+from typing import Final
 
 __all__ = [
     "BYTES_PER_GB",
@@ -385,10 +382,6 @@ class CarbonModel:
         """From ``GREENWEB_GRID_INTENSITY`` (see :func:`parse_grid`) and the hosting flag."""
         label, grid = parse_grid(grid_intensity)
         return cls(label, grid, green_hosting)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> CarbonModel:
-        return cls.from_setting(settings.grid_intensity, settings.green_hosting)
 
     def visit(self, transfer_bytes: int) -> Segments:
         """The emissions of one page view that transfers this many bytes."""

@@ -27,7 +27,7 @@ import os
 import re
 import shutil
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -39,9 +39,7 @@ from greenweb.asgi_client import Captured, request, running
 from greenweb.bulletin import queries
 from greenweb.static_site.nginx import nginx_conf
 from greenweb.web.middleware.page_cache import storable
-from greenweb.web.site import site_of
-
-ExportSource = Callable[[Starlette], Awaitable[Iterable[str]]]
+from greenweb.web.site import ExportSource, site_of
 
 MARKER_FILE: Final = ".greenweb-export"
 MAX_PAGES: Final = 100_000

@@ -17,7 +17,6 @@ from greenweb import __version__
 from greenweb.board.seed import load_board_data
 from greenweb.config import Settings
 from greenweb.db import Database
-from greenweb.footprint.carbon import CarbonModel
 from greenweb.italian import today_in_rome
 from greenweb.paths import board_data_dir
 from greenweb.web import errors
@@ -97,7 +96,7 @@ def create_app(
         Middleware(
             RepresentationMiddleware,
             max_age=settings.page_max_age,
-            model=CarbonModel.from_settings(settings),
+            model=settings.carbon_model,
             outer_headers=secure_headers,
         ),
     ]

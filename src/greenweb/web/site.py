@@ -8,29 +8,36 @@ sources) are lists each area appends to while the app is built.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
 from starlette.templating import Jinja2Templates
 
 from greenweb.board import visitors
 from greenweb.config import Settings
 from greenweb.db import Database
+from greenweb.footprint.measure import Skipped, Target
 
 if TYPE_CHECKING:
     # Only for the field types: these modules reach the Site through site_of themselves.
     from greenweb.footprint.budget import Budget
-    from greenweb.static_site.export import ExportSource
     from greenweb.web.middleware.page_cache import PageStore
     from greenweb.web.views.assets import AssetRegistry
-    from greenweb.web.views.feeds import SitemapSource
-    from greenweb.web.views.footprint import FootprintCache, TargetSource
+    from greenweb.web.views.footprint import FootprintCache
 
 _STATE_KEY = "site"
+
+# The registries' entries, declared here so the areas that fill them import from the Site.
+# `greenweb export`: an area's further URL paths.
+ExportSource = Callable[[Starlette], Awaitable[Iterable[str]]]
+# The sitemap: an area's further (absolute URL, last modified) pairs.
+SitemapSource = Callable[[Request], Awaitable[list[tuple[str, datetime | None]]]]
+# /impronta and `greenweb footprint`: an area's measured addresses.
+TargetSource = Callable[[Starlette], Awaitable[list[Target | Skipped]]]
 
 
 @dataclass(frozen=True)

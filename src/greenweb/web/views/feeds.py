@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from starlette.requests import Request
@@ -18,7 +17,6 @@ from greenweb.web.urls import absolute_url
 FEED_ENTRIES = 30
 
 # Other areas append here: each returns (absolute URL, last modified) pairs for the sitemap.
-SitemapSource = Callable[[Request], Awaitable[list[tuple[str, datetime | None]]]]
 
 
 def item_url_pattern(request: Request) -> str:

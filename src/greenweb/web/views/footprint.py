@@ -21,7 +21,7 @@ import logging
 import math
 import re
 import statistics
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
@@ -49,12 +49,11 @@ from greenweb.footprint.measure import (
     measure_site,
 )
 from greenweb.italian import ROME, format_grams, format_int, format_number
-from greenweb.web.site import site_of
+from greenweb.web.site import TargetSource, site_of
 from greenweb.web.templating import render
 
 logger = logging.getLogger("greenweb")
 
-TargetSource = Callable[[Starlette], Awaitable[list[Target | Skipped]]]
 
 # Figures of the median web page, cited on /impronta (HTTP Archive, Web Almanac 2025).
 ALMANAC_DESKTOP_KB = 2412
@@ -254,7 +253,7 @@ class FootprintCache:
 
 
 def model_for(app: Starlette) -> CarbonModel:
-    return CarbonModel.from_settings(site_of(app).settings)
+    return site_of(app).settings.carbon_model
 
 
 async def current_report(request: Request) -> tuple[Report | None, bool]:
