@@ -30,7 +30,6 @@ from greenweb.board.topics import list_topics
 from greenweb.bulletin.importer import import_directory
 from greenweb.config import Settings
 from greenweb.db import Database, bump_content_version, fetch_value
-from greenweb.footprint.carbon import CarbonModel
 from greenweb.footprint.measure import DOCUMENT_ACCEPT, PageResult, Target, measure_page
 from greenweb.web.app import create_app
 from greenweb.web.site import site_of
@@ -100,7 +99,7 @@ class Site:
                 measure_page(
                     self.app,
                     target,
-                    model=CarbonModel.from_settings(self.settings),
+                    model=self.settings.carbon_model,
                     base_url=self.settings.base_url,
                     state=self.state,
                     repeats=0,

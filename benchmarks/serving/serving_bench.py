@@ -16,7 +16,6 @@ from measure import cpu_per_view_async, wall_times_async
 
 from greenweb.asgi_client import Captured, request, running
 from greenweb.config import Settings
-from greenweb.footprint.carbon import CarbonModel
 from greenweb.footprint.measure import Target, measure_page
 from greenweb.web.app import create_app
 
@@ -56,7 +55,7 @@ class Runner:
             measure_page(
                 self.app,
                 Target("bench", target, target),
-                model=CarbonModel.from_settings(self.settings),
+                model=self.settings.carbon_model,
                 base_url=self.settings.base_url,
                 repeats=0,
                 encodings=("br",),
