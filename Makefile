@@ -31,8 +31,11 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
+# Two processes (pytest-xdist): on a 2-core machine the suite takes half the time. The
+# browser tests run last in each (tests/conftest.py says why). PYTEST_WORKERS=0: one process.
+PYTEST_WORKERS ?= 2
 unit: setup browser-tools
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 # The property tests (every @given test: Hypothesis marks them `hypothesis`) with random
 # seeds and 20 times the examples (tests/conftest.py's "fuzz" profile): for looking, not

@@ -89,8 +89,19 @@ def generated_client(generated_settings: Settings) -> Iterator[TestClient]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # The browser suite keeps one Playwright driver for the session, and Playwright's sync
     # API leaves an event loop running in the main thread: every test that calls
-    # asyncio.run() must therefore run before the first browser test.
+    # asyncio.run() must therefore run before the first browser test (under `pytest -n`,
+    # in each worker: see support/scheduling.py).
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`pytest -n N`: whole modules, in collection order (support/scheduling.py)."""
+    if config.getvalue("dist") != "load":
+        return None  # another --dist, asked for by name
+    from support.scheduling import ModulesInOrder
+
+    return ModulesInOrder(config, log)
 
 
 @pytest.fixture
