@@ -596,6 +596,12 @@ def visit(
     return answer.value
 
 
+@pytest.fixture(scope="session")
+def viewports() -> dict[str, dict[str, int]]:
+    """The suite's viewport sizes by name ("phone", "desktop")."""
+    return VIEWPORTS
+
+
 @pytest.fixture
 def visit_page() -> Callable[..., Response]:
     return visit
