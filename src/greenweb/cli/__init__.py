@@ -14,12 +14,12 @@ from greenweb import __version__
 from greenweb.cli import backup, database, serve
 from greenweb.cli import board as board_cli
 from greenweb.cli import footprint as footprint_cli
+from greenweb.cli.commands import Handler, Subcommands
 from greenweb.cli.export import register as register_export
 from greenweb.cli.output import EXIT_USAGE, complain
 from greenweb.config import SETTINGS, Settings, SettingsError
 
-Command = Callable[[argparse.Namespace, Settings], int]
-Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+Register = Callable[[Subcommands], None]
 
 # The command groups, in the order `greenweb --help` lists them.
 COMMAND_GROUPS: tuple[Register, ...] = (
@@ -61,5 +61,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env()
     except SettingsError as error:
         return complain("", f"configuration: {error}", status=EXIT_USAGE)
-    handler: Command = args.handler
+    handler: Handler = args.handler
     return handler(args, settings)

@@ -6,11 +6,15 @@ import argparse
 from pathlib import Path
 
 from greenweb.backup import BackupError, backup_database, restore_database
+from greenweb.cli.commands import Subcommands, add_command
 from greenweb.cli.output import EXIT_OK, complain
 from greenweb.config import Settings
 
 
 def backup_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Copy the database (GREENWEB_DB) to PATH with SQLite's online backup, safe while the
+    server is serving and writing, then check the copy's integrity. PATH must not exist
+    unless --force is given. The secret file next to the database is not copied."""
     try:
         info = backup_database(settings.db_path, args.path, force=args.force)
     except BackupError as error:
@@ -23,6 +27,9 @@ def backup_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def restore_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Check that PATH is an intact greenweb database, then make it the database
+    (GREENWEB_DB) in one atomic step, keeping the old one as GREENWEB_DB.bak. Run it only
+    while no server is running: it refuses when the database is open."""
     try:
         report = restore_database(args.path, settings.db_path)
     except BackupError as error:
@@ -32,29 +39,20 @@ def restore_command(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    backup = commands.add_parser(
+def register(commands: Subcommands) -> None:
+    backup = add_command(
+        commands,
         "backup",
+        backup_command,
         help="copy the database to a file, safely while the server runs",
-        description=(
-            "Copy the database (GREENWEB_DB) to PATH with SQLite's online backup, safe "
-            "while the server is serving and writing, then check the copy's integrity. "
-            "PATH must not exist unless --force is given. The secret file next to the "
-            "database is not copied."
-        ),
     )
     backup.add_argument("path", type=Path, metavar="PATH", help="file to create")
     backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
-    backup.set_defaults(handler=backup_command)
 
-    restore = commands.add_parser(
+    restore = add_command(
+        commands,
         "restore",
+        restore_command,
         help="replace the database with a backup (stop the server first)",
-        description=(
-            "Check that PATH is an intact greenweb database, then make it the database "
-            "(GREENWEB_DB) in one atomic step, keeping the old one as GREENWEB_DB.bak. "
-            "Run it only while no server is running: it refuses when the database is open."
-        ),
     )
     restore.add_argument("path", type=Path, metavar="PATH", help="backup file to restore")
-    restore.set_defaults(handler=restore_command)

@@ -22,13 +22,13 @@ from greenweb.board import moderators
 from greenweb.board.export import export_questions, to_csv, to_json
 from greenweb.board.questions import STATES
 from greenweb.board.seed import SeedReport, load_board_data
+from greenweb.cli.commands import Subcommands, add_command_group
 from greenweb.cli.output import complain
 from greenweb.config import Settings
 from greenweb.db import Database, with_database
 from greenweb.paths import board_data_dir
 
 T = TypeVar("T")
-Handler = Callable[[argparse.Namespace, Settings], int]
 
 
 class CommandError(Exception):
@@ -100,6 +100,7 @@ def remove_moderator(settings: Settings, name: str) -> None:
 
 
 def moderator_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Manage moderator accounts (passwords are stored as argon2id hashes)."""
     try:
         if args.action == "add":
             add_moderator(settings, args.name, read_password())
@@ -123,6 +124,7 @@ def export_records(settings: Settings, states: list[str]) -> list[dict[str, Any]
 
 
 def questions_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Export questions for the people who write the theatre pieces."""
     states = list(STATES) if args.all else list(dict.fromkeys(args.state or ["pubblicata"]))
     records = export_records(settings, states)
     text = to_csv(records) if args.format == "csv" else to_json(records)
@@ -140,27 +142,12 @@ def questions_command(args: argparse.Namespace, settings: Settings) -> int:
 # --- registration -------------------------------------------------------------------------
 
 
-def _command_group(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser],
-    name: str,
-    handler: Handler,
-    *,
-    help: str,
-    description: str,
-) -> argparse._SubParsersAction[argparse.ArgumentParser]:
-    """A command whose first argument is an ACTION; returns the parser of its actions."""
-    group = commands.add_parser(name, help=help, description=description)
-    group.set_defaults(handler=handler)
-    return group.add_subparsers(dest="action", required=True, metavar="ACTION")
-
-
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    actions = _command_group(
+def register(commands: Subcommands) -> None:
+    actions = add_command_group(
         commands,
         "moderator",
         moderator_command,
         help="add, list or remove the moderators of the question board",
-        description="Manage moderator accounts (passwords are stored as argon2id hashes).",
     )
     add = actions.add_parser(
         "add",
@@ -173,12 +160,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     remove = actions.add_parser("remove", help="remove a moderator and end their sessions")
     remove.add_argument("name")
 
-    actions = _command_group(
+    actions = add_command_group(
         commands,
         "questions",
         questions_command,
         help="export the question board's questions",
-        description="Export questions for the people who write the theatre pieces.",
     )
     export = actions.add_parser(
         "export",

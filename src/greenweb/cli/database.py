@@ -8,6 +8,7 @@ from pathlib import Path
 
 from greenweb.bulletin.importer import ImportAborted, import_directory
 from greenweb.cli import board as board_cli
+from greenweb.cli.commands import Subcommands, add_command
 from greenweb.cli.output import EXIT_OK, complain
 from greenweb.config import Settings
 from greenweb.db import connect, migrate, with_database
@@ -23,6 +24,8 @@ async def apply_migrations(settings: Settings) -> list[str]:
 
 
 def migrate_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Apply the database migrations not applied yet, then load the question board's topics
+    and seed resources (data/topics.toml, data/resources.toml). Safe to run twice."""
     applied = asyncio.run(apply_migrations(settings))
     if applied:
         for name in applied:
@@ -45,6 +48,9 @@ def _import(settings: Settings, directory: Path) -> str:
 
 
 def import_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Validate every *.md file of DIRECTORY, then load them all in one transaction: new
+    slugs are added, changed files updated, items whose file is gone removed. Any invalid
+    file aborts the whole import and changes nothing."""
     try:
         print(_import(settings, args.directory))
     except ImportAborted as aborted:
@@ -52,24 +58,13 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    mig = commands.add_parser(
-        "migrate",
-        help="create or upgrade the database",
-        description="Apply the database migrations not applied yet, then load the question "
-        "board's topics and seed resources (data/topics.toml, data/resources.toml). Safe to "
-        "run twice.",
-    )
-    mig.set_defaults(handler=migrate_command)
-
-    imp = commands.add_parser(
+def register(commands: Subcommands) -> None:
+    add_command(commands, "migrate", migrate_command, help="create or upgrade the database")
+    imp = add_command(
+        commands,
         "import",
+        import_command,
         help="load the bulletin's Markdown files into the database",
-        description=(
-            "Validate every *.md file of DIRECTORY, then load them all in one transaction: "
-            "new slugs are added, changed files updated, items whose file is gone removed. "
-            "Any invalid file aborts the whole import and changes nothing."
-        ),
     )
     imp.add_argument(
         "directory",
@@ -78,4 +73,3 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=default_bulletin_dir(),
         help="folder of bulletin files (default: data/bulletin)",
     )
-    imp.set_defaults(handler=import_command)

@@ -10,12 +10,16 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from greenweb.cli.commands import Subcommands, add_command
 from greenweb.cli.output import EXIT_OK, complain
 from greenweb.config import Settings
 from greenweb.static_site.export import ExportError, export_to
 
 
 def export_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Fetch every public page from the app (as it would serve it) and write it under
+    OUTDIR/site with .br and .gz siblings, plus OUTDIR/nginx.conf: nginx then serves the
+    read side and proxies writes and moderation to `greenweb serve`."""
     from greenweb.web.app import create_app
 
     app = create_app(settings)
@@ -32,15 +36,12 @@ def export_command(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser(
+def register(commands: Subcommands) -> None:
+    parser = add_command(
+        commands,
         "export",
+        export_command,
         help="write the public site as static files with .br/.gz siblings",
-        description=(
-            "Fetch every public page from the app (as it would serve it) and write it under "
-            "OUTDIR/site with .br and .gz siblings, plus OUTDIR/nginx.conf: nginx then serves "
-            "the read side and proxies writes and moderation to `greenweb serve`."
-        ),
     )
     parser.add_argument("outdir", type=Path, help="folder to write (replaced if an old export)")
     parser.add_argument("--listen", default="80", help="nginx listen address (default: 80)")
@@ -48,4 +49,3 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--upstream",
         help="address of `greenweb serve` for nginx (default: GREENWEB_HOST:GREENWEB_PORT)",
     )
-    parser.set_defaults(handler=export_command)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from greenweb.asgi_client import running
+from greenweb.cli.commands import Subcommands, add_command
 from greenweb.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, complain
 from greenweb.config import Settings
 from greenweb.footprint.budget import Budget, BudgetError, default_budget_path, load_budget
@@ -32,16 +33,12 @@ from greenweb.footprint.report import dumps, render_markdown, render_table, to_j
 EXIT_OVER_BUDGET = EXIT_FAILED
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser(
+def register(commands: Subcommands) -> None:
+    parser = add_command(
+        commands,
         "footprint",
+        footprint_command,
         help="measure every page's bytes, requests and CO2e; check the carbon budget",
-        description=(
-            "Measure every public page in-process, as served for Accept-Encoding: br, and "
-            "print its bytes over the wire, requests, DOM size, grams CO2e (Sustainable Web "
-            "Design v4) and server CPU time. With --check, exit 1 when any page exceeds the "
-            "budget, listing every page and limit exceeded."
-        ),
     )
     formats = parser.add_mutually_exclusive_group()
     formats.add_argument("--json", action="store_true", help="print the JSON report")
@@ -81,7 +78,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="FILE",
         help="also write the JSON report to FILE",
     )
-    parser.set_defaults(handler=footprint_command)
 
 
 def _error(message: str) -> int:
@@ -89,6 +85,10 @@ def _error(message: str) -> int:
 
 
 def footprint_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Measure every public page in-process, as served for Accept-Encoding: br, and print
+    its bytes over the wire, requests, DOM size, grams CO2e (Sustainable Web Design v4) and
+    server CPU time. With --check, exit 1 when any page exceeds the budget, listing every
+    page and limit exceeded."""
     if args.grid is not None:
         settings = replace(settings, grid_intensity=args.grid)
     try:

@@ -7,6 +7,7 @@ import asyncio
 import signal
 from types import FrameType
 
+from greenweb.cli.commands import Subcommands, add_command
 from greenweb.cli.database import apply_migrations
 from greenweb.cli.output import EXIT_OK
 from greenweb.config import Settings
@@ -29,6 +30,7 @@ def _stopped(signum: int, frame: FrameType | None) -> None:
 
 
 def serve_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Apply pending migrations, then serve the site with uvicorn."""
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
 
@@ -59,12 +61,8 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    serve = commands.add_parser(
-        "serve",
-        help="serve the site with uvicorn",
-        description="Apply pending migrations, then serve the site with uvicorn.",
-    )
+def register(commands: Subcommands) -> None:
+    serve = add_command(commands, "serve", serve_command, help="serve the site with uvicorn")
     serve.add_argument("--host", help="address to listen on (default: GREENWEB_HOST)")
     serve.add_argument("--port", type=_port, help="port to listen on (default: GREENWEB_PORT)")
     serve.add_argument("--workers", type=_workers, default=1, help="worker processes (default: 1)")
@@ -80,4 +78,3 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         action="store_false",
         help="do not log requests (the log never holds client addresses anyway)",
     )
-    serve.set_defaults(handler=serve_command)
