@@ -12,7 +12,9 @@ from greenweb.config import Settings
 
 
 def backup_command(args: argparse.Namespace, settings: Settings) -> int:
-    """Copy the database (GREENWEB_DB) to PATH with SQLite's online backup, safe while the
+    """Copy the database to a file, safely while the server runs.
+
+    Copy the database (GREENWEB_DB) to PATH with SQLite's online backup, safe while the
     server is serving and writing, then check the copy's integrity. PATH must not exist
     unless --force is given. The secret file next to the database is not copied."""
     try:
@@ -27,7 +29,9 @@ def backup_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def restore_command(args: argparse.Namespace, settings: Settings) -> int:
-    """Check that PATH is an intact greenweb database, then make it the database
+    """Replace the database with a backup (stop the server first).
+
+    Check that PATH is an intact greenweb database, then make it the database
     (GREENWEB_DB) in one atomic step, keeping the old one as GREENWEB_DB.bak. Run it only
     while no server is running: it refuses when the database is open."""
     try:
@@ -40,19 +44,9 @@ def restore_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def register(commands: Subcommands) -> None:
-    backup = add_command(
-        commands,
-        "backup",
-        backup_command,
-        help="copy the database to a file, safely while the server runs",
-    )
+    backup = add_command(commands, "backup", backup_command)
     backup.add_argument("path", type=Path, metavar="PATH", help="file to create")
     backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
 
-    restore = add_command(
-        commands,
-        "restore",
-        restore_command,
-        help="replace the database with a backup (stop the server first)",
-    )
+    restore = add_command(commands, "restore", restore_command)
     restore.add_argument("path", type=Path, metavar="PATH", help="backup file to restore")

@@ -100,7 +100,9 @@ def remove_moderator(settings: Settings, name: str) -> None:
 
 
 def moderator_command(args: argparse.Namespace, settings: Settings) -> int:
-    """Manage moderator accounts (passwords are stored as argon2id hashes)."""
+    """Add, list or remove the moderators of the question board.
+
+    Manage moderator accounts (passwords are stored as argon2id hashes)."""
     try:
         if args.action == "add":
             add_moderator(settings, args.name, read_password())
@@ -124,7 +126,9 @@ def export_records(settings: Settings, states: list[str]) -> list[dict[str, Any]
 
 
 def questions_command(args: argparse.Namespace, settings: Settings) -> int:
-    """Export questions for the people who write the theatre pieces."""
+    """Export the question board's questions.
+
+    Export questions for the people who write the theatre pieces."""
     states = list(STATES) if args.all else list(dict.fromkeys(args.state or ["pubblicata"]))
     records = export_records(settings, states)
     text = to_csv(records) if args.format == "csv" else to_json(records)
@@ -143,12 +147,7 @@ def questions_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def register(commands: Subcommands) -> None:
-    actions = add_command_group(
-        commands,
-        "moderator",
-        moderator_command,
-        help="add, list or remove the moderators of the question board",
-    )
+    actions = add_command_group(commands, "moderator", moderator_command)
     add = actions.add_parser(
         "add",
         help="add a moderator",
@@ -160,12 +159,7 @@ def register(commands: Subcommands) -> None:
     remove = actions.add_parser("remove", help="remove a moderator and end their sessions")
     remove.add_argument("name")
 
-    actions = add_command_group(
-        commands,
-        "questions",
-        questions_command,
-        help="export the question board's questions",
-    )
+    actions = add_command_group(commands, "questions", questions_command)
     export = actions.add_parser(
         "export",
         help="write questions as CSV or JSON",

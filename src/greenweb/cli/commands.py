@@ -1,6 +1,7 @@
-"""How a ``greenweb`` command is declared: a name, a one-line help for ``greenweb --help``,
-and a handler whose docstring is the command's own ``--help`` description, so the text a
-reader of the code sees is the text a user sees."""
+"""How a ``greenweb`` command is declared: a name and a handler. The handler's docstring is
+the command's help: its first line is the summary ``greenweb --help`` lists, the whole of
+it the description ``greenweb COMMAND --help`` prints. The text a reader of the code sees
+is the text a user sees."""
 
 from __future__ import annotations
 
@@ -16,18 +17,18 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
-def add_command(
-    commands: Subcommands, name: str, handler: Handler, *, help: str
-) -> argparse.ArgumentParser:
+def add_command(commands: Subcommands, name: str, handler: Handler) -> argparse.ArgumentParser:
     """Add command ``name``, run by ``handler``; returns its parser, for its arguments."""
-    parser = commands.add_parser(name, help=help, description=inspect.getdoc(handler))
+    doc = inspect.getdoc(handler)
+    if not doc:
+        raise TypeError(f"{handler.__qualname__} needs a docstring: it is the help of {name}")
+    summary = doc.split("\n", 1)[0].rstrip(".")
+    parser = commands.add_parser(name, help=summary, description=doc)
     parser.set_defaults(handler=handler)
     return parser
 
 
-def add_command_group(
-    commands: Subcommands, name: str, handler: Handler, *, help: str
-) -> Subcommands:
+def add_command_group(commands: Subcommands, name: str, handler: Handler) -> Subcommands:
     """A command whose first argument is an ACTION; returns the parser of its actions."""
-    group = add_command(commands, name, handler, help=help)
+    group = add_command(commands, name, handler)
     return group.add_subparsers(dest="action", required=True, metavar="ACTION")

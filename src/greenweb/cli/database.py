@@ -24,7 +24,9 @@ async def apply_migrations(settings: Settings) -> list[str]:
 
 
 def migrate_command(args: argparse.Namespace, settings: Settings) -> int:
-    """Apply the database migrations not applied yet, then load the question board's topics
+    """Create or upgrade the database.
+
+    Apply the database migrations not applied yet, then load the question board's topics
     and seed resources (data/topics.toml, data/resources.toml). Safe to run twice."""
     applied = asyncio.run(apply_migrations(settings))
     if applied:
@@ -48,7 +50,9 @@ def _import(settings: Settings, directory: Path) -> str:
 
 
 def import_command(args: argparse.Namespace, settings: Settings) -> int:
-    """Validate every *.md file of DIRECTORY, then load them all in one transaction: new
+    """Load the bulletin's Markdown files into the database.
+
+    Validate every *.md file of DIRECTORY, then load them all in one transaction: new
     slugs are added, changed files updated, items whose file is gone removed. Any invalid
     file aborts the whole import and changes nothing."""
     try:
@@ -59,13 +63,8 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def register(commands: Subcommands) -> None:
-    add_command(commands, "migrate", migrate_command, help="create or upgrade the database")
-    imp = add_command(
-        commands,
-        "import",
-        import_command,
-        help="load the bulletin's Markdown files into the database",
-    )
+    add_command(commands, "migrate", migrate_command)
+    imp = add_command(commands, "import", import_command)
     imp.add_argument(
         "directory",
         nargs="?",

@@ -17,7 +17,9 @@ from greenweb.static_site.export import ExportError, export_to
 
 
 def export_command(args: argparse.Namespace, settings: Settings) -> int:
-    """Fetch every public page from the app (as it would serve it) and write it under
+    """Write the public site as static files with .br/.gz siblings.
+
+    Fetch every public page from the app (as it would serve it) and write it under
     OUTDIR/site with .br and .gz siblings, plus OUTDIR/nginx.conf: nginx then serves the
     read side and proxies writes and moderation to `greenweb serve`."""
     from greenweb.web.app import create_app
@@ -37,12 +39,7 @@ def export_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def register(commands: Subcommands) -> None:
-    parser = add_command(
-        commands,
-        "export",
-        export_command,
-        help="write the public site as static files with .br/.gz siblings",
-    )
+    parser = add_command(commands, "export", export_command)
     parser.add_argument("outdir", type=Path, help="folder to write (replaced if an old export)")
     parser.add_argument("--listen", default="80", help="nginx listen address (default: 80)")
     parser.add_argument(

@@ -34,12 +34,7 @@ EXIT_OVER_BUDGET = EXIT_FAILED
 
 
 def register(commands: Subcommands) -> None:
-    parser = add_command(
-        commands,
-        "footprint",
-        footprint_command,
-        help="measure every page's bytes, requests and CO2e; check the carbon budget",
-    )
+    parser = add_command(commands, "footprint", footprint_command)
     formats = parser.add_mutually_exclusive_group()
     formats.add_argument("--json", action="store_true", help="print the JSON report")
     formats.add_argument("--markdown", action="store_true", help="print a Markdown summary")
@@ -85,7 +80,9 @@ def _error(message: str) -> int:
 
 
 def footprint_command(args: argparse.Namespace, settings: Settings) -> int:
-    """Measure every public page in-process, as served for Accept-Encoding: br, and print
+    """Measure every page's bytes, requests and CO2e; check the carbon budget.
+
+    Measure every public page in-process, as served for Accept-Encoding: br, and print
     its bytes over the wire, requests, DOM size, grams CO2e (Sustainable Web Design v4) and
     server CPU time. With --check, exit 1 when any page exceeds the budget, listing every
     page and limit exceeded."""

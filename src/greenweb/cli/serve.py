@@ -30,7 +30,9 @@ def _stopped(signum: int, frame: FrameType | None) -> None:
 
 
 def serve_command(args: argparse.Namespace, settings: Settings) -> int:
-    """Apply pending migrations, then serve the site with uvicorn."""
+    """Serve the site with uvicorn.
+
+    Apply pending migrations, then serve the site with uvicorn."""
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
 
@@ -62,7 +64,7 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def register(commands: Subcommands) -> None:
-    serve = add_command(commands, "serve", serve_command, help="serve the site with uvicorn")
+    serve = add_command(commands, "serve", serve_command)
     serve.add_argument("--host", help="address to listen on (default: GREENWEB_HOST)")
     serve.add_argument("--port", type=_port, help="port to listen on (default: GREENWEB_PORT)")
     serve.add_argument("--workers", type=_workers, default=1, help="worker processes (default: 1)")
