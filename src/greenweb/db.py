@@ -9,9 +9,10 @@ several worker processes queue on the busy timeout instead of failing half-way.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -189,6 +191,29 @@ async def fetch_value(
 ) -> Any:
     row = await fetch_one(conn, sql, params)
     return None if row is None else row[0]
+
+
+_FIELD_NAMES: dict[type[Any], frozenset[str]] = {}
+
+
+def _field_names(record: type[Any]) -> frozenset[str]:
+    names = _FIELD_NAMES.get(record)
+    if names is None:
+        names = _FIELD_NAMES[record] = frozenset(field.name for field in dataclasses.fields(record))
+    return names
+
+
+def record_from_row(
+    record: type[R], row: sqlite3.Row, parse: Mapping[str, Callable[[Any], Any]] | None = None
+) -> R:
+    """The dataclass ``record`` of a row: each field from the column of its name, through
+    ``parse[name]`` where the stored form differs; a field the row has no column for keeps
+    its default."""
+    parse = parse or {}
+    values = {name: row[name] for name in _field_names(record).intersection(row.keys())}
+    for name in parse.keys() & values.keys():
+        values[name] = parse[name](values[name])
+    return record(**values)
 
 
 async def content_version(conn: aiosqlite.Connection) -> int:

@@ -18,7 +18,7 @@ from typing import Any
 
 import aiosqlite
 
-from greenweb.db import fetch_all, fetch_one, fetch_value
+from greenweb.db import fetch_all, fetch_one, fetch_value, record_from_row
 from greenweb.italian import ROME
 from greenweb.markup import summarise
 from greenweb.pagination import Page, offset_for
@@ -131,38 +131,15 @@ FULL_COLUMNS = (
 )
 
 
+# Times are stored as Unix seconds.
+_STORED_TIMES = dict.fromkeys(
+    ("created_at", "published_at", "answered_at", "piece_at", "updated_at"), to_datetime
+)
+
+
 def question_from_row(row: sqlite3.Row) -> Question:
-    keys = row.keys()
-    extra: dict[str, Any] = {}
-    for name in (
-        "original_text",
-        "answer_md",
-        "answer_html",
-        "piece_title",
-        "piece_url",
-        "piece_text",
-        "open_reports",
-    ):
-        if name in keys:
-            extra[name] = row[name]
-    created = to_datetime(row["created_at"])
-    updated = to_datetime(row["updated_at"])
-    assert created is not None and updated is not None
-    return Question(
-        id=row["id"],
-        text=row["text"],
-        display_name=row["display_name"],
-        topic=row["topic"],
-        topic_label=row["topic_label"],
-        state=row["state"],
-        created_at=created,
-        published_at=to_datetime(row["published_at"]),
-        answered_at=to_datetime(row["answered_at"]),
-        piece_at=to_datetime(row["piece_at"]),
-        updated_at=updated,
-        me_too=row["me_too"],
-        **extra,
-    )
+    """The Question of a row selected with SUMMARY_COLUMNS or FULL_COLUMNS."""
+    return record_from_row(Question, row, _STORED_TIMES)
 
 
 def list_query(sort: str, topic: str | None) -> tuple[str, str]:

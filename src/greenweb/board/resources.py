@@ -17,7 +17,7 @@ import aiosqlite
 
 from greenweb.board.moderation_log import log_action
 from greenweb.board.text import Checked, check_http_url, check_length, clean_line
-from greenweb.db import fetch_all, fetch_one, fetch_value
+from greenweb.db import fetch_all, fetch_one, fetch_value, record_from_row
 from greenweb.pagination import Page, offset_for
 
 KINDS = {
@@ -64,8 +64,16 @@ class Resource(ResourceDraft):
     position: int
 
 
-# The columns that hold a draft's text fields (its topics live in resource_topics).
-_DRAFT_COLUMNS = ("title", "url", "kind", "source", "language", "summary")
+# The moderators' form names each text field in Italian (its topics are "temi"); the
+# database's columns have the fields' names.
+FORM_FIELDS = {
+    "titolo": "title",
+    "indirizzo": "url",
+    "tipo": "kind",
+    "fonte": "source",
+    "lingua": "language",
+    "sintesi": "summary",
+}
 
 
 def validate_resource(
@@ -113,26 +121,14 @@ def validate_resource(
     if errors:
         return checked, None
     return checked, ResourceDraft(
-        title=values["titolo"],
-        url=values["indirizzo"],
-        kind=values["tipo"],
-        source=values["fonte"],
-        language=values["lingua"],
-        summary=values["sintesi"],
-        topics=chosen,
+        **{field: values[name] for name, field in FORM_FIELDS.items()}, topics=chosen
     )
 
 
 def form_values(resource: Resource) -> Mapping[str, Any]:
     """A resource as the values of the moderators' edit form."""
-    return {
-        "titolo": resource.title,
-        "indirizzo": resource.url,
-        "tipo": resource.kind,
-        "fonte": resource.source,
-        "lingua": resource.language,
-        "sintesi": resource.summary,
-        "temi": list(resource.topics),
+    return {name: getattr(resource, field) for name, field in FORM_FIELDS.items()} | {
+        "temi": list(resource.topics)
     }
 
 
@@ -146,14 +142,13 @@ COLUMNS = (
 )
 
 
+def _topics(value: str | None) -> tuple[str, ...]:
+    return tuple(value.split(" ")) if value else ()
+
+
 def resource_from_row(row: sqlite3.Row) -> Resource:
-    return Resource(
-        **{name: row[name] for name in _DRAFT_COLUMNS},
-        topics=tuple(row["topics"].split(" ")) if row["topics"] else (),
-        id=row["id"],
-        slug=row["slug"],
-        position=row["position"],
-    )
+    """The Resource of a row selected with COLUMNS."""
+    return record_from_row(Resource, row, {"topics": _topics})
 
 
 async def list_resources(
@@ -212,7 +207,7 @@ async def resources_for_question(conn: aiosqlite.Connection, question_id: int) -
 
 
 def _draft_values(draft: ResourceDraft) -> tuple[str, ...]:
-    return tuple(getattr(draft, name) for name in _DRAFT_COLUMNS)
+    return tuple(getattr(draft, name) for name in FORM_FIELDS.values())
 
 
 def _origin(seed_hash: str | None, now: float) -> tuple[str, str | int]:
@@ -243,7 +238,7 @@ async def insert_resource(
     None when a moderator does. Returns its id."""
     origin, written_by = _origin(seed_hash, now)
     position = int(await fetch_value(conn, "SELECT coalesce(max(position), 0) FROM resources"))
-    columns = ", ".join(("slug", *_DRAFT_COLUMNS, "position", origin))
+    columns = ", ".join(("slug", *FORM_FIELDS.values(), "position", origin))
     cursor = await conn.execute(
         f"INSERT INTO resources ({columns}, created_at, updated_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -266,7 +261,7 @@ async def overwrite_resource(
     """Replace what a resource says (``seed_hash`` as for insert_resource); False when the
     resource does not exist."""
     origin, written_by = _origin(seed_hash, now)
-    assignments = ", ".join(f"{name} = ?" for name in (*_DRAFT_COLUMNS, origin))
+    assignments = ", ".join(f"{name} = ?" for name in (*FORM_FIELDS.values(), origin))
     cursor = await conn.execute(
         f"UPDATE resources SET {assignments}, updated_at = ? WHERE id = ?",
         (*_draft_values(draft), written_by, int(now), resource_id),

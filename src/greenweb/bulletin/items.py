@@ -7,6 +7,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from greenweb.db import record_from_row
+
 KINDS: dict[str, tuple[str, str]] = {
     # kind: (singular label, plural label)
     "bando": ("Bando", "Bandi"),
@@ -91,30 +93,24 @@ def _day_or_time(value: str | None) -> date | datetime | None:
     return None if value is None else day_or_time(value)
 
 
+def _tags(value: str | None) -> tuple[str, ...]:
+    return tuple(value.split("\x1f")) if value else ()
+
+
+def _json_list(value: str) -> tuple[str, ...]:
+    return tuple(json.loads(value))
+
+
+# How each column whose stored form is not the field's own becomes the field.
+_STORED_FORMS = {
+    "updated_at": datetime.fromisoformat,
+    **dict.fromkeys(("published", "deadline", "opens"), _day),
+    **dict.fromkeys(("starts", "ends"), _day_or_time),
+    **dict.fromkeys(("organisers", "links"), _json_list),
+    "tags": _tags,
+}
+
+
 def item_from_row(row: sqlite3.Row) -> Item:
     """The Item of a row selected with ITEM_COLUMNS."""
-    tags = row["tags"]
-    return Item(
-        id=row["id"],
-        slug=row["slug"],
-        title=row["title"],
-        kind=row["kind"],
-        position=row["position"],
-        summary=row["summary"],
-        body_html=row["body_html"],
-        updated_at=datetime.fromisoformat(row["updated_at"]),
-        published=_day(row["published"]),
-        deadline=_day(row["deadline"]),
-        opens=_day(row["opens"]),
-        starts=_day_or_time(row["starts"]),
-        ends=_day_or_time(row["ends"]),
-        place=row["place"],
-        organisers=tuple(json.loads(row["organisers"])),
-        amount_min=row["amount_min"],
-        amount_max=row["amount_max"],
-        budget=row["budget"],
-        contact_email=row["contact_email"],
-        links=tuple(json.loads(row["links"])),
-        tags=tuple(tags.split("\x1f")) if tags else (),
-        author=row["author"],
-    )
+    return record_from_row(Item, row, _STORED_FORMS)
