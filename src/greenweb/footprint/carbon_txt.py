@@ -20,26 +20,35 @@ def _toml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+_TEMPLATE = """\
+# carbon.txt: where to find this site's sustainability data (https://carbontxt.org/).
+version = {version}
+
+[org]
+disclosures = [{{ doc_type = "web-page", url = {url}, domain = {domain}, title = {title} }}]
+
+[upstream]
+{services}
+"""
+
+_NO_PROVIDER = """\
+# No hosting provider configured (GREENWEB_HOSTING_PROVIDER).
+services = []"""
+
+_DISCLOSURE_TITLE = "Impronta: peso e CO2e di ogni pagina di greenweb"
+
+
 def carbon_txt(*, disclosure_url: str, hosting_provider: str) -> str:
     """A carbon.txt file: the footprint page as disclosure, the host as upstream service."""
-    domain = urlsplit(disclosure_url).hostname or ""
-    disclosure = (
-        f"doc_type = {_toml_string('web-page')}, url = {_toml_string(disclosure_url)}, "
-        f"domain = {_toml_string(domain)}, "
-        f"title = {_toml_string('Impronta: peso e CO2e di ogni pagina di greenweb')}"
+    services = (
+        f"services = [{{ domain = {_toml_string(hosting_provider)} }}]"
+        if hosting_provider
+        else _NO_PROVIDER
     )
-    lines = [
-        "# carbon.txt: where to find this site's sustainability data (https://carbontxt.org/).",
-        f"version = {_toml_string(CARBON_TXT_VERSION)}",
-        "",
-        "[org]",
-        f"disclosures = [{{ {disclosure} }}]",
-        "",
-        "[upstream]",
-    ]
-    if hosting_provider:
-        lines.append(f"services = [{{ domain = {_toml_string(hosting_provider)} }}]")
-    else:
-        lines.append("# No hosting provider configured (GREENWEB_HOSTING_PROVIDER).")
-        lines.append("services = []")
-    return "\n".join(lines) + "\n"
+    return _TEMPLATE.format(
+        version=_toml_string(CARBON_TXT_VERSION),
+        url=_toml_string(disclosure_url),
+        domain=_toml_string(urlsplit(disclosure_url).hostname or ""),
+        title=_toml_string(_DISCLOSURE_TITLE),
+        services=services,
+    )
