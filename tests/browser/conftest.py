@@ -30,8 +30,9 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
@@ -41,6 +42,7 @@ import pytest
 from greenweb.italian import today_in_rome
 from support import board_seed
 from support.board_seed import MODERATOR, MODERATOR_PASSWORD
+from support.factory import item_text
 from support.servers import LiveServer, server_env
 
 if TYPE_CHECKING:
@@ -124,16 +126,22 @@ KIND_CYCLE = ("bando", "premio", "evento", "notizia")
 
 @dataclass(frozen=True)
 class GeneratedItem:
-    number: int
-    slug: str
-    title: str
-    kind: str
+    """One generated bulletin file: its front matter (``facts``) and its text."""
+
+    facts: dict[str, Any]
     text: str
-    deadline: date | None = None
-    amount_min: int | None = None
-    amount_max: int | None = None
-    organiser: str | None = None
-    contact_email: str | None = None
+
+    @property
+    def slug(self) -> str:
+        return str(self.facts["slug"])
+
+    @property
+    def title(self) -> str:
+        return str(self.facts["title"])
+
+    @property
+    def kind(self) -> str:
+        return str(self.facts["kind"])
 
 
 def generated_slug(number: int) -> str:
@@ -143,57 +151,38 @@ def generated_slug(number: int) -> str:
 def generate_item(number: int, today: date) -> GeneratedItem:
     """One bulletin item, dated relative to ``today`` so calls stay open and events upcoming."""
     kind = KIND_CYCLE[(number - 1) % 4]
-    slug = generated_slug(number)
     label = {"bando": "Bando", "premio": "Premio", "evento": "Incontro", "notizia": "Notizia"}
-    title = f"{label[kind]} di prova numero {number} per la comunità torinese"
     # Every third item speaks of sostenibilità, so searches find generated items too.
     topic = "sostenibilità ambientale" if number % 3 == 0 else "innovazione sociale"
-    meta = [
-        f'title = "{title}"',
-        f'slug = "{slug}"',
-        f'kind = "{kind}"',
-        f"position = {12 + number}",
-        f'tags = ["prova", "{topic.split()[0]}"]',
-    ]
-    item = GeneratedItem(number, slug, title, kind, "")
+    facts: dict[str, Any] = {
+        "title": f"{label[kind]} di prova numero {number} per la comunità torinese",
+        "slug": generated_slug(number),
+        "kind": kind,
+        "position": 12 + number,
+        "tags": ["prova", topic.split()[0]],
+    }
     if kind in ("bando", "premio"):
-        deadline = today + timedelta(days=2 + number)
-        organiser = f"Fondazione di prova {number}"
-        email = f"bando{number}@example.org"
-        meta += [
-            f"deadline = {deadline.isoformat()}",
-            f"amount_min = {1000 * number}",
-            f"amount_max = {5000 * number}",
-            f'organisers = ["{organiser}"]',
-            f'contact_email = "{email}"',
-        ]
-        item = GeneratedItem(
-            number,
-            slug,
-            title,
-            kind,
-            "",
-            deadline=deadline,
-            amount_min=1000 * number,
-            amount_max=5000 * number,
-            organiser=organiser,
-            contact_email=email,
-        )
+        facts |= {
+            "deadline": today + timedelta(days=2 + number),
+            "amount_min": 1000 * number,
+            "amount_max": 5000 * number,
+            "organisers": [f"Fondazione di prova {number}"],
+            "contact_email": f"bando{number}@example.org",
+        }
     elif kind == "evento":
         day = today + timedelta(days=number)
-        meta += [
-            f"starts = {day.isoformat()}T17:30:00",
-            f"ends = {day.isoformat()}T19:00:00",
-            'where = "Webinar"',
-        ]
+        facts |= {
+            "starts": datetime.combine(day, dt_time(17, 30)),
+            "ends": datetime.combine(day, dt_time(19)),
+            "where": "Webinar",
+        }
     body = (
         f"Un testo di prova sul tema della {topic}, scritto per riempire il bollettino "
         "durante i test nel browser.\n\n"
         "Il secondo paragrafo racconta chi può partecipare, come e quando: enti del terzo "
-        "settore, imprese sociali, scuole e associazioni del territorio.\n"
+        "settore, imprese sociali, scuole e associazioni del territorio."
     )
-    text = "+++\n" + "\n".join(meta) + "\n+++\n\n" + body
-    return replace(item, text=text)
+    return GeneratedItem(facts, item_text(body=body, **facts))
 
 
 # --- the server -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from greenweb.bulletin.items import KINDS
 from greenweb.italian import format_date, format_euro
 
 if TYPE_CHECKING:  # playwright may be missing: the fixtures then skip (or fail in CI)
@@ -74,12 +75,14 @@ def test_visitor_opens_a_call_from_the_home_page_and_sees_its_key_facts(
     assert visitor.locator("h1").inner_text() == call.title
     assert visitor.locator("main .kind").first.text_content() == "Bando"
     box = facts(visitor)
-    assert box["Scadenza"].startswith(f"{format_date(call.deadline)} · ")
+    assert box["Scadenza"].startswith(f"{format_date(call.facts['deadline'])} · ")
     assert re.search(r"mancano \d+ giorni|scade (oggi|domani)", box["Scadenza"])
-    assert box["Importi"] == f"da {format_euro(call.amount_min)} a {format_euro(call.amount_max)}"
-    assert box["Promotori"] == call.organiser
-    contact = visitor.locator("aside.facts").get_by_role("link", name=call.contact_email)
-    assert contact.get_attribute("href") == f"mailto:{call.contact_email}"
+    low, high = call.facts["amount_min"], call.facts["amount_max"]
+    assert box["Importi"] == f"da {format_euro(low)} a {format_euro(high)}"
+    assert box["Promotori"] == call.facts["organisers"][0]
+    email = call.facts["contact_email"]
+    contact = visitor.locator("aside.facts").get_by_role("link", name=email)
+    assert contact.get_attribute("href") == f"mailto:{email}"
     # The way back to the list is a plain link.
     visitor.get_by_role("link", name="← Tutto il bollettino").click()
     assert urlsplit(visitor.url).path == "/bollettino"
@@ -166,12 +169,7 @@ def test_kind_filter_shows_only_that_kind_and_marks_the_current_filter(
 ) -> None:
     visitor.goto("/bollettino")
     filters = visitor.get_by_role("navigation", name="Filtra per tipo")
-    for label, kind, singular in [
-        ("Bandi", "bando", "Bando"),
-        ("Premi", "premio", "Premio"),
-        ("Eventi", "evento", "Evento"),
-        ("Notizie", "notizia", "Notizia"),
-    ]:
+    for kind, (singular, label) in KINDS.items():
         filters.get_by_role("link", name=label, exact=True).click()
         assert path_and_query(visitor) == ("/bollettino", {"tipo": [kind]})
         assert visitor.locator("h1").inner_text() == f"Bollettino: {label.lower()}"
