@@ -10,6 +10,7 @@ from pathlib import Path
 
 import hypothesis
 import pytest
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from greenweb.config import Settings
@@ -53,20 +54,22 @@ def seed_copy(tmp_path: Path) -> Path:
     return target
 
 
+def serve_in_process(app: Starlette) -> Iterator[TestClient]:
+    """The app's lifespan, and a client for it, for the time of one test."""
+    with TestClient(app, base_url="http://testserver") as test_client:
+        yield test_client
+
+
 @pytest.fixture
 def client(seeded_settings: Settings) -> Iterator[TestClient]:
     """The app over the seed bulletin, with 'today' fixed at SEED_TODAY."""
-    app = create_app(seeded_settings, today=lambda: SEED_TODAY)
-    with TestClient(app, base_url="http://testserver") as test_client:
-        yield test_client
+    yield from serve_in_process(create_app(seeded_settings, today=lambda: SEED_TODAY))
 
 
 @pytest.fixture
 def client_today(seeded_settings: Settings) -> Iterator[TestClient]:
     """The app over the seed bulletin on the real date (every seed deadline is past)."""
-    app = create_app(seeded_settings)
-    with TestClient(app, base_url="http://testserver") as test_client:
-        yield test_client
+    yield from serve_in_process(create_app(seeded_settings))
 
 
 @pytest.fixture
@@ -81,9 +84,7 @@ def generated_settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def generated_client(generated_settings: Settings) -> Iterator[TestClient]:
     """The app over 45 generated items (three pages of 20), today fixed at SEED_TODAY."""
-    app = create_app(generated_settings, today=lambda: SEED_TODAY)
-    with TestClient(app, base_url="http://testserver") as test_client:
-        yield test_client
+    yield from serve_in_process(create_app(generated_settings, today=lambda: SEED_TODAY))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

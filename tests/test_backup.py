@@ -68,6 +68,12 @@ def writer(seeded: Settings) -> Iterator[Writer]:
     assert thread.error is None, thread.error
 
 
+def run_sql(path: Path, *statements: str) -> None:
+    with closing(sqlite3.connect(path)) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
 def test_backup_while_a_writer_inserts_is_a_consistent_snapshot(
     seeded: Settings, writer: Writer, tmp_path: Path
 ) -> None:
@@ -178,9 +184,7 @@ def test_restore_refuses_what_is_not_a_greenweb_database(
 
 def test_restore_refuses_a_foreign_sqlite_database(seeded: Settings, tmp_path: Path) -> None:
     foreign = tmp_path / "foreign.db"
-    with closing(sqlite3.connect(foreign)) as conn:
-        conn.execute("CREATE TABLE other (x)")
-        conn.execute("PRAGMA user_version = 1")
+    run_sql(foreign, "CREATE TABLE other (x)", "PRAGMA user_version = 1")
     with pytest.raises(BackupError, match="not a greenweb database"):
         restore_database(foreign, seeded.db_path)
 
@@ -188,8 +192,7 @@ def test_restore_refuses_a_foreign_sqlite_database(seeded: Settings, tmp_path: P
 def test_restore_refuses_a_database_from_a_newer_greenweb(seeded: Settings, tmp_path: Path) -> None:
     newer = tmp_path / "newer.db"
     backup_database(seeded.db_path, newer)
-    with closing(sqlite3.connect(newer)) as conn:
-        conn.execute("PRAGMA user_version = 999")
+    run_sql(newer, "PRAGMA user_version = 999")
     with pytest.raises(BackupError, match="schema version 999 is newer"):
         restore_database(newer, seeded.db_path)
 

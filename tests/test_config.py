@@ -47,24 +47,29 @@ def test_dataclass_defaults_agree_with_the_declared_defaults(tmp_path: Path) -> 
     assert from_env == direct
 
 
+# One value for every variable, none of them its default, by area.
+SERVING = {
+    "GREENWEB_HOST": "0.0.0.0",
+    "GREENWEB_PORT": "9000",
+    "GREENWEB_BASE_URL": "https://bollettino.example.org/",
+    "GREENWEB_PAGE_CACHE_BYTES": "1024",
+    "GREENWEB_PAGE_MAX_AGE": "0",
+}
+BOARD = {
+    "GREENWEB_PREMODERATION": "off",
+    "GREENWEB_QUESTION_MIN": "5",
+    "GREENWEB_QUESTION_MAX": "50",
+}
+DISCLOSURE = {
+    "GREENWEB_GRID_INTENSITY": "ITA",
+    "GREENWEB_GREEN_HOSTING": "yes",
+    "GREENWEB_HOSTING_PROVIDER": " host.example ",
+    "GREENWEB_SECURITY_CONTACT": "mailto:sicurezza@example.org",
+}
+
+
 def test_every_variable_is_read_from_the_environment(tmp_path: Path) -> None:
-    settings = Settings.from_env(
-        env(
-            tmp_path,
-            GREENWEB_HOST="0.0.0.0",
-            GREENWEB_PORT="9000",
-            GREENWEB_BASE_URL="https://bollettino.example.org/",
-            GREENWEB_PREMODERATION="off",
-            GREENWEB_QUESTION_MIN="5",
-            GREENWEB_QUESTION_MAX="50",
-            GREENWEB_GRID_INTENSITY="ITA",
-            GREENWEB_GREEN_HOSTING="yes",
-            GREENWEB_HOSTING_PROVIDER=" host.example ",
-            GREENWEB_SECURITY_CONTACT="mailto:sicurezza@example.org",
-            GREENWEB_PAGE_CACHE_BYTES="1024",
-            GREENWEB_PAGE_MAX_AGE="0",
-        )
-    )
+    settings = Settings.from_env(env(tmp_path, **SERVING, **BOARD, **DISCLOSURE))
     assert settings.db_path == tmp_path / "greenweb.db"
     assert settings.secret == "s3cret"
     assert settings.host == "0.0.0.0"

@@ -14,6 +14,13 @@ from greenweb.config import Settings
 ARGS = ["footprint", "--today", "2021-09-04", "--repeats", "1"]
 
 
+def check_against(budget: Path, text: str | None = None) -> int:
+    """``greenweb footprint --check`` against the budget file ``budget``, written first."""
+    if text is not None:
+        budget.write_text(text)
+    return cli.main([*ARGS, "--check", "--budget", str(budget)])
+
+
 def test_check_passes_on_the_seeded_site(
     cli_env: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -27,9 +34,8 @@ def test_check_passes_on_the_seeded_site(
 def test_check_fails_naming_every_page_and_limit_over_a_tight_budget(
     cli_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tight = tmp_path / "tight.toml"
-    tight.write_text("schema = 1\n[page]\ntransfer_bytes = 1000\ndom_elements = 20\n")
-    assert cli.main([*ARGS, "--check", "--budget", str(tight)]) == 1
+    tight = "schema = 1\n[page]\ntransfer_bytes = 1000\ndom_elements = 20\n"
+    assert check_against(tmp_path / "tight.toml", tight) == 1
     out = capsys.readouterr().out.split("budget:", 1)[1]
     for page in ("home (/)", "bulletin (/bollettino)", "events (/eventi)"):
         assert f"{page}: transfer_bytes " in out
@@ -91,10 +97,9 @@ def test_a_bad_budget_file_is_refused_naming_file_and_key(
     cli_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tmp_path / "bad.toml"
-    bad.write_text("schema = 1\n[page]\nrequest = 2\n")
-    assert cli.main([*ARGS, "--check", "--budget", str(bad)]) == 2
+    assert check_against(bad, "schema = 1\n[page]\nrequest = 2\n") == 2
     err = capsys.readouterr().err
     assert err.startswith(f"greenweb footprint: {bad}: page.request: unknown key")
     missing = tmp_path / "missing.toml"
-    assert cli.main([*ARGS, "--check", "--budget", str(missing)]) == 2
+    assert check_against(missing) == 2
     assert f"{missing}: cannot read" in capsys.readouterr().err

@@ -22,7 +22,7 @@ import re
 import sqlite3
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -210,9 +210,9 @@ def moderator_session(client: TestClient) -> str:
     return value.split(".")[0]
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    settings = make_settings(tmp_path_factory.mktemp("hostile-forms"))
+@contextmanager
+def moderated_site(settings: Settings) -> Iterator[Site]:
+    """The site with moderators anna and bruno, anna logged in, and one published question."""
     with cheap_password_hashing(), pytest.MonkeyPatch.context() as monkeypatch:
         for name in ("anna", "bruno"):
             assert add_moderator(monkeypatch, settings, name) == 0
@@ -230,6 +230,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             site = Site(client, clock, settings, moderator_session(client), topics, conn)
             site.published()  # pages about one question need one
             yield site
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    with moderated_site(make_settings(tmp_path_factory.mktemp("hostile-forms"))) as site:
+        yield site
 
 
 # --- what every answer to a hostile POST must be -----------------------------------------
@@ -315,6 +321,16 @@ def token_ok(target: Target, fields: Mapping[str, str]) -> bool:
     return fields.get("token") == target.fields["token"]
 
 
+def visitors_gate(target: Target, fields: Mapping[str, str]) -> Expect | None:
+    """What a visitors' form answers before its own rules: 403 for a token that is not the
+    one served, 400 for a filled honeypot; None when the form's rules decide."""
+    if not token_ok(target, fields):
+        return Expect(403)
+    if fields.get("sito_web"):
+        return Expect(400)
+    return None
+
+
 # The question form --------------------------------------------------------------------------
 
 
@@ -330,10 +346,8 @@ def question_target(site: Site) -> Target:
 
 
 def question_expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
-    if not token_ok(target, fields):
-        return Expect(403)
-    if fields.get("sito_web"):
-        return Expect(400)
+    if (refused := visitors_gate(target, fields)) is not None:
+        return refused
     limits = visitors.Limits(
         site.settings.question_min_chars,
         site.settings.question_max_chars,
@@ -394,10 +408,8 @@ def vote_target(site: Site) -> Target:
 
 
 def vote_expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
-    if not token_ok(target, fields):
-        return Expect(403)
-    if fields.get("sito_web"):
-        return Expect(400)
+    if (refused := visitors_gate(target, fields)) is not None:
+        return refused
 
     def check(site: Site, target: Target, case: Hostile) -> None:
         assert one(
@@ -415,10 +427,8 @@ def report_target(site: Site) -> Target:
 
 
 def report_expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
-    if not token_ok(target, fields):
-        return Expect(403)
-    if fields.get("sito_web"):
-        return Expect(400)
+    if (refused := visitors_gate(target, fields)) is not None:
+        return refused
     if fields.get("motivo") not in visitors.REPORT_REASONS:
         return Expect(422)
     return Expect(303, {"reports": 1, "rate_events": 1, "used_nonces": 1})
@@ -1066,36 +1076,31 @@ def test_a_field_sent_twice_is_refused(site: Site, form_name: str, field_name: s
     assert counts(site.conn) == before
 
 
+# Each form, each field left out, and the status that gets: the honeypot (sito_web) only
+# has to be empty, and a few fields are optional (303), "pillola" needs its address or a
+# text.
+MISSING_FIELDS = {
+    "domanda": {"token": 403, "testo": 422, "nome": 303, "tema": 303, "sito_web": 303},
+    "anchio": {"token": 403, "sito_web": 303},
+    "segnala": {"token": 403, "motivo": 422, "sito_web": 303},
+    "approva": {"token": 403},
+    "ripristina": {"token": 403},
+    "respingi": {"token": 403, "motivo_respingi": 422},
+    "ritira": {"motivo_ritira": 422},
+    "modifica": {"testo": 422, "motivo_modifica": 303},
+    "rispondi": {"risposta": 422},
+    "pillola": {"titolo": 422, "indirizzo": 422},
+    "risorsa-nuova": {
+        **dict.fromkeys(("titolo", "indirizzo", "tipo", "fonte", "lingua", "sintesi"), 422),
+        "temi": 303,
+    },
+    "risorsa-modifica": {"indirizzo": 422},
+    "esci": {"token": 403},
+}
 MISSING = [
-    ("domanda", "token", 403),
-    ("domanda", "testo", 422),
-    ("domanda", "nome", 303),
-    ("domanda", "tema", 303),
-    ("domanda", "sito_web", 303),  # the honeypot only has to be empty
-    ("anchio", "token", 403),
-    ("anchio", "sito_web", 303),
-    ("segnala", "token", 403),
-    ("segnala", "motivo", 422),
-    ("segnala", "sito_web", 303),
-    ("approva", "token", 403),
-    ("ripristina", "token", 403),
-    ("respingi", "token", 403),
-    ("respingi", "motivo_respingi", 422),
-    ("ritira", "motivo_ritira", 422),
-    ("modifica", "testo", 422),
-    ("modifica", "motivo_modifica", 303),  # optional
-    ("rispondi", "risposta", 422),
-    ("pillola", "titolo", 422),
-    ("pillola", "indirizzo", 422),  # and no text either
-    ("risorsa-nuova", "titolo", 422),
-    ("risorsa-nuova", "indirizzo", 422),
-    ("risorsa-nuova", "tipo", 422),
-    ("risorsa-nuova", "fonte", 422),
-    ("risorsa-nuova", "lingua", 422),
-    ("risorsa-nuova", "sintesi", 422),
-    ("risorsa-nuova", "temi", 303),  # optional
-    ("risorsa-modifica", "indirizzo", 422),
-    ("esci", "token", 403),
+    (form, field, status)
+    for form, statuses in MISSING_FIELDS.items()
+    for field, status in statuses.items()
 ]
 
 
@@ -1475,20 +1480,8 @@ def test_a_cookie_with_any_byte_changed_opens_no_session(site: Site) -> None:
 @pytest.fixture
 def desk(tmp_path: Path) -> Iterator[Site]:
     """A fresh site with two moderators, anna logged in, for tests that move the clock."""
-    settings = make_settings(tmp_path)
-    with cheap_password_hashing(), pytest.MonkeyPatch.context() as monkeypatch:
-        for name in ("anna", "bruno"):
-            assert add_moderator(monkeypatch, settings, name) == 0
-        monkeypatch.undo()
-        clock = Clock()
-        with (
-            board_client(settings, clock) as client,
-            closing(sqlite3.connect(settings.db_path, isolation_level=None)) as conn,
-        ):
-            assert login(client, clock).status_code == 303
-            site = Site(client, clock, settings, moderator_session(client), frozenset(), conn)
-            site.published()
-            yield site
+    with moderated_site(make_settings(tmp_path)) as site:
+        yield site
 
 
 def cookie_after_login(site: Site, name: str) -> str:

@@ -102,6 +102,12 @@ def token_then_body(b: Board, body: str) -> bytes:
 # Each case: (name, action, expected status, text the answer must contain).
 Case = tuple[str, Callable[[Board], httpx.Response], int, str]
 
+
+def cross_origin(name: str, headers: dict[str, str]) -> Case:
+    """A question posted with these headers, from another origin: refused."""
+    return (name, lambda b: post_question(b, headers=headers), 403, "solo da una pagina")
+
+
 CASES: list[Case] = [
     ("missing token", lambda b: post_question(b, token=None), 403, "incompleto"),
     ("empty token", lambda b: post_question(b, token=""), 403, "incompleto"),
@@ -144,30 +150,10 @@ CASES: list[Case] = [
     ("name too long", lambda b: post_question(b, nome="n" * 41), 422, "Il nome può avere"),
     ("unknown topic", lambda b: post_question(b, tema="astrologia"), 422, "Scegli un tema"),
     ("preview only", lambda b: post_question(b, anteprima="1"), 200, "Anteprima"),
-    (
-        "cross-site by Sec-Fetch-Site",
-        lambda b: post_question(b, headers={"sec-fetch-site": "cross-site"}),
-        403,
-        "solo da una pagina",
-    ),
-    (
-        "same-site is not same-origin",
-        lambda b: post_question(b, headers={"sec-fetch-site": "same-site"}),
-        403,
-        "solo da una pagina",
-    ),
-    (
-        "cross-site by Origin",
-        lambda b: post_question(b, headers={"origin": "https://evil.example"}),
-        403,
-        "solo da una pagina",
-    ),
-    (
-        "opaque Origin",
-        lambda b: post_question(b, headers={"origin": "null"}),
-        403,
-        "solo da una pagina",
-    ),
+    cross_origin("cross-site by Sec-Fetch-Site", {"sec-fetch-site": "cross-site"}),
+    cross_origin("same-site is not same-origin", {"sec-fetch-site": "same-site"}),
+    cross_origin("cross-site by Origin", {"origin": "https://evil.example"}),
+    cross_origin("opaque Origin", {"origin": "null"}),
     (
         "body over 32 KB",
         lambda b: raw_post(

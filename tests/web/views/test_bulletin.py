@@ -321,25 +321,43 @@ def test_key_facts_on_the_real_date(client_today: TestClient, slug: str) -> None
     assert expected == "scaduto"  # every seed deadline is in 2021
 
 
-def test_key_facts_of_a_call_show_dates_amounts_and_contact(client: TestClient) -> None:
+KEY_FACTS = {
+    "call-tecnologie-sviluppo-sostenibile": (
+        "open",
+        [
+            "Scadenza 15 settembre 2021 · mancano 11 giorni",
+            "Apertura 15 giugno 2021",
+            "Importi da 15.000 euro a 50.000 euro",
+            "Budget complessivo 500.000 euro",
+            "Promotori Fondazione Compagnia di San Paolo, Fondazione Cariplo",
+            "Contatto call@innovazionesviluppo.org",
+        ],
+    ),
+    "bottega-digitale-per-la-pmi": (
+        "closed",
+        [
+            "Quando giovedì 20 maggio 2021, 17:00 – 18:00",
+            "Dove Webinar su Microsoft Teams",
+            "Iscrizioni entro il 19 maggio 2021 · scaduto",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("slug", list(KEY_FACTS))
+def test_key_facts_show_dates_amounts_places_and_whether_still_open(
+    client: TestClient, slug: str
+) -> None:
+    state, lines = KEY_FACTS[slug]
+    box = facts_of(get(client, f"/bollettino/{slug}").text)
+    facts = text_of(box)
+    assert [line for line in lines if line not in facts] == [], facts
+    assert f'class="{state}"' in box
+
+
+def test_the_contact_of_a_call_is_a_mail_link(client: TestClient) -> None:
     html = get(client, "/bollettino/call-tecnologie-sviluppo-sostenibile").text
-    facts = text_of(facts_of(html))
-    assert "Scadenza 15 settembre 2021 · mancano 11 giorni" in facts
-    assert "Apertura 15 giugno 2021" in facts
-    assert "Importi da 15.000 euro a 50.000 euro" in facts
-    assert "Budget complessivo 500.000 euro" in facts
-    assert "Promotori Fondazione Compagnia di San Paolo, Fondazione Cariplo" in facts
     assert '<a href="mailto:call@innovazionesviluppo.org">call@innovazionesviluppo.org</a>' in html
-    assert 'class="open"' in facts_of(html)
-
-
-def test_key_facts_of_an_event_show_day_time_and_place(client: TestClient) -> None:
-    html = get(client, "/bollettino/bottega-digitale-per-la-pmi").text
-    facts = text_of(facts_of(html))
-    assert "Quando giovedì 20 maggio 2021, 17:00 – 18:00" in facts
-    assert "Dove Webinar su Microsoft Teams" in facts
-    assert "Iscrizioni entro il 19 maggio 2021 · scaduto" in facts
-    assert 'class="closed"' in facts_of(html)
 
 
 def test_key_facts_name_the_deadline_once(client: TestClient) -> None:

@@ -15,46 +15,30 @@ TODAY = date(2030, 6, 15)
 
 
 def dated_client(tmp_path: Path, open_count: int, closed_count: int) -> TestClient:
-    """Items with deadlines: ``open_count`` after TODAY, ``closed_count`` before it."""
+    """Items with deadlines: ``open_count`` after TODAY, ``closed_count`` before it; and as
+    many events, coming and past."""
     folder = tmp_path / "dated"
-    n = 0
-    for i in range(open_count):
-        n += 1
+    days = [("aperto", "prossimo", i) for i in range(open_count)]
+    days += [("chiuso", "passato", -(i + 1)) for i in range(closed_count)]
+    for n, (call_word, event_word, offset) in enumerate(days):
+        day = TODAY + timedelta(days=offset)
+        number = abs(offset) - 1 if offset < 0 else offset
+        call_kind = "bando" if offset >= 0 else "premio"
         write_item(
             folder,
-            f"{n:03d}.md",
-            slug=f"aperto-{i:03d}",
-            kind="bando",
-            position=n,
-            deadline=TODAY + timedelta(days=i),
+            f"{2 * n + 1:03d}.md",
+            slug=f"{call_word}-{number:03d}",
+            kind=call_kind,
+            position=2 * n + 1,
+            deadline=day,
         )
-        n += 1
         write_item(
             folder,
-            f"{n:03d}.md",
-            slug=f"prossimo-{i:03d}",
+            f"{2 * n + 2:03d}.md",
+            slug=f"{event_word}-{number:03d}",
             kind="evento",
-            position=n,
-            starts=datetime.combine(TODAY + timedelta(days=i), datetime.min.time()),
-        )
-    for i in range(closed_count):
-        n += 1
-        write_item(
-            folder,
-            f"{n:03d}.md",
-            slug=f"chiuso-{i:03d}",
-            kind="premio",
-            position=n,
-            deadline=TODAY - timedelta(days=i + 1),
-        )
-        n += 1
-        write_item(
-            folder,
-            f"{n:03d}.md",
-            slug=f"passato-{i:03d}",
-            kind="evento",
-            position=n,
-            starts=datetime.combine(TODAY - timedelta(days=i + 1), datetime.min.time()),
+            position=2 * n + 2,
+            starts=datetime.combine(day, datetime.min.time()),
         )
     settings = make_settings(tmp_path)
     import_seed(settings, folder)
