@@ -106,12 +106,18 @@ def tab_walk(
     return stops
 
 
+def measured_page(keyboard_page: Any, page_context: Any, visit_page: Any) -> tuple[Page, int]:
+    """The page in a JavaScript-enabled context, for measuring, and how many controls it
+    puts in the Tab order."""
+    page = page_context(keyboard_page, javascript=True).new_page()
+    visit_page(page, keyboard_page)
+    return page, page.evaluate(COUNT_FOCUSABLE, FOCUSABLE)
+
+
 def test_tab_reaches_every_control_with_javascript_disabled(
     keyboard_page: Any, page_context: Any, visit_page: Any
 ) -> None:
-    measuring = page_context(keyboard_page, javascript=True).new_page()
-    visit_page(measuring, keyboard_page)
-    expected = measuring.evaluate(COUNT_FOCUSABLE, FOCUSABLE)
+    _, expected = measured_page(keyboard_page, page_context, visit_page)
     assert expected > 0
 
     visitor = page_context(keyboard_page).new_page()
@@ -142,9 +148,7 @@ def focus_problems(stop: Stop, style: dict[str, Any], scheme: str) -> list[str]:
 def test_every_tab_stop_shows_a_visible_focus_indicator_in_both_schemes(
     keyboard_page: Any, page_context: Any, visit_page: Any
 ) -> None:
-    page = page_context(keyboard_page, javascript=True).new_page()
-    visit_page(page, keyboard_page)
-    expected = page.evaluate(COUNT_FOCUSABLE, FOCUSABLE)
+    page, expected = measured_page(keyboard_page, page_context, visit_page)
     problems: list[str] = []
 
     def measure(stop: Stop) -> None:
