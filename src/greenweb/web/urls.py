@@ -9,14 +9,17 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Router
 
 from greenweb.web.site import site_of
 
 
-def path_for(router: Router, name: str, query: dict[str, Any] | None = None, **params: Any) -> str:
-    """The path of route ``name``, then ``query``.
+def path_for(
+    router: Router | Starlette, name: str, query: dict[str, Any] | None = None, **params: Any
+) -> str:
+    """The path of route ``name`` (in a router, or an app's), then ``query``.
 
     Page 1 and empty filters are left out so each list has one canonical address.
     """

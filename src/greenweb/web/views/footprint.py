@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -51,6 +50,7 @@ from greenweb.footprint.measure import (
 from greenweb.italian import ROME, format_grams, format_int, format_number
 from greenweb.web.site import TargetSource, site_of
 from greenweb.web.templating import render
+from greenweb.web.urls import path_for
 
 logger = logging.getLogger("greenweb")
 
@@ -63,11 +63,6 @@ ALMANAC_PAGE_WEIGHT_URL = "https://almanac.httparchive.org/en/2025/page-weight"
 
 NOT_FOUND_PATH = "/pagina-che-non-esiste"  # deliberately matches no route
 PAGE_REPEATS = 0  # /impronta shows no CPU figures: skip the repeated requests
-
-
-def path_for(app: Starlette, name: str, query: dict[str, Any] | None = None, **params: Any) -> str:
-    path = str(app.url_path_for(name, **params))
-    return f"{path}?{urlencode(query)}" if query else path
 
 
 # --- target sources --------------------------------------------------------------------
