@@ -20,7 +20,7 @@ from greenweb.footprint.carbon import parse_grid
 from greenweb.pagination import MAX_PAGE, PageNumberError, parse_page
 from greenweb.web.middleware.access_log import MAX_LOGGED_PATH, loggable_path
 from greenweb.web.middleware.limits import valid_url_part, valid_urlencoded
-from greenweb.web.views.assets import fingerprint
+from greenweb.web.static_files import fingerprint
 
 # The loaded profile's examples per test (tests/conftest.py): 100 in `make test`.
 BUDGET = hypothesis_settings.default.max_examples

@@ -25,6 +25,7 @@ from greenweb.web.middleware.conditional import ConditionalMiddleware
 from greenweb.web.middleware.page_cache import ContentVersion, PageCacheMiddleware, PageStore
 from greenweb.web.middleware.representation import RepresentationMiddleware
 from greenweb.web.site import Site, site_of
+from greenweb.web.static_files import AssetRegistry, load_assets
 from greenweb.web.templating import make_templates
 from greenweb.web.views import (
     assets,
@@ -112,7 +113,7 @@ def create_app(
     )
     # Starlette's trailing-slash redirect trusts the Host header: slashes.routes replaces it.
     app.router.redirect_slashes = False
-    registry = assets.AssetRegistry(assets.load_assets())
+    registry = AssetRegistry(load_assets())
     template_globals: dict[str, Any] = {
         "static_url": registry.url,
         "settings": settings,

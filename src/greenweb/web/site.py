@@ -21,12 +21,12 @@ from greenweb.board import visitors
 from greenweb.config import Settings
 from greenweb.db import Database
 from greenweb.footprint.measure import Skipped, Target
+from greenweb.web.static_files import AssetRegistry
 
 if TYPE_CHECKING:
     # Only for the field types: these modules reach the Site through site_of themselves.
     from greenweb.footprint.budget import Budget
     from greenweb.web.middleware.page_cache import PageStore
-    from greenweb.web.views.assets import AssetRegistry
     from greenweb.web.views.footprint import FootprintCache
 
 _STATE_KEY = "site"

@@ -1,16 +1,14 @@
-"""Static assets: fingerprinted, precompressed at start-up, immutable, ETag and 304."""
+"""/static/{name}: the negotiated coding, immutable, ETag and 304, HEAD, unknown names."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
-from greenweb.paths import static_dir
-from greenweb.web.http import compression
-from greenweb.web.views.assets import IMMUTABLE, AssetRegistry, load_assets
+from greenweb.web.static_files import load_assets
+from greenweb.web.views.assets import IMMUTABLE
 
 
 def stylesheet_url(client: TestClient) -> str:
@@ -21,14 +19,6 @@ def stylesheet_url(client: TestClient) -> str:
 
 def test_stylesheet_address_carries_a_content_hash(client: TestClient) -> None:
     assert re.fullmatch(r"/static/style\.[0-9a-f]{10}\.css", stylesheet_url(client))
-
-
-def test_assets_are_precompressed_once_at_start_up() -> None:
-    style = load_assets()["style.css"]
-    assert set(style.variants) == {"identity", "br", "gzip"}
-    for coding in ("br", "gzip"):
-        body, _ = style.variants[coding]
-        assert compression.decode_body(body, coding) == (static_dir() / "style.css").read_bytes()
 
 
 @pytest.mark.parametrize("coding", ["br", "gzip", "identity"])
@@ -74,13 +64,3 @@ def test_head_of_an_asset_has_headers_and_no_body(client: TestClient) -> None:
 def test_unknown_or_stale_asset_names_are_404(client: TestClient) -> None:
     assert client.get("/static/style.0000000000.css").status_code == 404
     assert client.get("/static/style.css").status_code == 404
-
-
-def test_small_or_binary_files_are_not_compressed(tmp_path: Path) -> None:
-    folder = tmp_path
-    (folder / "tiny.css").write_text("a{color:red}")
-    (folder / "dot.png").write_bytes(b"\x89PNG" + bytes(600))
-    registry = AssetRegistry(load_assets(folder))
-    assert set(registry.by_name["tiny.css"].variants) == {"identity"}
-    assert set(registry.by_name["dot.png"].variants) == {"identity"}
-    assert not registry.by_name["dot.png"].negotiated
