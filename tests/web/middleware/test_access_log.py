@@ -206,8 +206,8 @@ def test_kept_lines_are_written_without_a_flush(
 
 def test_close_writes_the_kept_lines() -> None:
     log = Batched(3600.0)
-    log.handler.add("GET / 200 10B 0.1ms", time.time())
-    log.handler.add("GET /x 404 5B 0.2ms", time.time())
+    log.handler.add((time.time(), "GET", "/", 200, 10, 0.14))
+    log.handler.add((time.time(), "GET", "/x", 404, 5, 0.2))
     assert log.lines() == []
     log.handler.close()
     assert [line.split(" ", 2)[2] for line in log.lines()] == [
@@ -219,7 +219,7 @@ def test_close_writes_the_kept_lines() -> None:
 def test_an_idle_handler_starts_no_thread() -> None:
     log = Batched(3600.0)
     assert log.handler.writer is None
-    log.handler.add("GET / 200 10B 0.1ms", time.time())
+    log.handler.add((time.time(), "GET", "/", 200, 10, 0.1))
     writer = log.handler.writer
     assert writer is not None and writer.is_alive()
     log.handler.close()
@@ -230,10 +230,13 @@ def test_an_idle_handler_starts_no_thread() -> None:
 def test_a_line_reads_as_the_logging_formatter_would_write_it() -> None:
     formatter = logging.Formatter(LINE_FORMAT)
     stamps = Timestamps()
+    handler = AccessLogHandler(io.StringIO())
     for created in (0.0, 1_764_000_000.0, 1_764_000_000.999, 1_764_000_001.0005, 1_764_086_399.5):
         record = logging.makeLogRecord({"msg": "GET / 200 1B 0.0ms", "created": created})
         record.msecs = int((created - int(created)) * 1000) + 0.0
         assert f"{stamps(created)} GET / 200 1B 0.0ms" == formatter.format(record)
+        entry = (created, "GET", "/", 200, 1, 0.04)
+        assert handler.line(entry) == formatter.format(record) + "\n"
 
 
 def test_records_from_elsewhere_reach_the_batch_formatted() -> None:

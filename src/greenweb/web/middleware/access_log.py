@@ -11,8 +11,8 @@ The middleware asks the logger first: with the logger off (tests, benchmarks) a 
 costs one ``isEnabledFor`` call.
 
 Cost. ``greenweb serve`` gives the logger one :class:`AccessLogHandler`, and the
-middleware hands that handler the finished line directly: no ``LogRecord``, no
-formatter, no write per request. The handler keeps the lines and writes them in one
+middleware hands that handler the line's values directly: no ``LogRecord``, no
+formatter, no write per request. The handler keeps them and writes the lines in one
 ``write`` at most :data:`FLUSH_SECONDS` after the first of them, and all of them when the
 app shuts down (the middleware sees ``lifespan.shutdown``) or the handler is closed. A
 ``LogRecord`` per request through a ``StreamHandler`` cost about 40 % of a cached page's
@@ -76,12 +76,17 @@ class Timestamps:
         return f"{self.prefix},{int((created - second) * 1000):03d}"
 
 
+# What a request leaves for the log: (Unix time, method, route, status, bytes, milliseconds).
+Entry = tuple[float, str, str, int, int, float]
+
+
 class AccessLogHandler(logging.Handler):
     """Writes lines in batches: at most ``interval`` seconds after the first unwritten one,
     and every unwritten one on :meth:`flush` and :meth:`close`.
 
-    The lines wait in a ``deque`` (appends and pops are atomic, so the request path takes
-    no lock). One daemon thread writes them; it sleeps while nothing waits, so an idle
+    A request leaves its :data:`Entry` in a ``deque`` (appends and pops are atomic, so the
+    request path takes no lock) and the batch is formatted when it is written, all at
+    once. One daemon thread writes the batches; it sleeps while nothing waits, so an idle
     server is never woken. A forked worker starts its own thread on its first line.
     """
 
@@ -91,16 +96,17 @@ class AccessLogHandler(logging.Handler):
         self.interval = FLUSH_SECONDS if interval is None else interval
         self.setFormatter(logging.Formatter(LINE_FORMAT))
         self.timestamp = Timestamps()
-        self.pending: deque[str] = deque()
+        # Entries, and the lines of records from other loggers, formatted already.
+        self.pending: deque[Entry | str] = deque()
         self._armed = False
         self._wake = threading.Event()
         self._closing = threading.Event()
         self.writer: threading.Thread | None = None
         self._writer_pid: int | None = None
 
-    def add(self, message: str, created: float) -> None:
-        """Keep one line, ``message`` made at ``created`` (Unix time)."""
-        self.pending.append(f"{self.timestamp(created)} {message}\n")
+    def add(self, entry: Entry) -> None:
+        """Keep one request's line, to be written with the next batch."""
+        self.pending.append(entry)
         if not self._armed:
             self._arm()
 
@@ -112,6 +118,12 @@ class AccessLogHandler(logging.Handler):
             return
         if not self._armed:
             self._arm()
+
+    def line(self, item: Entry | str) -> str:
+        if isinstance(item, str):
+            return item
+        created, method, route, status, sent, duration_ms = item
+        return f"{self.timestamp(created)} {method} {route} {status} {sent}B {duration_ms:.1f}ms\n"
 
     def _arm(self) -> None:
         self._armed = True
@@ -140,7 +152,7 @@ class AccessLogHandler(logging.Handler):
             count = len(self.pending)
             if not count:
                 return
-            text = "".join(self.pending.popleft() for _ in range(count))
+            text = "".join([self.line(self.pending.popleft()) for _ in range(count)])
             try:
                 self.stream.write(text)
                 self.stream.flush()
@@ -224,7 +236,7 @@ class AccessLogMiddleware:
         route = route_of(scope)
         handler = batching_handler(self.logger)
         if handler is not None:
-            handler.add(f"{method} {route} {status} {sent}B {duration_ms:.1f}ms", time.time())
+            handler.add((time.time(), method, route, status, sent, duration_ms))
             return
         self.logger.info(
             "%s %s %d %dB %.1fms",
