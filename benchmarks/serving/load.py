@@ -305,8 +305,42 @@ def compare_servers(args: argparse.Namespace, work: Path, start: Starter) -> Com
     )
 
 
+def access_log_in_process(db: Path, iterations: int = 20_000) -> None:
+    """CPU per cached home page in this process, access log off and on (written to
+    /dev/null in batches every 50 ms, so the writer's formatting falls inside the timing):
+    the log's cost without a server's or wrk's noise around it."""
+    import logging
+
+    import measure
+
+    from greenweb.web.app import create_app
+    from greenweb.web.middleware.access_log import ACCESS_LOGGER, AccessLogHandler
+
+    settings = make_settings(db.parent)
+    headers = [(b"accept-encoding", b"br"), (b"host", b"greenweb.test")]
+    logger = logging.getLogger(ACCESS_LOGGER)
+    logger.propagate = False
+    figures: dict[str, list[float]] = {"off": [], "on": []}
+    with open(os.devnull, "w") as devnull:
+        handler = AccessLogHandler(devnull, interval=0.05)
+        for _ in range(5):
+            for state in ("off", "on"):
+                logger.handlers[:] = [handler] if state == "on" else []
+                logger.setLevel(logging.INFO if state == "on" else logging.CRITICAL)
+                app = create_app(settings)
+                figures[state].append(measure.cpu_per_view(app, "/", headers, iterations))
+        handler.close()
+    logger.handlers[:] = []
+    off, on = (statistics.median(figures[state]) for state in ("off", "on"))
+    print(
+        f"in process, CPU per cached home page (median of 5 x {iterations:,}): "
+        f"log off {off:.1f} µs, log on {on:.1f} µs (+{on - off:.1f} µs, x{on / off:.2f})"
+    )
+
+
 def compare_access_log(args: argparse.Namespace, work: Path, start: Starter) -> Comparison:
     db = seed_database(work)
+    access_log_in_process(db)
     start("log-on", greenweb(work / "on", db))
     start("log-off", greenweb(work / "off", db, "--no-access-log"))
     return Comparison(
@@ -427,6 +461,17 @@ def report(comparison: Comparison, done: list[dict[str, Result]], args: argparse
             verdict = "met" if value >= ratio.target else "MISSED"
             line += f": target >= {ratio.target}: {verdict}"
         print(line)
+        cpu = [
+            results[ratio.numerator].cpu_us_per_request / denominator_cpu
+            for results in done
+            if (denominator_cpu := results[ratio.denominator].cpu_us_per_request)
+            and results[ratio.numerator].cpu_us_per_request is not None
+        ]
+        if cpu:
+            print(
+                f"  server CPU per request, {ratio.numerator} / {ratio.denominator}: median "
+                f"{statistics.median(cpu):.2f} (each round {min(cpu):.2f}-{max(cpu):.2f})"
+            )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(

@@ -16,12 +16,13 @@ from starlette.testclient import TestClient
 
 from greenweb.config import Settings
 from greenweb.web.app import create_app
+from greenweb.web.middleware import access_log
 from greenweb.web.middleware.access_log import (
     ACCESS_LOGGER,
     LINE_FORMAT,
     AccessLogHandler,
-    Timestamps,
     batching_handler,
+    format_lines,
     loggable_path,
     logging_config,
 )
@@ -229,14 +230,14 @@ def test_an_idle_handler_starts_no_thread() -> None:
 
 def test_a_line_reads_as_the_logging_formatter_would_write_it() -> None:
     formatter = logging.Formatter(LINE_FORMAT)
-    stamps = Timestamps()
-    handler = AccessLogHandler(io.StringIO())
-    for created in (0.0, 1_764_000_000.0, 1_764_000_000.999, 1_764_000_001.0005, 1_764_086_399.5):
-        record = logging.makeLogRecord({"msg": "GET / 200 1B 0.0ms", "created": created})
+    times = (0.0, 1_764_000_000.0, 1_764_000_000.999, 1_764_000_001.0005, 1_764_086_399.5)
+    entries = [(created, "GET", "/x/{slug}", 404, 12, 0.04) for created in times]
+    expected = []
+    for created in times:
+        record = logging.makeLogRecord({"msg": "GET /x/{slug} 404 12B 0.0ms", "created": created})
         record.msecs = int((created - int(created)) * 1000) + 0.0
-        assert f"{stamps(created)} GET / 200 1B 0.0ms" == formatter.format(record)
-        entry = (created, "GET", "/", 200, 1, 0.04)
-        assert handler.line(entry) == formatter.format(record) + "\n"
+        expected.append(formatter.format(record) + "\n")
+    assert format_lines([*entries, "a line as it is\n"]) == "".join(expected) + "a line as it is\n"
 
 
 def test_records_from_elsewhere_reach_the_batch_formatted() -> None:
@@ -266,3 +267,31 @@ def test_only_a_lone_batching_handler_takes_finished_lines() -> None:
     assert batching_handler(logger) is None  # so do the ancestors' handlers
     logger.removeHandler(handler)
     handler.close()
+
+
+@pytest.mark.parametrize(("recheck_seconds", "logged"), [(3600.0, 0), (0.0, 2)])
+def test_a_logging_change_is_followed_at_the_next_check(
+    seeded_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    recheck_seconds: float,
+    logged: int,
+) -> None:
+    monkeypatch.setattr(access_log, "RECHECK_SECONDS", recheck_seconds)
+    logger = logging.getLogger(ACCESS_LOGGER)
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    log = Batched(3600.0)
+    logger.handlers[:] = []
+    logger.setLevel(logging.CRITICAL)
+    try:
+        with TestClient(create_app(seeded_settings)) as client:
+            client.get("/")  # decided: off
+            logger.handlers[:] = [log.handler]
+            logger.setLevel(logging.INFO)
+            logger.propagate = False
+            client.get("/")
+            client.get("/")
+            log.handler.flush()
+        assert len(log.lines()) == logged
+    finally:
+        log.handler.close()
+        logger.handlers[:], logger.level, logger.propagate = saved

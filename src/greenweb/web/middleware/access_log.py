@@ -7,8 +7,7 @@ string (search words are personal) or any header. A path that matched no route i
 logged as sent, cut short and with anything unprintable escaped, so a hostile URL cannot
 forge a line of its own.
 
-The middleware asks the logger first: with the logger off (tests, benchmarks) a request
-costs one ``isEnabledFor`` call.
+With the logger off (tests, benchmarks) a request costs a clock read and a comparison.
 
 Cost. ``greenweb serve`` gives the logger one :class:`AccessLogHandler`, and the
 middleware hands that handler the line's values directly: no ``LogRecord``, no
@@ -25,11 +24,13 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 import os
 import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable
 from typing import Any, TextIO
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -38,6 +39,8 @@ ACCESS_LOGGER = "greenweb.access"
 MAX_LOGGED_PATH = 200
 # The longest a line waits in memory before it is written (a graceful stop writes it at once).
 FLUSH_SECONDS = 1.0
+# How often the middleware asks the logger again where lines go.
+RECHECK_SECONDS = 1.0
 LINE_FORMAT = "%(asctime)s %(message)s"
 
 _SHUTDOWN_ENDS = frozenset({"lifespan.shutdown.complete", "lifespan.shutdown.failed"})
@@ -60,24 +63,32 @@ def route_of(scope: Scope) -> str:
     return loggable_path(scope.get("path", ""))
 
 
-class Timestamps:
-    """``logging.Formatter``'s default ``asctime`` (local time, ``2026-12-02 09:15:04,123``),
-    with the part before the milliseconds made once per second instead of once per line."""
-
-    def __init__(self) -> None:
-        self.second = -1
-        self.prefix = ""
-
-    def __call__(self, created: float) -> str:
-        second = int(created)
-        if second != self.second:
-            self.second = second
-            self.prefix = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
-        return f"{self.prefix},{int((created - second) * 1000):03d}"
-
-
 # What a request leaves for the log: (Unix time, method, route, status, bytes, milliseconds).
 Entry = tuple[float, str, str, int, int, float]
+_MILLISECONDS = tuple(f"{n:03d}" for n in range(1000))
+
+
+def format_lines(items: Iterable[Entry | str]) -> str:
+    """The text of a batch: each entry as ``LINE_FORMAT`` with logging's default
+    ``asctime`` would write it (local time, ``2026-12-02 09:15:04,123``), strings as
+    they are. One loop with the date made once per second: this runs for every request."""
+    out: list[str] = []
+    second = -1
+    prefix = ""
+    for item in items:
+        if isinstance(item, str):
+            out.append(item)
+            continue
+        created, method, route, status, sent, duration_ms = item
+        if int(created) != second:
+            second = int(created)
+            prefix = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+        # The milliseconds truncated, as logging does.
+        milliseconds = _MILLISECONDS[int((created - second) * 1000)]
+        out.append(
+            f"{prefix},{milliseconds} {method} {route} {status} {sent}B {duration_ms:.1f}ms\n"
+        )
+    return "".join(out)
 
 
 class AccessLogHandler(logging.Handler):
@@ -95,7 +106,6 @@ class AccessLogHandler(logging.Handler):
         self.stream: TextIO = stream if stream is not None else sys.stdout
         self.interval = FLUSH_SECONDS if interval is None else interval
         self.setFormatter(logging.Formatter(LINE_FORMAT))
-        self.timestamp = Timestamps()
         # Entries, and the lines of records from other loggers, formatted already.
         self.pending: deque[Entry | str] = deque()
         self._armed = False
@@ -118,12 +128,6 @@ class AccessLogHandler(logging.Handler):
             return
         if not self._armed:
             self._arm()
-
-    def line(self, item: Entry | str) -> str:
-        if isinstance(item, str):
-            return item
-        created, method, route, status, sent, duration_ms = item
-        return f"{self.timestamp(created)} {method} {route} {status} {sent}B {duration_ms:.1f}ms\n"
 
     def _arm(self) -> None:
         self._armed = True
@@ -152,7 +156,7 @@ class AccessLogHandler(logging.Handler):
             count = len(self.pending)
             if not count:
                 return
-            text = "".join([self.line(self.pending.popleft()) for _ in range(count)])
+            text = format_lines([self.pending.popleft() for _ in range(count)])
             try:
                 self.stream.write(text)
                 self.stream.flush()
@@ -184,9 +188,25 @@ def flush_handlers(logger: logging.Logger) -> None:
 
 
 class AccessLogMiddleware:
+    """Logs each HTTP request's line once it is answered.
+
+    Where the line goes is decided from the logger's configuration at the first request
+    and again at most once every :data:`RECHECK_SECONDS` (asking the logger costs more than
+    the rest of the line): off, the batching handler, or ordinary records. A logging
+    configuration changed while requests arrive is followed within that time.
+    """
+
     def __init__(self, app: ASGIApp, logger: logging.Logger | None = None) -> None:
         self.app = app
         self.logger = logger or logging.getLogger(ACCESS_LOGGER)
+        self.enabled = False
+        self.handler: AccessLogHandler | None = None
+        self.recheck_at = -math.inf
+
+    def choose(self, now: float) -> None:
+        self.enabled = self.logger.isEnabledFor(logging.INFO)
+        self.handler = batching_handler(self.logger) if self.enabled else None
+        self.recheck_at = now + RECHECK_SECONDS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -194,11 +214,13 @@ class AccessLogMiddleware:
                 send = self.flushing_at_shutdown(send)
             await self.app(scope, receive, send)
             return
-        if not self.logger.isEnabledFor(logging.INFO):
+        started = time.perf_counter()
+        if started >= self.recheck_at:
+            self.choose(started)
+        if not self.enabled:
             await self.app(scope, receive, send)
             return
 
-        started = time.perf_counter()
         status = 0
         sent = 0
 
@@ -217,7 +239,12 @@ class AccessLogMiddleware:
             status = status or 500
             raise
         finally:
-            self.log(scope, status, sent, (time.perf_counter() - started) * 1000)
+            duration_ms = (time.perf_counter() - started) * 1000
+            if self.handler is not None:
+                entry = (time.time(), scope["method"], route_of(scope), status, sent, duration_ms)
+                self.handler.add(entry)
+            else:
+                self.log(scope, status, sent, duration_ms)
 
     def flushing_at_shutdown(self, send: Send) -> Send:
         """``send`` for the lifespan: the kept lines are written before the server is told
@@ -232,12 +259,9 @@ class AccessLogMiddleware:
         return send_after_flushing
 
     def log(self, scope: Scope, status: int, sent: int, duration_ms: float) -> None:
+        """The line as an ordinary record, with its fields as ``extra``."""
         method = scope.get("method", "")
         route = route_of(scope)
-        handler = batching_handler(self.logger)
-        if handler is not None:
-            handler.add((time.time(), method, route, status, sent, duration_ms))
-            return
         self.logger.info(
             "%s %s %d %dB %.1fms",
             method,
