@@ -24,7 +24,8 @@ the same logging), both with the access log on: Granian / uvicorn.
 the seed's home page: log on / log off (target >= 0.95).
 
 Each server is driven with ``wrk -t1 -c64 -d5s --latency -H 'Accept-Encoding: br'`` on
-the home page, ``--repeat`` rounds, interleaved (the order reversed every other round) so
+the home page (``-d3s`` when two servers are compared), ``--repeat`` rounds (2, or 8 for
+two servers), interleaved (the order reversed every other round) so
 background load hits all alike. Reported: the best round of each (requests/s, p50/p99
 latency, server CPU per request from /proc/PID/stat), and the ratios: of the best rounds,
 and the range of the ratios within each round. Needs ``wrk`` and ``nginx`` on PATH (the
@@ -365,11 +366,15 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--compare", choices=sorted(COMPARISONS), default="site")
-    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run (default 5)")
+    parser.add_argument(
+        "--duration", type=int, help="seconds per wrk run (default: 5 for site, 3 otherwise)"
+    )
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=1)
+    # Two servers side by side: more, shorter rounds, so the median of the ratios within
+    # each round settles on a shared machine.
     parser.add_argument(
-        "--repeat", type=int, help="interleaved rounds (default: 2 for site, 4 otherwise)"
+        "--repeat", type=int, help="interleaved rounds (default: 2 for site, 8 otherwise)"
     )
     parser.add_argument("--items", type=int, default=bigdata.BULLETIN_ITEMS)
     # The runs load the home page, whose cost does not depend on the board's size; the
@@ -379,10 +384,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
+    site = args.compare == "site"
     if args.repeat is None:
-        args.repeat = 2 if args.compare == "site" else 4
+        args.repeat = 2 if site else 8
+    if args.duration is None:
+        args.duration = 5 if site else 3
     args.wrk = shutil.which("wrk")
-    if args.wrk is None or (args.compare == "site" and find_nginx() is None):
+    if args.wrk is None or (site and find_nginx() is None):
         print(
             "load.py needs wrk and nginx: apt-get install -y wrk nginx-light "
             "libnginx-mod-http-brotli-static (or: make load)",
