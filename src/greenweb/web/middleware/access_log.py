@@ -15,9 +15,9 @@ formatter, no write per request. The handler keeps them and writes the lines in 
 ``write`` at most :data:`FLUSH_SECONDS` after the first of them, and all of them when the
 app shuts down (the middleware sees ``lifespan.shutdown``) or the handler is closed. A
 ``LogRecord`` per request through a ``StreamHandler`` cost about 40 % of a cached page's
-throughput (issue 11); ``benchmarks/serving/load.py --access-log`` measures what is left.
-Any other handler (pytest's ``caplog``, a hand-made logging configuration) gets ordinary
-records with the fields as ``extra``.
+throughput (issue 11); ``benchmarks/serving/load.py --compare access-log`` measures
+what is left. Any other handler (pytest's ``caplog``, a hand-made logging configuration)
+gets ordinary records with the fields as ``extra``.
 """
 
 from __future__ import annotations
@@ -173,7 +173,8 @@ class AccessLogHandler(logging.Handler):
 
 
 def batching_handler(logger: logging.Logger) -> AccessLogHandler | None:
-    """The one handler that takes finished lines, when it is all ``logger`` writes to."""
+    """The one handler that takes the lines' values directly, when it is all ``logger``
+    writes to."""
     handlers = logger.handlers
     if len(handlers) == 1 and not logger.propagate:
         handler = handlers[0]
@@ -191,8 +192,9 @@ class AccessLogMiddleware:
     """Logs each HTTP request's line once it is answered.
 
     Where the line goes is decided from the logger's configuration at the first request
-    and again at most once every :data:`RECHECK_SECONDS` (asking the logger costs more than
-    the rest of the line): off, the batching handler, or ordinary records. A logging
+    and again at most once every :data:`RECHECK_SECONDS` (asked per request, the logger's
+    two method calls cost as much as the rest of the line): off, the batching handler, or
+    ordinary records. A logging
     configuration changed while requests arrive is followed within that time.
     """
 
