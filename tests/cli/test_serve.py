@@ -45,6 +45,25 @@ def test_no_server_banner_and_security_headers_on_the_wire(server: LiveServer) -
     assert missing.status_code == 404 and "server" not in missing.headers
 
 
+HSTS = "strict-transport-security"
+
+
+@pytest.mark.parametrize("proxy_headers", [True, False])
+def test_hsts_only_when_a_trusted_proxy_says_the_request_came_over_https(
+    tmp_path: Path, proxy_headers: bool
+) -> None:
+    args = ["--proxy-headers"] if proxy_headers else []
+    https_site = {"GREENWEB_BASE_URL": "https://greenweb.example"}
+    with LiveServer.greenweb(tmp_path, args=args, **https_site) as live:
+        over_https = live.get("/healthz", headers={"X-Forwarded-Proto": "https"})
+        assert (HSTS in over_https.headers) is proxy_headers  # the peer is 127.0.0.1
+        if proxy_headers:
+            assert over_https.headers[HSTS] == "max-age=31536000"
+        # Plain http, said or unsaid: never (RFC 6797 §7.2).
+        assert HSTS not in live.get("/healthz").headers
+        assert HSTS not in live.get("/", headers={"X-Forwarded-Proto": "http"}).headers
+
+
 def test_security_txt_is_served(server: LiveServer) -> None:
     response = server.get("/.well-known/security.txt")
     assert response.status_code == 200

@@ -1,4 +1,5 @@
-"""SIGTERM lets the request in flight finish with 200, then the server exits 0.
+"""SIGTERM lets the request in flight finish with 200, then the server exits 0, and every
+access log line kept in memory is written before it does.
 
 The server is `greenweb serve` itself (its uvicorn options, logging and signal handling),
 with one change made here only: uvicorn is handed greenweb's app plus a test route,
@@ -120,3 +121,42 @@ def test_sigterm_on_an_idle_server_exits_0(tmp_path: Path) -> None:
     with LiveServer.greenweb(tmp_path) as server:
         assert server.terminate() == 0, server.output()
     assert "Finished server process" in server.stderr()
+
+
+def serve_keeping_lines() -> None:
+    """`greenweb serve ARGS` with the access log's lines kept for an hour: only a stop can
+    write them."""
+    from greenweb import cli
+    from greenweb.web.middleware import access_log
+
+    access_log.FLUSH_SECONDS = 3600.0
+    sys.exit(cli.main(sys.argv[1:]))
+
+
+def count_home_lines(server: LiveServer) -> int:
+    return sum(" GET / 200 " in line for line in server.access_log())
+
+
+def test_sigterm_writes_every_kept_access_line(tmp_path: Path) -> None:
+    def command(port: int) -> list[str]:
+        return python_command(
+            __file__, "serve_keeping_lines", "serve", "--host", "127.0.0.1", "--port", str(port)
+        )
+
+    server = LiveServer(db_path=tmp_path / "greenweb.db", workdir=tmp_path, command=command)
+    with server:
+        with server.client() as client:
+            for _ in range(20):
+                assert client.get("/").status_code == 200
+        assert count_home_lines(server) == 0  # kept in memory, not written per request
+        assert server.terminate() == 0, server.output()
+    assert count_home_lines(server) == 20
+
+
+def test_sigterm_with_two_workers_loses_no_access_line(tmp_path: Path) -> None:
+    with LiveServer.greenweb(tmp_path, args=["--workers", "2"]) as server:
+        for _ in range(40):
+            # A connection each, so both workers take some of them.
+            assert server.get("/").status_code == 200
+        assert server.terminate() == 0, server.output()
+    assert count_home_lines(server) == 40

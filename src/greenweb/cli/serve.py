@@ -38,6 +38,11 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
 
     from greenweb.web.middleware.access_log import logging_config
 
+    # uvicorn, not Granian, although Granian served this app 1.2-1.3x the requests a
+    # second for 0.8-0.9x the CPU per request, both with greenweb's access log on
+    # (`benchmarks/serving/load.py --compare servers`, benchmarks/README.md): Granian 2.8
+    # writes `server: granian` on every response it sends for the app and has no
+    # option to leave it out, and greenweb sends no banner.
     # On SIGTERM uvicorn stops accepting, lets in-flight requests finish, shuts the app
     # down, then raises SIGTERM again for the handler it found: with the default one the
     # process would die of the signal (status 143) after a perfectly clean stop. This one

@@ -137,11 +137,45 @@ def test_hsts_only_when_the_site_is_https(tmp_path: Path) -> None:
     assert secure[b"strict-transport-security"] == b"max-age=31536000"
 
 
-def test_hsts_header_on_https_site(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, base_url="https://greenweb.example")
-    with TestClient(create_app(settings)) as client:
+def https_site_client(tmp_path: Path, over: str) -> TestClient:
+    """A client of an https site whose requests travel over ``over`` (the scope's scheme)."""
+    app = create_app(make_settings(tmp_path, base_url="https://greenweb.example"))
+    app.router.routes.append(Route("/boom", boom_GET))
+    return TestClient(app, base_url=f"{over}://greenweb.example", raise_server_exceptions=False)
+
+
+def test_hsts_header_on_https_site_over_https(tmp_path: Path) -> None:
+    with https_site_client(tmp_path, "https") as client:
+        for path, status in (("/healthz", 200), ("/non-esiste", 404), ("/boom", 500)):
+            response = client.get(path)
+            assert response.status_code == status
+            assert response.headers.get_list("strict-transport-security") == ["max-age=31536000"]
+            assert_security_headers(response)
+
+
+def test_no_hsts_over_plain_http_even_on_an_https_site(tmp_path: Path) -> None:
+    """RFC 6797 §7.2: an HSTS host must not send the header over non-secure transport."""
+    with https_site_client(tmp_path, "http") as client:
+        for path, status in (("/healthz", 200), ("/non-esiste", 404), ("/boom", 500)):
+            response = client.get(path)
+            assert response.status_code == status
+            assert "strict-transport-security" not in response.headers
+            assert_security_headers(response)
+
+
+def test_no_hsts_from_a_plain_http_site_over_https(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path, base_url="http://greenweb.example"))
+    with TestClient(app, base_url="https://greenweb.example") as client:
         response = client.get("/healthz")
-    assert response.headers["strict-transport-security"] == "max-age=31536000"
+    assert "strict-transport-security" not in response.headers
+    assert_security_headers(response)
+
+
+def test_a_forwarded_proto_header_alone_changes_nothing(tmp_path: Path) -> None:
+    """Without a server that trusts it (``--proxy-headers``), the header is the client's word."""
+    with https_site_client(tmp_path, "http") as client:
+        response = client.get("/healthz", headers={"X-Forwarded-Proto": "https"})
+    assert "strict-transport-security" not in response.headers
 
 
 def test_policy_allows_no_script_at_all() -> None:
