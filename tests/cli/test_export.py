@@ -11,7 +11,6 @@ import pytest
 
 from greenweb import cli
 from greenweb.cli.export import CLEAR_LINE, ProgressLine, progress_for, skipped_lines
-from greenweb.config import Settings
 from greenweb.static_site.export import ExportReport
 
 SUMMARY = re.compile(
@@ -27,18 +26,10 @@ class Terminal(io.StringIO):
         return True
 
 
-def export_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GREENWEB_DB", str(settings.db_path))
-    monkeypatch.setenv("GREENWEB_SECRET", "s")
-
-
+@pytest.mark.usefixtures("cli_env")
 def test_export_command_writes_the_site_and_says_what_it_wrote(
-    seeded_settings: Settings,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    export_env(seeded_settings, monkeypatch)
     assert cli.main(["export", str(tmp_path / "out"), "--listen", "8081"]) == 0
     first = capsys.readouterr()
     assert "listen 8081;" in (tmp_path / "out" / "nginx.conf").read_text()
@@ -56,13 +47,10 @@ def test_export_command_writes_the_site_and_says_what_it_wrote(
     assert again["unchanged"] == again["files"] == summary["files"]
 
 
+@pytest.mark.usefixtures("cli_env")
 def test_export_command_refuses_a_folder_of_other_files(
-    seeded_settings: Settings,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    export_env(seeded_settings, monkeypatch)
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "x").write_text("x")
     assert cli.main(["export", str(tmp_path / "other")]) == 1
@@ -70,13 +58,10 @@ def test_export_command_refuses_a_folder_of_other_files(
     assert [p.name for p in (tmp_path / "other").iterdir()] == ["x"]
 
 
+@pytest.mark.usefixtures("cli_env")
 def test_export_command_shows_its_progress_on_a_terminal(
-    seeded_settings: Settings,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    export_env(seeded_settings, monkeypatch)
     terminal = Terminal()
     monkeypatch.setattr("sys.stderr", terminal)
     assert cli.main(["export", str(tmp_path / "out")]) == 0

@@ -9,7 +9,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,22 +151,31 @@ def test_export_again_removes_what_is_no_longer_exported(
 ) -> None:
     outdir, _ = exported
     (outdir / "site" / "vecchia-pagina.html").write_text("old")
-    assert export(export_settings, outdir).removed == 1
+    assert export(export_settings, outdir).files.removed == 1
     assert not (outdir / "site" / "vecchia-pagina.html").exists()
     assert (outdir / "site" / "index.html").exists()
     assert sorted(p.name for p in outdir.iterdir()) == [".greenweb-export", "nginx.conf", "site"]
+
+
+def with_page(
+    settings: Settings, path: str, endpoint: Callable[[Request], Awaitable[Response]]
+) -> Starlette:
+    """The app, with one more page at ``path`` that its area adds to the export."""
+
+    async def source(app: Starlette) -> list[str]:
+        return [path]
+
+    app = create_app(settings, today=lambda: SEED_TODAY)
+    app.router.routes.append(Route(path, endpoint))
+    site_of(app).export_sources.append(source)
+    return app
 
 
 def test_areas_can_add_export_sources(seeded_settings: Settings, tmp_path: Path) -> None:
     async def example_GET(request: Request) -> Response:
         return Response("<!doctype html><p>Dubbi sul clima</p>", media_type="text/html")
 
-    async def example(app: Starlette) -> list[str]:
-        return ["/esempio"]
-
-    app = create_app(seeded_settings, today=lambda: SEED_TODAY)
-    app.router.routes.append(Route("/esempio", example_GET))
-    site_of(app).export_sources.append(example)
+    app = with_page(seeded_settings, "/esempio", example_GET)
     pages = run_export(seeded_settings, tmp_path / "out", app)
     assert "/esempio" in pages
     assert (tmp_path / "out" / "site" / "esempio.html").read_text() == (
@@ -180,18 +189,12 @@ def test_a_page_that_fails_stops_the_export_and_keeps_the_old_one(
     async def broken_GET(request: Request) -> Response:
         raise RuntimeError("pagina rotta")
 
-    async def broken(app: Starlette) -> list[str]:
-        return ["/rotta"]
-
     outdir = tmp_path / "out"
     run_export(seeded_settings, outdir)
     (outdir / "site" / "vecchia-pagina.html").write_text("old")
     before = files_of(outdir)
-    app = create_app(seeded_settings, today=lambda: SEED_TODAY)
-    app.router.routes.append(Route("/rotta", broken_GET))
-    site_of(app).export_sources.append(broken)
     with pytest.raises(RuntimeError, match="pagina rotta"):
-        run_export(seeded_settings, outdir, app)
+        run_export(seeded_settings, outdir, with_page(seeded_settings, "/rotta", broken_GET))
     assert sorted(p.name for p in outdir.iterdir()) == [".greenweb-export", "nginx.conf", "site"]
     # Nothing written, nothing removed, no temporary file left behind.
     assert files_of(outdir) == before
@@ -201,17 +204,13 @@ def test_an_export_already_writing_the_folder_refuses_a_second_one(
     seeded_settings: Settings, tmp_path: Path
 ) -> None:
     async def waiting_GET(request: Request) -> Response:
+        # While the first export fetches this page, a second one starts on the same folder.
         second = asyncio.to_thread(run_export, seeded_settings, tmp_path / "out")
         with pytest.raises(ExportError, match="another export"):
             await second
         return Response("<!doctype html><p>attesa</p>", media_type="text/html")
 
-    async def waiting(app: Starlette) -> list[str]:
-        return ["/attesa"]
-
-    app = create_app(seeded_settings, today=lambda: SEED_TODAY)
-    app.router.routes.append(Route("/attesa", waiting_GET))
-    site_of(app).export_sources.append(waiting)
+    app = with_page(seeded_settings, "/attesa", waiting_GET)
     assert "/attesa" in run_export(seeded_settings, tmp_path / "out", app)
 
 
@@ -244,18 +243,25 @@ def test_export_again_after_no_change_writes_nothing_and_keeps_every_mtime(
     outdir, _ = exported
     age(outdir)
     before = files_of(outdir)
-    report = export(export_settings, outdir)
-    assert (report.written, report.written_bytes, report.removed) == (0, 0, 0)
-    assert report.unchanged == report.files == len(before) - 2  # all but nginx.conf, marker
+    counts = export(export_settings, outdir).files
+    assert (counts.written, counts.written_bytes, counts.removed) == (0, 0, 0)
+    assert counts.unchanged == counts.files == len(before) - 2  # all but nginx.conf, marker
     assert files_of(outdir) == before
 
 
-def test_one_changed_item_rewrites_its_page_and_the_pages_showing_it_only(
-    settings: Settings, seed_copy: Path, tmp_path: Path
-) -> None:
+@pytest.fixture
+def seed_export(settings: Settings, seed_copy: Path, tmp_path: Path) -> Path:
+    """An export of the seed bulletin imported from ``seed_copy``, files one may edit."""
     import_seed(settings, seed_copy)
     outdir = tmp_path / "out"
     export(settings, outdir)
+    return outdir
+
+
+def test_one_changed_item_rewrites_its_page_and_the_pages_showing_it_only(
+    settings: Settings, seed_copy: Path, seed_export: Path
+) -> None:
+    outdir = seed_export
     site = outdir / "site"
     item = seed_copy / "04-horizon-europe.md"
     text = item.read_text()
@@ -273,7 +279,7 @@ def test_one_changed_item_rewrites_its_page_and_the_pages_showing_it_only(
     item.write_text(text.replace(title.group(0), f'title = "{title.group(1)} (aggiornato)"'))
     import_seed(settings, seed_copy)
     age(outdir)
-    report = export(settings, outdir)
+    counts = export(settings, outdir).files
     expected = {
         name + suffix
         for name in showing
@@ -281,17 +287,15 @@ def test_one_changed_item_rewrites_its_page_and_the_pages_showing_it_only(
         if (site / (name + suffix)).exists()
     }
     assert rewritten(site) == expected
-    assert (report.written, report.removed) == (len(expected), 0)
-    assert report.unchanged == report.files - len(expected)
+    assert (counts.written, counts.removed) == (len(expected), 0)
+    assert counts.unchanged == counts.files - len(expected)
     assert not rewritten(outdir) - {f"site/{name}" for name in expected}  # nginx.conf kept
 
 
 def test_an_item_gone_takes_its_files_with_it(
-    settings: Settings, seed_copy: Path, tmp_path: Path
+    settings: Settings, seed_copy: Path, seed_export: Path
 ) -> None:
-    import_seed(settings, seed_copy)
-    outdir = tmp_path / "out"
-    export(settings, outdir)
+    outdir = seed_export
     item_files = sorted((outdir / "site" / "bollettino").glob("horizon-europe.html*"))
     assert [p.name for p in item_files] == [
         "horizon-europe.html",
@@ -303,7 +307,7 @@ def test_an_item_gone_takes_its_files_with_it(
     import_seed(settings, seed_copy)
     report = export(settings, outdir)
     gone = before - set(files_of(outdir / "site"))
-    assert report.removed == len(gone)
+    assert report.files.removed == len(gone)
     assert "/bollettino/horizon-europe" not in report.pages
     # Its page goes, and so do the lists of the tags no other item has.
     others = gone - {f"bollettino/{path.name}" for path in item_files}

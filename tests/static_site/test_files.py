@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from greenweb.static_site.files import SiteFiles, file_name, replace_if_changed
+from greenweb.static_site.files import FileCounts, SiteFiles, file_name, replace_if_changed
 
 OLD = 1_000_000_000  # an mtime long past: a file rewritten now gets another one
 
@@ -64,8 +64,13 @@ def test_unchanged_files_are_not_rewritten_and_changed_ones_wait_for_the_commit(
     assert (tmp_path / "bollettino.html").read_bytes() == b"nuovo"
     assert (tmp_path / "bollettino" / "nuova.html").read_bytes() == b"in arrivo"
     assert (tmp_path / "index.html").stat().st_mtime == OLD
-    assert (files.files, files.written, files.unchanged, files.removed) == (3, 2, 1, 0)
-    assert files.written_bytes == len(b"nuovo") + len(b"in arrivo")
+    assert files.counts == FileCounts(
+        files=3,
+        bytes=len(b"uguale" + b"nuovo" + b"in arrivo"),
+        written=2,
+        written_bytes=len(b"nuovo" + b"in arrivo"),
+        unchanged=1,
+    )
     assert sorted(p.name for p in tmp_path.rglob("*")) == [
         "bollettino",
         "bollettino.html",
@@ -82,7 +87,7 @@ def test_commit_removes_the_files_and_folders_of_pages_gone(tmp_path: Path) -> N
     files = SiteFiles(tmp_path)
     files.put("index.html", b"x")
     files.commit()
-    assert files.removed == 2
+    assert files.counts.removed == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html"]
 
 

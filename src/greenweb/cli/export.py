@@ -75,10 +75,11 @@ def skipped_lines(report: ExportReport) -> list[str]:
 
 
 def summary(outdir: Path, report: ExportReport) -> str:
+    counts = report.files
     return (
-        f"{outdir}: {len(report.pages)} pages, {report.files} files, {report.bytes} bytes; "
-        f"{report.written} files written ({report.written_bytes} bytes), "
-        f"{report.unchanged} unchanged, {report.removed} removed; "
+        f"{outdir}: {len(report.pages)} pages, {counts.files} files, {counts.bytes} bytes; "
+        f"{counts.written} files written ({counts.written_bytes} bytes), "
+        f"{counts.unchanged} unchanged, {counts.removed} removed; "
         f"nginx config in {outdir / 'nginx.conf'}"
     )
 

@@ -44,7 +44,7 @@ from starlette.applications import Starlette
 from greenweb.asgi_client import Captured, request, running
 from greenweb.bulletin import queries
 from greenweb.static_site.crawl import PrivateRoutes, left_to_app, links
-from greenweb.static_site.files import SiteFiles, file_name, replace_if_changed
+from greenweb.static_site.files import FileCounts, SiteFiles, file_name, replace_if_changed
 from greenweb.static_site.nginx import nginx_conf
 from greenweb.web.middleware.page_cache import storable
 from greenweb.web.site import ExportSource, site_of
@@ -67,14 +67,7 @@ class ExportError(Exception):
 @dataclass
 class ExportReport:
     pages: list[str] = field(default_factory=list)
-    files: int = 0
-    bytes: int = 0
-    # Of ``files``: written because new or changed, left as they were; and the files of
-    # an earlier export that this one no longer has, removed.
-    written: int = 0
-    written_bytes: int = 0
-    unchanged: int = 0
-    removed: int = 0
+    files: FileCounts = field(default_factory=FileCounts)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     # Content type of each exported file named with an extension (feeds, robots.txt...):
     # nginx.conf states them, since nginx would guess from the extension.
@@ -195,9 +188,7 @@ async def export_site(
 ) -> ExportReport:
     """Put every public page of the running ``app`` into ``files`` (nothing committed)."""
     report = await _Crawl(app, files, max_pages, progress).run()
-    report.files, report.bytes = files.files, files.total_bytes
-    report.written, report.written_bytes = files.written, files.written_bytes
-    report.unchanged = files.unchanged
+    report.files = files.counts
     return report
 
 
@@ -239,7 +230,6 @@ async def export_to(
             files.discard()
             raise
         files.commit()
-        report.removed = files.removed
         settings = site_of(app).settings
         conf = nginx_conf(
             site.resolve(),

@@ -77,6 +77,20 @@ def replace_if_changed(path: Path, body: bytes) -> bool:
 
 
 @dataclass
+class FileCounts:
+    """What one export did: its ``files`` and their ``bytes``, of which ``written`` (new or
+    changed, ``written_bytes`` long) and ``unchanged``; and ``removed``, the files of an
+    earlier export that this one no longer has."""
+
+    files: int = 0
+    bytes: int = 0
+    written: int = 0
+    written_bytes: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+
+@dataclass
 class SiteFiles:
     """The files one export puts under ``root``, compared with what is there already.
 
@@ -86,12 +100,7 @@ class SiteFiles:
     """
 
     root: Path
-    files: int = 0
-    total_bytes: int = 0
-    written: int = 0
-    written_bytes: int = 0
-    unchanged: int = 0
-    removed: int = 0
+    counts: FileCounts = field(default_factory=FileCounts)
     _names: set[str] = field(default_factory=set)
     _staged: list[tuple[Path, Path]] = field(default_factory=list)
 
@@ -100,18 +109,19 @@ class SiteFiles:
         if name in self._names:
             return  # two URLs for one file: the first one fetched is it
         self._names.add(name)
-        self.files += 1
-        self.total_bytes += len(body)
+        counts = self.counts
+        counts.files += 1
+        counts.bytes += len(body)
         target = self.root / name
         if same_bytes(target, body):
-            self.unchanged += 1
+            counts.unchanged += 1
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         staged = staged_path(target)
         staged.write_bytes(body)
         self._staged.append((staged, target))
-        self.written += 1
-        self.written_bytes += len(body)
+        counts.written += 1
+        counts.written_bytes += len(body)
 
     def commit(self) -> None:
         """Put the changed files in place and remove the files of pages that are gone."""
@@ -123,7 +133,7 @@ class SiteFiles:
             for name in names:
                 if (here / name).relative_to(self.root).as_posix() not in self._names:
                     (here / name).unlink()
-                    self.removed += 1
+                    self.counts.removed += 1
             for sub in subfolders:
                 if not any((here / sub).iterdir()):
                     (here / sub).rmdir()
