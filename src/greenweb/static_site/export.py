@@ -18,8 +18,8 @@ page is stamped with its own weight, one brotli-11 pass or more per coding) and 
 rest in rendering. So the cost is the number of pages: :mod:`.crawl` keeps the ones
 visitors reach first (every item, every list's first page in each order and filter) and
 skips what nginx proxies anyway. Now 2,113 pages, 6,337 files, 17.6 MB: 74 s (67 s of CPU,
-load average 4) while the stamp takes up to 7 brotli-11 passes per page, 24 s (26 s of CPU,
-load average 3-4) once it takes one; a re-export with nothing changed, 17 s.
+load average 1-4) while the stamp takes up to 7 brotli-11 passes per page; once it takes
+one, 24 s (26 s of CPU, load average 3-4), and 17 s for a re-export with nothing changed.
 
 Layout of OUTDIR: ``site/`` (the files, named by :func:`.files.file_name`), ``nginx.conf``
 (a sample server for them, with writes and everything not exported proxied to the app:
