@@ -4,49 +4,60 @@ Every page is fetched from the app in-process (:mod:`greenweb.asgi_client`), thr
 (no ``Accept-Encoding``, ``br``, ``gzip``), so the files are byte for byte what the app
 sends: ``page.html`` plus ``page.html.br`` and ``page.html.gz`` where the app compresses.
 Which pages: the foundation's (:func:`core_urls`), the URLs of ``Site.export_sources``
-(async callables, app -> paths; areas append their own) and
-every same-site link found in the exported HTML, so paginated lists and filters come along.
-Only responses the app itself calls public (200, ``Cache-Control: public``) are written;
-anything else stays with the app.
+(async callables, app -> paths; areas append their own) and the same-site links found in
+the exported HTML, less what :mod:`.crawl` leaves to the app (nginx.conf proxies it).
+Only responses the app itself calls shareable (the page cache's own test) are written;
+anything else stays with the app. A few pages are in flight at once (:data:`CONCURRENCY`),
+so that one waiting for SQLite, or for compression in another thread, holds up no other.
 
-File names (what ``nginx.conf`` maps back):
+Why this much and no more: the benchmark board (``benchmarks/generate_data.py DB``: 2,000
+items, 10,000 questions), ``time greenweb export OUT`` on this 2-core machine, shared, on
+2 December 2026. Crawling every link took 12 min 14 s (5 min 24 s of CPU, load average
+7-17) for 5,763 pages; ``python -m cProfile`` put 60 % of the CPU in brotli 11 (each kept
+page is stamped with its own weight, one brotli-11 pass or more per coding) and most of the
+rest in rendering. So the cost is the number of pages: :mod:`.crawl` keeps the ones
+visitors reach first (every item, every list's first page in each order and filter) and
+skips what nginx proxies anyway. Now 2,113 pages, 6,337 files, 17.6 MB: 74 s (67 s of CPU,
+load average 1-4) while the stamp takes up to 7 brotli-11 passes per page; once it takes
+one, 24 s (26 s of CPU, load average 3-4), and 17 s for a re-export with nothing changed.
 
-* ``/`` -> ``index.html``; ``/bollettino`` -> ``bollettino.html``; ``/feed.xml`` -> itself;
-* with a query: ``/bollettino?tipo=bando&page=2`` -> ``bollettino@tipo=bando&page=2.html``
-  (the raw query string, only when it holds no ``/`` or other unsafe character).
-
-Layout of OUTDIR: ``site/`` (the files), ``nginx.conf`` (a sample server for them, with
-writes and everything not exported proxied to the app: :mod:`.nginx`) and a marker file;
-an existing export is replaced whole, atomically from nginx's point of view.
+Layout of OUTDIR: ``site/`` (the files, named by :func:`.files.file_name`), ``nginx.conf``
+(a sample server for them, with writes and everything not exported proxied to the app:
+:mod:`.nginx`) and a marker file that says the folder is an export (any other non-empty
+folder is refused). A re-export writes only the files whose bytes changed, renamed into
+place once every page is fetched, and removes the files of pages that are gone
+(:mod:`.files`): for unchanged content it writes nothing. A failed export changes nothing.
 """
 
 from __future__ import annotations
 
-import html
-import os
-import re
-import shutil
-from collections import deque
-from collections.abc import Iterable
+import asyncio
+import fcntl
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
-from urllib.parse import unquote, urlsplit
 
 from starlette.applications import Starlette
 
 from greenweb.asgi_client import Captured, request, running
 from greenweb.bulletin import queries
+from greenweb.static_site.crawl import PrivateRoutes, left_to_app, links
+from greenweb.static_site.files import FileCounts, SiteFiles, file_name, replace_if_changed
 from greenweb.static_site.nginx import nginx_conf
 from greenweb.web.middleware.page_cache import storable
 from greenweb.web.site import ExportSource, site_of
 
 MARKER_FILE: Final = ".greenweb-export"
 MAX_PAGES: Final = 100_000
-# Query strings that may become part of a file name: no "/", so no path tricks.
-SAFE_QUERY: Final = re.compile(r"[A-Za-z0-9=&%_.+~-]+")
-_LINK: Final = re.compile(rb'(?:href|src)="([^"]*)"')
 CODINGS: Final = (("br", ".br"), ("gzip", ".gz"))
+# Pages fetched at once: enough to keep 2 cores busy while one page waits for SQLite or
+# compresses in a thread, few enough that the page cache is not flooded.
+CONCURRENCY: Final = 4
+
+# Called with (pages done, pages found so far) after each page.
+Progress = Callable[[int, int], None]
 
 
 class ExportError(Exception):
@@ -56,8 +67,7 @@ class ExportError(Exception):
 @dataclass
 class ExportReport:
     pages: list[str] = field(default_factory=list)
-    files: int = 0
-    bytes: int = 0
+    files: FileCounts = field(default_factory=FileCounts)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     # Content type of each exported file named with an extension (feeds, robots.txt...):
     # nginx.conf states them, since nginx would guess from the extension.
@@ -76,134 +86,157 @@ async def core_urls(app: Starlette) -> list[str]:
     return urls
 
 
-def file_name(target: str, content_type: str | None) -> str | None:
-    """Where ``target`` (path and query) is written inside ``site/``; None if it cannot be."""
-    path, _, query = target.partition("?")
-    path = unquote(path)
-    if not path.startswith("/") or "\x00" in path:
-        return None
-    segments = path[1:].split("/") if path != "/" else ["index"]
-    if any(s in ("", ".", "..") for s in segments):
-        return None
-    last = segments[-1]
-    has_extension = "." in last
-    if query:
-        if has_extension or not SAFE_QUERY.fullmatch(query):
-            return None
-        last = f"{last}@{query}"
-    if not has_extension:
-        if not (content_type or "").startswith("text/html"):
-            return None
-        last += ".html"
-    return "/".join([*segments[:-1], last])
-
-
-# Paths whose answers depend on free text typed by a reader: no set of files can hold them,
-# so they stay with the app (nginx.conf proxies them) even when a page links to one.
-APP_ONLY_PATHS = frozenset({"/cerca"})
-
-
-def links(body: bytes, base_url: str) -> list[str]:
-    """Same-site link targets (path and query) of an HTML page."""
-    found = []
-    for raw in _LINK.findall(body):
-        url = html.unescape(raw.decode("utf-8", "replace")).split("#", 1)[0]
-        if url.startswith(base_url + "/"):
-            url = url[len(base_url) :]
-        if not url.startswith("/") or url.startswith("//"):
-            continue
-        parts = urlsplit(url)
-        if parts.path in APP_ONLY_PATHS:
-            continue
-        found.append(parts.path + (f"?{parts.query}" if parts.query else ""))
-    return found
-
-
-def _write(root: Path, name: str, body: bytes, report: ExportReport) -> None:
-    target = root / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(body)
-    report.files += 1
-    report.bytes += len(body)
-
-
 async def _fetch(app: Starlette, target: str, coding: str | None) -> Captured:
     headers = [(b"accept-encoding", coding.encode())] if coding else []
     return await request(app, target, headers=headers)
 
 
-async def export_site(app: Starlette, site: Path, *, max_pages: int = MAX_PAGES) -> ExportReport:
-    """Write every public page of the running ``app`` under ``site`` (an empty folder)."""
-    report = ExportReport()
-    base_url = site_of(app).settings.base_url
-    queue: deque[str] = deque()
-    seen: set[str] = set()
+class _Crawl:
+    """One export's crawl: the URLs found, the pages fetched, the files they make."""
 
-    def enqueue(targets: Iterable[str]) -> None:
+    def __init__(
+        self, app: Starlette, files: SiteFiles, max_pages: int, progress: Progress | None
+    ) -> None:
+        self.app = app
+        self.files = files
+        self.max_pages = max_pages
+        self.progress = progress
+        self.base_url = site_of(app).settings.base_url
+        self.private = PrivateRoutes(app)
+        self.report = ExportReport()
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self.seen: set[str] = set()
+        self.done = 0
+
+    def enqueue(self, targets: Iterable[str]) -> None:
         for target in targets:
-            if target not in seen:
-                seen.add(target)
-                queue.append(target)
+            if target not in self.seen and left_to_app(target) is None:
+                if len(self.seen) >= self.max_pages:
+                    raise ExportError(
+                        f"more than {self.max_pages} pages: is a link generating new URLs?"
+                    )
+                self.seen.add(target)
+                self.queue.put_nowait(target)
 
-    source: ExportSource
-    for source in (core_urls, *site_of(app).export_sources):
-        enqueue(await source(app))
-    while queue:
-        if len(report.pages) >= max_pages:
-            raise ExportError(f"more than {max_pages} pages: is a link generating new URLs?")
-        target = queue.popleft()
-        plain = await _fetch(app, target, None)
+    async def run(self) -> ExportReport:
+        source: ExportSource
+        for source in (core_urls, *site_of(self.app).export_sources):
+            self.enqueue(await source(self.app))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(CONCURRENCY):
+                    group.create_task(self.worker())
+                await self.queue.join()
+                for _ in range(CONCURRENCY):
+                    self.queue.put_nowait(None)
+        except BaseExceptionGroup as failed:
+            # One page's failure is the export's: raise it as it was raised.
+            raise failed.exceptions[0] from None
+        report = self.report
+        report.pages.sort()
+        report.skipped.sort()
+        report.types = dict(sorted(report.types.items()))
+        return report
+
+    async def worker(self) -> None:
+        while (target := await self.queue.get()) is not None:
+            try:
+                await self.visit(target)
+                self.done += 1
+                if self.progress is not None:
+                    self.progress(self.done, len(self.seen))
+            finally:
+                self.queue.task_done()
+
+    async def visit(self, target: str) -> None:
+        path = target.partition("?")[0]
+        known = self.private.reason(path)
+        if known is not None:
+            self.report.skipped.append((target, known))
+            return
+        plain = await _fetch(self.app, target, None)
         if not storable(plain.status, plain.headers):
-            report.skipped.append((target, f"{plain.status}, not public"))
-            continue
+            reason = f"{plain.status}, not public"
+            if plain.status == 200:
+                reason = self.private.learn(path, reason)
+            self.report.skipped.append((target, reason))
+            return
         content_type = plain.header("content-type")
         name = file_name(target, content_type)
         if name is None:
-            report.skipped.append((target, "no file name for it"))
-            continue
-        _write(site, name, plain.body, report)
-        report.pages.append(target)
+            self.report.skipped.append((target, "no file name for it"))
+            return
+        self.files.put(name, plain.body)
+        self.report.pages.append(target)
         if not name.endswith(".html") and not target.startswith("/static/"):
-            report.types[target.partition("?")[0]] = content_type or "application/octet-stream"
+            self.report.types[path] = content_type or "application/octet-stream"
         if "accept-encoding" in (plain.header("vary") or "").lower():
             for coding, suffix in CODINGS:
-                encoded = await _fetch(app, target, coding)
+                encoded = await _fetch(self.app, target, coding)
                 if encoded.status == 200 and encoded.header("content-encoding") == coding:
-                    _write(site, name + suffix, encoded.body, report)
+                    self.files.put(name + suffix, encoded.body)
         if content_type and content_type.startswith("text/html"):
-            enqueue(links(plain.body, base_url))
+            self.enqueue(links(plain.body, self.base_url))
+
+
+async def export_site(
+    app: Starlette,
+    files: SiteFiles,
+    *,
+    max_pages: int = MAX_PAGES,
+    progress: Progress | None = None,
+) -> ExportReport:
+    """Put every public page of the running ``app`` into ``files`` (nothing committed)."""
+    report = await _Crawl(app, files, max_pages, progress).run()
+    report.files = files.counts
     return report
 
 
-async def export_to(app: Starlette, outdir: Path, *, listen: str, upstream: str) -> ExportReport:
-    """Export into ``outdir/site`` and write ``outdir/nginx.conf``, replacing an old export."""
-    if outdir.exists() and any(outdir.iterdir()) and not (outdir / MARKER_FILE).exists():
+@contextmanager
+def _export_folder(outdir: Path) -> Iterator[None]:
+    """OUTDIR as an export, held by this process alone for the time of the block."""
+    marker = outdir / MARKER_FILE
+    if outdir.exists() and any(outdir.iterdir()) and not marker.exists():
         raise ExportError(f"{outdir}: not empty and not a greenweb export; choose another folder")
     outdir.mkdir(parents=True, exist_ok=True)
-    fresh = outdir / f"site.new-{os.getpid()}"
-    shutil.rmtree(fresh, ignore_errors=True)
-    fresh.mkdir()
-    try:
-        async with running(app):
-            report = await export_site(app, fresh)
-    except BaseException:
-        shutil.rmtree(fresh, ignore_errors=True)
-        raise
-    site = outdir / "site"
-    old = outdir / f"site.old-{os.getpid()}"
-    if site.exists():
-        site.rename(old)
-    fresh.rename(site)
-    shutil.rmtree(old, ignore_errors=True)
-    settings = site_of(app).settings
-    (outdir / "nginx.conf").write_text(
-        nginx_conf(
+    with marker.open("a") as held:
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ExportError(f"{outdir}: another export is writing it") from None
+        if held.tell() == 0:
+            held.write("greenweb export\n")
+            held.flush()
+        yield
+
+
+async def export_to(
+    app: Starlette,
+    outdir: Path,
+    *,
+    listen: str,
+    upstream: str,
+    progress: Progress | None = None,
+) -> ExportReport:
+    """Export into ``outdir/site`` and write ``outdir/nginx.conf``, updating an old export."""
+    with _export_folder(outdir):
+        site = outdir / "site"
+        site.mkdir(exist_ok=True)
+        files = SiteFiles(site)
+        try:
+            async with running(app):
+                report = await export_site(app, files, progress=progress)
+        except BaseException:
+            files.discard()
+            raise
+        files.commit()
+        settings = site_of(app).settings
+        conf = nginx_conf(
             site.resolve(),
             listen=listen,
             upstream=upstream,
             page_max_age=settings.page_max_age,
             types=report.types,
         )
-    )
-    (outdir / MARKER_FILE).write_text("greenweb export\n")
+        replace_if_changed(outdir / "nginx.conf", conf.encode())
     return report
