@@ -21,6 +21,7 @@ from greenweb.web.http import compression
 from greenweb.web.http.etag import make_etag, none_match
 from greenweb.web.http.headers import header_value
 from greenweb.web.http.negotiation import Coding, choose_coding
+from greenweb.web.shows import shows
 from greenweb.web.site import site_of
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -96,6 +97,7 @@ class AssetRegistry:
 
 
 async def asset_GET(request: Request) -> Response:
+    shows(request)  # read at start-up; a changed file gets a new address
     asset = site_of(request).assets.by_served_name.get(request.path_params["name"])
     if asset is None:
         return Response(
