@@ -284,7 +284,7 @@ def test_requests_with_cookies_bypass_the_cache_both_ways(test_client: TestClien
     assert len(store_of(test_client)) == 0
     anonymous = test_client.get("/test/whoami", headers=BR)
     assert "ciao anonimo" in anonymous.text
-    assert anonymous.headers["cache-control"].startswith("public")
+    assert anonymous.headers["cache-control"].startswith("max-age=")
     # The page kept for anonymous visitors is not what a moderator gets.
     again = test_client.get("/test/whoami", headers={**BR, "Cookie": "session=moderatrice"})
     assert "ciao moderatrice" in again.text
@@ -298,12 +298,24 @@ def test_not_found_pages_are_not_kept_nor_marked_shareable(client: TestClient) -
     assert len(store_of(client)) == 0
 
 
-def test_pages_are_marked_public_with_the_configured_max_age(tmp_path: Path) -> None:
+def test_pages_carry_the_configured_max_age_and_no_public(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, page_max_age=120)
     import_seed(settings)
     with TestClient(create_app(settings)) as client:
         response = client.get("/eventi", headers=BR)
-    assert response.headers["cache-control"] == ("public, max-age=120, stale-while-revalidate=600")
+        client.get("/eventi", headers=BR)
+        assert store_of(client).stats.hits == 1  # kept by its max-age
+    assert response.headers["cache-control"] == "max-age=120, stale-while-revalidate=600"
+
+
+def test_static_files_are_kept_by_their_year_long_lifetime(client: TestClient) -> None:
+    css = re.search(r'href="(/static/[^"]+)"', client.get("/").text)
+    assert css is not None
+    hits = store_of(client).stats.hits
+    first = client.get(css.group(1), headers=BR)
+    again = client.get(css.group(1), headers=BR)
+    assert first.headers["cache-control"] == "max-age=31536000, immutable"
+    assert again.content == first.content and store_of(client).stats.hits == hits + 1
 
 
 def test_with_the_cache_off_pages_still_carry_caching_headers(tmp_path: Path) -> None:
@@ -313,19 +325,22 @@ def test_with_the_cache_off_pages_still_carry_caching_headers(tmp_path: Path) ->
         first = client.get("/", headers=BR)
         second = client.get("/", headers=BR)
         assert len(store_of(client)) == 0
-    assert first.headers["cache-control"].startswith("public, max-age=60")
+    assert first.headers["cache-control"].startswith("max-age=60,")
     assert first.headers["etag"] == second.headers["etag"]
 
 
-def test_storable_requires_public_and_no_cookie() -> None:
-    public = (b"cache-control", b"public, max-age=60")
-    assert storable(200, [public])
+def test_storable_requires_a_lifetime_and_no_cookie() -> None:
+    page = (b"cache-control", b"max-age=60, stale-while-revalidate=600")
+    assert storable(200, [page])
+    assert storable(200, [(b"cache-control", b"max-age=31536000, immutable")])  # assets
+    assert storable(200, [(b"cache-control", b"s-maxage=60")])
     assert not storable(200, [])
-    assert not storable(404, [public])
-    assert not storable(200, [public, (b"set-cookie", b"a=b")])
-    assert not storable(200, [(b"cache-control", b"public, no-store")])
+    assert not storable(200, [(b"cache-control", b"public")])  # no lifetime: never sent
+    assert not storable(404, [page])
+    assert not storable(200, [page, (b"set-cookie", b"a=b")])
+    assert not storable(200, [(b"cache-control", b"max-age=60, no-store")])
     assert not storable(200, [(b"cache-control", b"private, max-age=60")])
-    assert not storable(200, [(b"cache-control", b"no-cache")])
+    assert not storable(200, [(b"cache-control", b"no-cache, max-age=60")])
 
 
 def test_change_log_reader_survives_a_missing_database(tmp_path: Path) -> None:

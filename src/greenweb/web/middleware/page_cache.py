@@ -36,11 +36,11 @@ a cookie, an error), each waiting request renders its own.
 
 * GET and HEAD requests without ``Cookie`` or ``Authorization`` headers (pages may vary per
   visitor then: a moderator's session);
-* 200 responses that say ``Cache-Control: public`` (set by the representation middleware
-  on responses whose view did not set Cache-Control) and neither ``private``, ``no-store``
-  nor ``no-cache``, and that carry no ``Set-Cookie``. Not 404s: their keys are unbounded (any
-  URL a scanner invents), so keeping them would let scanners evict the real pages, and an
-  error page is cheap to render.
+* 200 responses with a lifetime (``max-age``: the representation middleware gives one to
+  every response whose view set neither Cache-Control nor a cookie), neither ``private``,
+  ``no-store`` nor ``no-cache``, that carry no ``Set-Cookie``. Not 404s: their keys are
+  unbounded (any URL a scanner invents), so keeping them would let scanners evict the real
+  pages, and an error page is cheap to render.
 
 A HEAD that misses is rendered as the GET it stands for, so the GET finds it kept.
 """
@@ -71,6 +71,7 @@ Validity = tuple[int, date]
 # Bytes charged per entry beyond its headers and body: the key, the dicts, the objects.
 ENTRY_OVERHEAD: Final = 256
 _UNSHAREABLE: Final = frozenset({"private", "no-store", "no-cache"})
+_LIFETIME: Final = frozenset({"max-age", "s-maxage"})
 
 
 @dataclass(slots=True)
@@ -183,10 +184,10 @@ class PageStore:
 
 
 def storable(status: int, headers: Iterable[tuple[bytes, bytes]]) -> bool:
-    """A 200 that declares itself public and sets no cookie."""
+    """A 200 that a shared cache may keep: a lifetime, nothing private, no cookie set."""
     if status != 200:
         return False
-    public = False
+    lifetime = False
     for name, value in headers:
         if name == b"set-cookie":
             return False
@@ -194,8 +195,8 @@ def storable(status: int, headers: Iterable[tuple[bytes, bytes]]) -> bool:
             found = cache_directives(value)
             if found & _UNSHAREABLE:
                 return False
-            public = public or "public" in found
-    return public
+            lifetime = lifetime or not found.isdisjoint(_LIFETIME)
+    return lifetime
 
 
 _EMPTY_BODY: Final[Message] = {"type": "http.response.body", "body": b""}

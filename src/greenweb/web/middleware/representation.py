@@ -11,7 +11,10 @@ buffers the body (up to a limit) and then:
   a kept page is compressed in a worker thread, so the event loop goes on serving;
 * sets ``Content-Length``, ``Content-Encoding``, ``Vary: Accept-Encoding`` and a strong
   ETag of the bytes sent;
-* marks shareable pages ``Cache-Control: public, max-age=..., stale-while-revalidate=600``.
+* marks shareable pages ``Cache-Control: max-age=..., stale-while-revalidate=600``: no
+  ``public``, which only matters to responses to requests with ``Authorization`` (RFC
+  9111 3.5), and greenweb's never have it (a request with one is not shareable). The page
+  cache keeps responses by their ``max-age`` (:func:`~.page_cache.storable`).
 
 A response is *shareable* when it is a 200 to a GET or HEAD from a request with no
 ``Cookie`` or ``Authorization`` header, and the view set neither ``Cache-Control`` nor
@@ -53,7 +56,7 @@ _DROP: Final = frozenset({b"content-length", b"etag"})
 
 
 def page_cache_control(max_age: int) -> bytes:
-    return f"public, max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}".encode()
+    return f"max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}".encode()
 
 
 def shareable(

@@ -24,7 +24,7 @@ from greenweb.web.http.negotiation import Coding, choose_coding
 from greenweb.web.shows import shows
 from greenweb.web.site import site_of
 
-IMMUTABLE = "public, max-age=31536000, immutable"
+IMMUTABLE = "max-age=31536000, immutable"
 
 
 @dataclass(frozen=True)
