@@ -3,8 +3,8 @@
 The numbers below were measured on greenweb's own pages (``benchmarks/README.md``):
 
 * Brotli quality 11 makes pages 6-9 % smaller than quality 5 and costs 2-7 ms per page
-  instead of 0.05-0.1 ms. A stored page is compressed once per content version and sent
-  many times, so stored pages get 11; a response compressed for one visitor only (a form,
+  instead of 0.05-0.1 ms. A stored page is compressed once until something it shows changes,
+  and sent many times, so stored pages get 11; a response compressed for one visitor only (a form,
   a page while the cache is off) gets 5, where quality stops improving for small pages.
 * gzip level 9 costs the same as 6 on bodies of this size and is a little smaller.
   ``mtime=0`` keeps the bytes identical from run to run and from worker to worker, so

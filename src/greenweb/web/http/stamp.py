@@ -31,8 +31,9 @@ from greenweb.web.http.negotiation import Coding
 
 MARKER: Final = b"<!--weight-->"
 # What may follow the marker and still be sent uncompressed with the figure: base.html
-# ends "</p></footer></body></html>" after it (36 bytes). The figure and that tail cost
-# 20-60 bytes more than compressing them (benchmarks/README.md, "Kept pages after a write").
+# ends "</p></footer></body></html>" after it (30 bytes). The figure and that tail cost
+# 49-63 bytes more than compressing them (benchmarks/README.md, "The first view of a kept
+# page after a write").
 MAX_PLAIN_TAIL: Final = 512
 # Rounds of arithmetic (no encoding) until the figure settles: two or three in practice.
 ONE_PASS_ROUNDS: Final = 16
