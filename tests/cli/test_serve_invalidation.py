@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from greenweb import security
-from support import import_seed, make_settings
+from support import import_seed, make_settings, retitle_first_item
 from support.board import publish_directly
 from support.raw_http import RawResponse, http_request, raw_gets, raw_http
 from support.servers import TEST_SECRET, LiveServer
@@ -107,10 +106,7 @@ def test_two_workers_show_a_vote_and_an_import_from_their_commit_on(
             assert answers[len(lists)].header("etag") == before[pid][-1].header("etag")
 
         # And a write by another process (`greenweb import`) reaches both workers at once.
-        item = sorted(seed_copy.glob("*.md"))[0]
-        item.write_text(
-            re.sub(r'^title = ".*"$', 'title = "Dopo il voto"', item.read_text(), flags=re.M)
-        )
+        retitle_first_item(seed_copy, "Dopo il voto")
         import_seed(settings, seed_copy)
 
         def imported(pages: list[str]) -> None:

@@ -24,7 +24,7 @@ from greenweb.db import Database, with_database
 from greenweb.web.app import create_app
 from greenweb.web.middleware.page_cache import Entry, PageStore, storable
 from greenweb.web.site import site_of
-from support import SEED_TODAY, import_seed, make_settings
+from support import SEED_TODAY, import_seed, make_settings, retitle_first_item
 
 BR = {"Accept-Encoding": "br"}
 
@@ -161,12 +161,7 @@ def test_a_write_by_another_process_is_seen_at_once(
     app = create_app(seeded_settings, today=lambda: SEED_TODAY)
     with TestClient(app) as client:
         assert "Un titolo tutto nuovo" not in client.get("/bollettino", headers=BR).text
-        path = next(p for p in sorted(seed_copy.glob("*.md")))
-        text = path.read_text(encoding="utf-8")
-        path.write_text(
-            re.sub(r'^title = ".*"$', 'title = "Un titolo tutto nuovo"', text, count=1, flags=re.M),
-            encoding="utf-8",
-        )
+        retitle_first_item(seed_copy, "Un titolo tutto nuovo")
         import_seed(seeded_settings, seed_copy)  # its own connection, like `greenweb import`
         assert "Un titolo tutto nuovo" in client.get("/bollettino", headers=BR).text
         stats = store_of(client).stats

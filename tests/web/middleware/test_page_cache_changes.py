@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from greenweb.web.app import create_app
 from greenweb.web.middleware.page_cache import PageStore
 from greenweb.web.shows import shows
 from greenweb.web.site import site_of
-from support import SEED_TODAY, import_seed
+from support import SEED_TODAY, import_seed, retitle_first_item
 from support.board import Clock, publish_directly, token_for
 
 BR = {"Accept-Encoding": "br"}
@@ -112,16 +112,7 @@ def test_an_import_leaves_the_board_cached_and_re_renders_the_bulletin(
     client, store = board.client, board.store
     for path in BULLETIN_PAGES + COUNTED_LISTS + BOARD_PAGES:
         client.get(path, headers=BR)
-    item = sorted(seed_copy.glob("*.md"))[0]
-    item.write_text(
-        re.sub(
-            r'^title = ".*"$',
-            'title = "Titolo importato ora"',
-            item.read_text(),
-            count=1,
-            flags=re.M,
-        )
-    )
+    retitle_first_item(seed_copy, "Titolo importato ora")
     import_seed(board.settings, seed_copy)  # another process, as `greenweb import` is
 
     hits, misses = hits_and_misses(store)
@@ -237,14 +228,23 @@ async def write(app: Starlette, *names: str) -> None:
         await changes.record(conn, *names)
 
 
-def held_app(settings: Settings) -> tuple[Starlette, Held]:
-    held = Held()
-    app = create_app(settings, today=lambda: SEED_TODAY)
-    app.router.routes[:0] = [
-        Route("/test/attesa", held.page_GET),
-        Route("/test/modulo", held.form_GET),
-    ]
-    return app, held
+Scenario = Callable[[Starlette, Held], Awaitable[None]]
+
+
+def with_held_pages(settings: Settings, scenario: Scenario) -> None:
+    """Run ``scenario`` on a started app that has the held test pages."""
+
+    async def main() -> None:
+        held = Held()
+        app = create_app(settings, today=lambda: SEED_TODAY)
+        app.router.routes[:0] = [
+            Route("/test/attesa", held.page_GET),
+            Route("/test/modulo", held.form_GET),
+        ]
+        async with running(app):
+            await scenario(app, held)
+
+    asyncio.run(main())
 
 
 def get(app: Starlette, path: str, method: str = "GET") -> asyncio.Task[Captured]:
@@ -252,85 +252,75 @@ def get(app: Starlette, path: str, method: str = "GET") -> asyncio.Task[Captured
 
 
 def test_concurrent_misses_wait_for_one_render(seeded_settings: Settings) -> None:
-    async def scenario() -> None:
-        app, held = held_app(seeded_settings)
-        async with running(app):
-            tasks = [get(app, "/test/attesa") for _ in range(7)] + [
-                get(app, "/test/attesa", "HEAD")
-            ]
-            await settle()
-            assert held.renders == 1
-            held.release.set()
-            answers = await asyncio.gather(*tasks)
-            store = store_of(app)
-            assert {a.body for a in answers[:7]} == {answers[0].body}
-            assert answers[7].body == b"" and answers[7].headers == answers[0].headers
-            assert (store.stats.misses, store.stats.joined, held.renders) == (1, 7, 1)
-            again = await request(app, "/test/attesa", headers=BR_RAW)
-            assert again.body == answers[0].body and store.stats.hits == 1
+    async def scenario(app: Starlette, held: Held) -> None:
+        tasks = [get(app, "/test/attesa") for _ in range(7)] + [get(app, "/test/attesa", "HEAD")]
+        await settle()
+        assert held.renders == 1
+        held.release.set()
+        answers = await asyncio.gather(*tasks)
+        store = store_of(app)
+        assert {a.body for a in answers[:7]} == {answers[0].body}
+        assert answers[7].body == b"" and answers[7].headers == answers[0].headers
+        assert (store.stats.misses, store.stats.joined, held.renders) == (1, 7, 1)
+        again = await request(app, "/test/attesa", headers=BR_RAW)
+        assert again.body == answers[0].body and store.stats.hits == 1
 
-    asyncio.run(scenario())
+    with_held_pages(seeded_settings, scenario)
 
 
 def test_a_request_after_a_write_never_joins_a_render_begun_before_it(
     seeded_settings: Settings,
 ) -> None:
-    async def scenario() -> None:
-        app, held = held_app(seeded_settings)
-        async with running(app):
-            before = [get(app, "/test/attesa") for _ in range(3)]
-            await settle()
-            await write(app, QUESTIONS)  # not shown by the page: still a new sequence
-            after = [get(app, "/test/attesa") for _ in range(3)]
-            await settle()
-            assert held.renders == 2
-            held.release.set()
-            first = {a.body for a in await asyncio.gather(*before)}
-            second = {a.body for a in await asyncio.gather(*after)}
-            assert len(first) == len(second) == 1 and first != second
+    async def scenario(app: Starlette, held: Held) -> None:
+        before = [get(app, "/test/attesa") for _ in range(3)]
+        await settle()
+        await write(app, QUESTIONS)  # not shown by the page: still a new sequence
+        after = [get(app, "/test/attesa") for _ in range(3)]
+        await settle()
+        assert held.renders == 2
+        held.release.set()
+        first = {a.body for a in await asyncio.gather(*before)}
+        second = {a.body for a in await asyncio.gather(*after)}
+        assert len(first) == len(second) == 1 and first != second
 
-    asyncio.run(scenario())
+    with_held_pages(seeded_settings, scenario)
 
 
 def test_a_page_rendered_while_a_write_to_what_it_shows_commits_is_not_kept(
     seeded_settings: Settings,
 ) -> None:
-    async def scenario() -> None:
-        app, held = held_app(seeded_settings)
+    async def scenario(app: Starlette, held: Held) -> None:
         store = store_of(app)
-        async with running(app):
-            waiting = [get(app, "/test/attesa") for _ in range(2)]
-            await settle()
-            await write(app, BULLETIN)
-            held.release.set()
-            answers = await asyncio.gather(*waiting)
-            assert answers[0].body == answers[1].body  # both came before the write
-            assert len(store) == 0
-            fresh = await request(app, "/test/attesa", headers=BR_RAW)
-            assert fresh.body != answers[0].body and held.renders == 2
-            # A write to something else, during a render: the page is kept.
-            held.release.clear()
-            waiting = [get(app, "/test/attesa?altra=1")]
-            await settle()
-            await write(app, COUNTS)
-            held.release.set()
-            await asyncio.gather(*waiting)
-            assert ("/test/attesa", b"altra=1", "br") in store.keys()
+        waiting = [get(app, "/test/attesa") for _ in range(2)]
+        await settle()
+        await write(app, BULLETIN)
+        held.release.set()
+        answers = await asyncio.gather(*waiting)
+        assert answers[0].body == answers[1].body  # both came before the write
+        assert len(store) == 0
+        fresh = await request(app, "/test/attesa", headers=BR_RAW)
+        assert fresh.body != answers[0].body and held.renders == 2
+        # A write to something else, during a render: the page is kept.
+        held.release.clear()
+        waiting = [get(app, "/test/attesa?altra=1")]
+        await settle()
+        await write(app, COUNTS)
+        held.release.set()
+        await asyncio.gather(*waiting)
+        assert ("/test/attesa", b"altra=1", "br") in store.keys()
 
-    asyncio.run(scenario())
+    with_held_pages(seeded_settings, scenario)
 
 
 def test_concurrent_misses_of_a_page_for_one_visitor_each_render_their_own(
     seeded_settings: Settings,
 ) -> None:
-    async def scenario() -> None:
-        app, held = held_app(seeded_settings)
-        async with running(app):
-            tasks = [get(app, "/test/modulo") for _ in range(4)]
-            await settle()
-            held.release.set()
-            answers = await asyncio.gather(*tasks)
-            assert len({a.body for a in answers}) == 4  # four tokens, none shared
-            assert held.renders == 4 and len(store_of(app)) == 0
+    async def scenario(app: Starlette, held: Held) -> None:
+        tasks = [get(app, "/test/modulo") for _ in range(4)]
+        await settle()
+        held.release.set()
+        answers = await asyncio.gather(*tasks)
+        assert len({a.body for a in answers}) == 4  # four tokens, none shared
+        assert held.renders == 4 and len(store_of(app)) == 0
 
-    asyncio.run(scenario())
+    with_held_pages(seeded_settings, scenario)
