@@ -93,6 +93,14 @@ load: setup
 	  apt-get install -y -qq wrk nginx-light libnginx-mod-http-brotli-static; }
 	$(BIN)/python benchmarks/serving/load.py --json artifacts/load.json
 
+# Reads while people vote: wrk on /bollettino and /domande alone and beside 10 "anch'io" a
+# second from distinct loopback addresses, greenweb serve with its defaults.
+.PHONY: load-mixed
+load-mixed: setup
+	@command -v wrk >/dev/null || { echo "installing wrk (apt)"; \
+	  apt-get update -qq && apt-get install -y -qq wrk; }
+	$(BIN)/python benchmarks/serving/mixed_load.py
+
 ROUTES ?= /eventi /scadenze /sitemap.xml /calendario.ics
 profile: setup
 	$(BIN)/python benchmarks/serving/profile_view.py $(ROUTES)

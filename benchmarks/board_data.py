@@ -36,8 +36,9 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from greenweb import changes
 from greenweb.board.seed import load_board_data
-from greenweb.db import Database, bump_content_version, fetch_all, fetch_value
+from greenweb.db import Database, fetch_all, fetch_value
 from greenweb.markup import render_markdown
 from greenweb.paths import board_data_dir
 
@@ -279,7 +280,7 @@ async def add_questions(
             "VALUES (?, ?, ?, ?, ?)",
             log,
         )
-        await bump_content_version(conn)
+        await changes.record(conn, changes.EVERYTHING)
     await check_invariants(db)
     result = BoardData(
         questions=count,

@@ -24,12 +24,13 @@ import pytest
 
 import board_data
 from generate_data import generate
+from greenweb import changes
 from greenweb.asgi_client import Captured, request, running
 from greenweb.board import moderation_log, questions
 from greenweb.board.topics import list_topics
 from greenweb.bulletin.importer import import_directory
 from greenweb.config import Settings
-from greenweb.db import Database, bump_content_version, fetch_value
+from greenweb.db import Database, fetch_value
 from greenweb.footprint.measure import DOCUMENT_ACCEPT, PageResult, Target, measure_page
 from greenweb.web.app import create_app
 from greenweb.web.site import site_of
@@ -84,7 +85,7 @@ class Site:
 
         async def bump() -> None:
             async with site_of(self.app).db.transaction() as conn:
-                await bump_content_version(conn)
+                await changes.record(conn, changes.EVERYTHING)
 
         self.settle()
         self.runner.run(bump())

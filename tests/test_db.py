@@ -12,10 +12,10 @@ from typing import TypeVar
 import pytest
 
 import greenweb.db
+from greenweb import changes
 from greenweb.db import (
     BUSY_TIMEOUT_MS,
     Database,
-    bump_content_version,
     connect,
     content_version,
     fetch_all,
@@ -91,6 +91,28 @@ def test_running_migrate_twice_is_a_no_op(tmp_path: Path) -> None:
     assert user_version(path) == len(migration_scripts())
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM content_version").fetchone()[0] == 1
+    conn.close()
+
+
+def test_the_change_log_migration_upgrades_a_database_of_the_previous_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "greenweb.db"
+    shipped = migration_scripts()
+    previous = [script for script in shipped if script[1] != "0004_content_changes.sql"]
+    monkeypatch.setattr(greenweb.db, "migration_scripts", lambda: previous)
+    run(lambda: migrate_file(path))
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE content_version SET version = 41")
+    monkeypatch.setattr(greenweb.db, "migration_scripts", lambda: shipped)
+    assert run(lambda: migrate_file(path)) == ["0004_content_changes.sql"]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version FROM content_version").fetchone() == (41,)
+        assert conn.execute("SELECT count(*) FROM content_changes").fetchone() == (0,)
+        conn.execute("UPDATE content_version SET version = version + 1")
+        assert conn.execute("SELECT name, version FROM content_changes").fetchall() == [
+            ("everything", 42)
+        ]
     conn.close()
 
 
@@ -232,7 +254,7 @@ def test_a_transaction_commits_when_the_block_ends(tmp_path: Path) -> None:
         try:
             async with db.transaction() as conn:
                 await conn.execute("INSERT INTO t VALUES (1, 'uno')")
-                await bump_content_version(conn)
+                await changes.record(conn, changes.EVERYTHING)
             rows = await fetch_all(db.reader, "SELECT x, y FROM t")
             assert await content_version(db.reader) == 2
             return [tuple(row) for row in rows]
@@ -249,7 +271,7 @@ def test_a_failing_statement_inside_a_transaction_rolls_everything_back(tmp_path
             with pytest.raises(sqlite3.IntegrityError):
                 async with db.transaction() as conn:
                     await conn.execute("INSERT INTO t VALUES (1, 'uno')")
-                    await bump_content_version(conn)
+                    await changes.record(conn, changes.EVERYTHING)
                     await conn.execute("INSERT INTO t VALUES (2, NULL)")  # NOT NULL
             assert await fetch_value(db.reader, "SELECT count(*) FROM t") == 0
             assert await content_version(db.reader) == 1

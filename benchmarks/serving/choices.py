@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/serving/choices.py
 
 Prints: the cost of each way to read the content version, sizes and times of brotli and
-gzip levels, the compression threshold, HTML minification after brotli, and the footer
-stamp's accuracy. benchmarks/README.md records a run of it.
+gzip levels, the compression threshold, HTML minification after brotli, the footer
+stamp's accuracy, and what the first view of a kept page costs after a write (with the
+board's lists of 3,000 questions too). benchmarks/README.md records a run of it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,16 @@ from greenweb.web.site import site_of
 
 SEED = Path(__file__).resolve().parents[2] / "data" / "bulletin"
 PAGES = ["/", "/bollettino", "/scadenze", "/eventi", "/cerca?q=bando", "/feed.xml"]
+BOARD_PAGES = [
+    "/domande",
+    "/domande?ordine=condivise",
+    "/domande?ordine=con-risposta",
+    "/risorse",
+    "/moderazione/registro",
+]
+BOARD_QUESTIONS = 3_000
+# board_data.py sits one folder up, shared with footprint's suite.
+sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 
 def per_call(fn: Callable[[], object], n: int) -> float:
@@ -45,9 +56,12 @@ def per_call(fn: Callable[[], object], n: int) -> float:
 
 
 async def render_pages(folder: Path) -> dict[str, bytes]:
+    import board_data
+
     db = Database(folder / "greenweb.db")
     await db.open()
     await import_directory(db, SEED)
+    await board_data.add_questions(db, BOARD_QUESTIONS, quiet=True)
     await db.close()
     settings = Settings(db_path=folder / "greenweb.db", secret="x", page_cache_bytes=0)
     app = create_app(settings, today=lambda: date(2021, 9, 4))
@@ -62,6 +76,8 @@ async def render_pages(folder: Path) -> dict[str, bytes]:
         pages[item.group(1)] = (await request(app, item.group(1), headers=identity)).body
         css = site_of(app).assets.url("style.css")
         pages["style.css"] = (await request(app, css, headers=identity)).body
+        for target in BOARD_PAGES:
+            pages[target] = (await request(app, target, headers=identity)).body
     return pages
 
 
@@ -154,13 +170,15 @@ def minification(pages: dict[str, bytes]) -> None:
         print(f"  {label:42} raw {raw:6}  br {br:5}  gzip {gz:5}   ({len(html)} pages)")
 
 
+def marked(pages: dict[str, bytes]) -> dict[str, bytes]:
+    """The HTML pages with their footer figure turned back into the marker."""
+    found = {k: re.sub(rb"Questa pagina: .*?CO2e *", stamp.MARKER, v) for k, v in pages.items()}
+    return {k: v for k, v in found.items() if stamp.MARKER in v}
+
+
 def stamping(pages: dict[str, bytes]) -> None:
     print("\n## Footer stamp: stated minus actual bytes, and encodings per page")
-    html = {
-        k: re.sub(rb"Questa pagina: .*?CO2e *", stamp.MARKER, v)
-        for k, v in pages.items()
-        if stamp.MARKER in re.sub(rb"Questa pagina: .*?CO2e *", stamp.MARKER, v)
-    }
+    html = marked(pages)
     model = CarbonModel()
     for exact in (True, False):
         for coding in ("br", "gzip"):
@@ -191,16 +209,69 @@ def stamping(pages: dict[str, bytes]) -> None:
             kind = "kept" if exact else "one visitor"
             off, runs = dict(sorted(errors.items())), dict(sorted(rounds.items()))
             print(f"  {kind:11} {coding:4} off by {off}  encodings {runs}")
+    for stored in (True, False):
+        for coding in ("br", "gzip"):
+            errors = Counter()
+            for body in html.values():
+                for head in range(250, 262):
+                    one = stamp.stamp_in_one_pass(
+                        body,
+                        coding,  # type: ignore[arg-type]
+                        lambda n, head=head: head + len(str(n)),
+                        model,
+                        stored=stored,
+                    )
+                    assert one is not None
+                    out, stated = one
+                    errors[stated - (len(out) + head + len(str(len(out))))] += 1
+            kind = "kept" if stored else "one visitor"
+            print(f"  one pass, {kind:11} {coding:4} off by {dict(sorted(errors.items()))}")
+
+
+def after_a_write(pages: dict[str, bytes]) -> None:
+    """A kept page's first view after a write: stamped and compressed for br, four ways."""
+    print("\n## The first view of a kept page after a write: br bytes / ms of CPU (best of 3)")
+    model = CarbonModel()
+
+    def head(n: int) -> int:
+        return 600 + len(str(n))
+
+    def rounds(body: bytes, stored: bool) -> bytes:
+        def encode(b: bytes) -> bytes:
+            return compression.encode_body(b, "br", stored=stored)
+
+        return stamp.stamp(body, encode, head, model, exact=True)[0]
+
+    def one_pass(body: bytes, stored: bool) -> bytes:
+        stamped = stamp.stamp_in_one_pass(body, "br", head, model, stored=stored)
+        assert stamped is not None
+        return stamped[0]
+
+    ways: dict[str, Callable[[bytes], bytes]] = {
+        "rounds, brotli 11": lambda b: rounds(b, True),
+        "rounds, brotli 5": lambda b: rounds(b, False),
+        "one pass, brotli 11": lambda b: one_pass(b, True),
+        "one pass, brotli 5": lambda b: one_pass(b, False),
+    }
+    print("  | page | raw | " + " | ".join(ways) + " |")
+    for target, body in marked(pages).items():
+        cells = []
+        for way in ways.values():
+            best = min(per_call(lambda way=way, body=body: way(body), 1) for _ in range(3))
+            cells.append(f"{len(way(body)):,} / {best * 1e3:.2f}")
+        print(f"  | {target} | {len(body):,} | " + " | ".join(cells) + " |")
 
 
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="greenweb-choices-") as folder:
         pages = asyncio.run(render_pages(Path(folder)))
         version_reads(Path(folder))
-    levels(pages)
-    threshold(pages)
-    minification(pages)
-    stamping(pages)
+    seed = {k: v for k, v in pages.items() if k not in BOARD_PAGES}
+    levels(seed)
+    threshold(seed)
+    minification(seed)
+    stamping(seed)
+    after_a_write(pages)
     return 0
 
 

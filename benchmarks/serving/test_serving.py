@@ -30,8 +30,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import board_data
 from greenweb.asgi_client import make_scope
+from greenweb.changes import ChangeLog
 from greenweb.web.http import compression
-from greenweb.web.middleware.page_cache import ContentVersion
 
 CPU_ITERATIONS = 20_000
 RENDER_ROUNDS = 40
@@ -123,7 +123,7 @@ def test_page_n_vs_page_1(uncached: Runner, benchmark: BenchmarkFixture, target:
 
 
 def test_content_version_read(cached: Runner, benchmark: BenchmarkFixture) -> None:
-    reader = ContentVersion(cached.settings.db_path)
+    reader = ChangeLog(cached.settings.db_path)
     reader.read()
     start = time.process_time()
     for _ in range(CPU_ITERATIONS):

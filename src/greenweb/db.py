@@ -217,13 +217,9 @@ def record_from_row(
 
 
 async def content_version(conn: aiosqlite.Connection) -> int:
-    """A number that changes whenever anything shown on public pages changes."""
+    """The write sequence: a number every write that changes a public page moves
+    (:func:`greenweb.changes.record` says what it changed, too)."""
     return int(await fetch_value(conn, "SELECT version FROM content_version") or 0)
-
-
-async def bump_content_version(conn: aiosqlite.Connection) -> None:
-    """Call inside the transaction of every write that changes a public page."""
-    await conn.execute("UPDATE content_version SET version = version + 1")
 
 
 def with_database(path: Path | str, work: Callable[[Database], Awaitable[T]]) -> T:

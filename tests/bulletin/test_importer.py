@@ -253,6 +253,17 @@ def test_editing_one_file_updates_only_that_item(settings: Settings, seed_copy: 
     assert version(settings) == old_version + 1
 
 
+def test_an_import_records_a_change_to_the_bulletin_and_nothing_of_the_board(
+    settings: Settings, seed_copy: Path
+) -> None:
+    run_import(settings, seed_copy)
+    before = version(settings)
+    replace_in(seed_copy / "02-italian-sustainability-photo-award.md", "2021-09-06", "2021-09-10")
+    run_import(settings, seed_copy)
+    rows = query(settings, "SELECT name FROM content_changes WHERE version > ?", (before,))
+    assert [row["name"] for row in rows] == ["bulletin"]
+
+
 def test_an_edited_body_is_what_search_finds(settings: Settings, seed_copy: Path) -> None:
     run_import(settings, seed_copy)
     replace_in(seed_copy / "04-horizon-europe.md", "3 pilastri:", "3 pilastri: zafferano.")

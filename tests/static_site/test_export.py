@@ -28,6 +28,7 @@ from greenweb.static_site.nginx import BROTLI_MODULE, nginx_conf
 from greenweb.web.app import create_app
 from greenweb.web.middleware.representation import page_cache_control
 from greenweb.web.site import site_of
+from greenweb.web.views.assets import IMMUTABLE
 from support import SEED_DIR, SEED_TODAY, import_seed, make_settings
 from support.factory import write_generated
 from support.raw_http import raw_get
@@ -375,7 +376,7 @@ def test_nginx_serves_the_exported_files_byte_for_byte(nginx_and_app: Served) ->
     assert feed.header("content-type") == "application/atom+xml; charset=utf-8"
     css = next((site / "static").glob("style.*.css")).name
     asset = raw_get(port, f"/static/{css}", {"Accept-Encoding": "gzip"})
-    assert asset.header("cache-control") == "public, max-age=31536000, immutable"
+    assert asset.header("cache-control") == IMMUTABLE
     assert asset.header("content-encoding") == "gzip"
 
 

@@ -3,6 +3,7 @@ exist, tests/ and tests/browser/, so test modules must not import from either)."
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -28,3 +29,12 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
 
 def import_seed(settings: Settings, directory: Path = SEED_DIR) -> None:
     with_database(settings.db_path, lambda db: import_directory(db, directory))
+
+
+def retitle_first_item(folder: Path, title: str) -> None:
+    """Give the first bulletin file of ``folder`` (a copy of the seed) a new title, as an
+    editor does before ``greenweb import``."""
+    item = sorted(folder.glob("*.md"))[0]
+    text = item.read_text(encoding="utf-8")
+    new = re.sub(r'^title = ".*"$', f'title = "{title}"', text, count=1, flags=re.M)
+    item.write_text(new, encoding="utf-8")

@@ -82,22 +82,38 @@ def raw_get(
     """GET over a fresh keep-alive connection, read to the end of the head and then
     Content-Length bytes: the exchange exactly as a browser gets it (no
     ``Connection: close`` in the answer)."""
-    lines = [f"GET {target} HTTP/1.1", f"Host: {HOST}:{port}"]
-    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    return raw_gets(port, [target], headers, timeout=timeout)[0]
+
+
+def raw_gets(
+    port: int,
+    targets: list[str],
+    headers: dict[str, str] | None = None,
+    *,
+    timeout: float = REQUEST_TIMEOUT,
+) -> list[RawResponse]:
+    """:func:`raw_get` of each target in turn on one keep-alive connection: with several
+    worker processes, one worker answers them all."""
+    answers = []
     with socket.create_connection((HOST, port), timeout=timeout) as sock:
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = sock.recv(65536)
-            if not chunk:
-                raise ConnectionError(f"connection closed after {data!r}")
-            data += chunk
-        head, _, body = data.partition(b"\r\n\r\n")
-        length = re.search(rb"\r\ncontent-length: *(\d+)", head, re.IGNORECASE)
-        wanted = int(length.group(1)) if length else 0
-        while len(body) < wanted:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            body += chunk
-    return parse_response(head + b"\r\n\r\n" + body)
+        for target in targets:
+            lines = [f"GET {target} HTTP/1.1", f"Host: {HOST}:{port}"]
+            lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+            sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+            while b"\r\n\r\n" not in data:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError(f"connection closed after {data!r}")
+                data += chunk
+            head, _, data = data.partition(b"\r\n\r\n")
+            length = re.search(rb"\r\ncontent-length: *(\d+)", head, re.IGNORECASE)
+            wanted = int(length.group(1)) if length else 0
+            while len(data) < wanted:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            body, data = data[:wanted], data[wanted:]
+            answers.append(parse_response(head + b"\r\n\r\n" + body))
+    return answers

@@ -3,7 +3,8 @@ theatre pieces, and the tally of its reports.
 
 The moves (``approve``, ``reject``, ``unpublish``, ``restore``) are the rows of one table:
 from which states each one may start, where it leads, and whether it reviews the open
-reports. Every write logs itself in the public moderation log. The writes take the
+reports. Every write logs itself in the public moderation log and records that it changed
+the question's page and the board's lists (:mod:`greenweb.changes`). The writes take the
 connection of an open write transaction and never commit.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from greenweb import changes
 from greenweb.board.moderation_log import log_action
 from greenweb.board.questions import STATE_LABELS, state_of
 from greenweb.board.text import (
@@ -172,7 +174,13 @@ async def move(
             (int(now), question_id),
         )
     await log_action(
-        conn, step.action, now, question_id=question_id, reason=reason, moderator=moderator
+        conn,
+        step.action,
+        now,
+        question_id=question_id,
+        reason=reason,
+        moderator=moderator,
+        changed=changes.question_and_lists(question_id),
     )
 
 
@@ -226,7 +234,13 @@ async def edit_text(
     if cursor.rowcount != 1:
         return False
     await log_action(
-        conn, "edited", now, question_id=question_id, reason=reason, moderator=moderator
+        conn,
+        "edited",
+        now,
+        question_id=question_id,
+        reason=reason,
+        moderator=moderator,
+        changed=changes.question_and_lists(question_id),
     )
     return True
 
@@ -276,6 +290,7 @@ async def answer(
         question_id=question_id,
         reason="aggiornata" if previous is not None else None,
         moderator=moderator,
+        changed=changes.question_and_lists(question_id),
     )
 
 
@@ -299,7 +314,13 @@ async def mark_piece(
         (piece.title, piece.url, piece.text, int(now), int(now), question_id),
     )
     await log_action(
-        conn, "piece", now, question_id=question_id, reason=piece.title, moderator=moderator
+        conn,
+        "piece",
+        now,
+        question_id=question_id,
+        reason=piece.title,
+        moderator=moderator,
+        changed=changes.question_and_lists(question_id),
     )
 
 

@@ -2,18 +2,20 @@
 every change to the resources, with the moderator's name and reason.
 
 The log is public, so an entry changes a page visitors see: ``log_action`` writes the
-entry and bumps the content version in one call.
+entry and records the change (:mod:`greenweb.changes`), with whatever else the step changed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import aiosqlite
 
+from greenweb import changes
 from greenweb.board.questions import PER_PAGE
-from greenweb.db import bump_content_version, fetch_all, fetch_value
+from greenweb.db import fetch_all, fetch_value
 from greenweb.pagination import Page, offset_for
 
 LOG_LABELS = {
@@ -57,19 +59,22 @@ async def log_action(
     resource_id: int | None = None,
     reason: str | None = None,
     moderator: str | None = None,
-    bump_version: bool = True,
+    changed: Collection[str] = (),
+    record: bool = True,
 ) -> None:
-    """Log a step of a write and bump the content version (the log is a public page too).
+    """Log a step of a write, and record that it changed the log (a public page too) and
+    ``changed``: the names (:mod:`greenweb.changes`) of what else the step changed.
 
-    ``bump_version=False`` for an entry that the same write follows with another one.
+    ``record=False`` for an entry that the same write follows with another one, which
+    records the change for both.
     """
     await conn.execute(
         "INSERT INTO moderation_log (at, action, question_id, resource_id, reason, moderator) "
         "VALUES (?, ?, ?, ?, ?, ?)",
         (int(now), action, question_id, resource_id, reason or None, moderator),
     )
-    if bump_version:
-        await bump_content_version(conn)
+    if record:
+        await changes.record(conn, changes.LOG, *changed)
 
 
 async def log_entries(

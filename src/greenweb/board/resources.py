@@ -15,6 +15,7 @@ from typing import Any
 
 import aiosqlite
 
+from greenweb import changes
 from greenweb.board.moderation_log import log_action
 from greenweb.board.text import Checked, check_http_url, check_length, clean_line
 from greenweb.db import fetch_all, fetch_one, fetch_value, record_from_row
@@ -287,7 +288,14 @@ async def create_resource(
         n += 1
         slug = f"{base}-{n}"
     resource_id = await insert_resource(conn, slug, draft, now, seed_hash=None)
-    await log_action(conn, "resource_added", now, resource_id=resource_id, moderator=moderator)
+    await log_action(
+        conn,
+        "resource_added",
+        now,
+        resource_id=resource_id,
+        moderator=moderator,
+        changed=(changes.RESOURCES,),
+    )
     return resource_id
 
 
@@ -305,5 +313,20 @@ async def update_resource(
     """
     if not await overwrite_resource(conn, resource_id, draft, now, seed_hash=None):
         return False
-    await log_action(conn, "resource_edited", now, resource_id=resource_id, moderator=moderator)
+    await log_action(
+        conn,
+        "resource_edited",
+        now,
+        resource_id=resource_id,
+        moderator=moderator,
+        changed=(changes.RESOURCES, *await _pages_showing(conn, resource_id)),
+    )
     return True
+
+
+async def _pages_showing(conn: aiosqlite.Connection, resource_id: int) -> list[str]:
+    """The names of the question pages that list ``resource_id`` among an answer's sources."""
+    rows = await fetch_all(
+        conn, "SELECT question_id FROM question_resources WHERE resource_id = ?", (resource_id,)
+    )
+    return [changes.question(row[0]) for row in rows]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from greenweb import changes
 from greenweb.board.data_files import DataFileError, check_slug, read_tables
 from greenweb.board.resources import (
     KINDS,
@@ -28,7 +29,7 @@ from greenweb.board.resources import (
     validate_resource,
 )
 from greenweb.board.topics import parse_topics, store_topics
-from greenweb.db import Database, bump_content_version, fetch_all
+from greenweb.db import Database, fetch_all
 
 FIELDS = ("slug", "title", "url", "kind", "source", "language", "summary", "topics")
 
@@ -123,7 +124,7 @@ async def load_board_data(db: Database, directory: Path, now: float) -> SeedRepo
     """Load ``topics.toml`` and ``resources.toml`` from ``directory`` in one transaction.
 
     Both files are read and checked before the database is touched; running it again with
-    the same files changes nothing (and does not bump the content version).
+    the same files changes nothing (and records no change).
     """
     topics = parse_topics(directory / "topics.toml")
     async with db.transaction() as conn:
@@ -134,5 +135,6 @@ async def load_board_data(db: Database, directory: Path, now: float) -> SeedRepo
         topics_changed = await store_topics(conn, topics)
         changed = await store_seed(conn, entries, now)
         if topics_changed or changed:
-            await bump_content_version(conn)
+            # Topics show on most of the board's pages and resources on question pages.
+            await changes.record(conn, changes.EVERYTHING)
     return SeedReport(topics_changed, changed)

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from greenweb import changes
 from greenweb.board.moderation_log import log_action
 from greenweb.board.questions import state_of
 from greenweb.board.text import Checked, check_text, clean_line, clean_text
-from greenweb.db import bump_content_version, fetch_one, fetch_value
+from greenweb.db import fetch_one, fetch_value
 from greenweb.italian import format_int
 
 REPORT_REASONS = {
@@ -113,10 +114,16 @@ async def create_question(
     )
     question_id = cursor.lastrowid
     assert question_id is not None
-    await log_action(conn, "received", now, question_id=question_id, bump_version=not publish)
+    # Received and waiting, a question shows only in the log; published, everywhere.
+    await log_action(conn, "received", now, question_id=question_id, record=not publish)
     if publish:
         await log_action(
-            conn, "published", now, question_id=question_id, reason="senza moderazione preventiva"
+            conn,
+            "published",
+            now,
+            question_id=question_id,
+            reason="senza moderazione preventiva",
+            changed=changes.question_and_lists(question_id),
         )
     return question_id
 
@@ -136,7 +143,8 @@ async def add_vote(
     if cursor.rowcount != 1:
         return False
     await conn.execute("UPDATE questions SET me_too = me_too + 1 WHERE id = ?", (question_id,))
-    await bump_content_version(conn)
+    # Its page and the counts the lists show; nothing else (no bulletin page, not the log).
+    await changes.record(conn, changes.question(question_id), changes.COUNTS)
     return True
 
 
@@ -187,5 +195,6 @@ async def add_report(
         now,
         question_id=question_id,
         reason=f"{open_reports} segnalazioni da persone diverse",
+        changed=changes.question_and_lists(question_id),
     )
     return ReportOutcome(counted=True, hidden=True)

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from greenweb import changes
 from greenweb.bulletin.files import BulletinFileError, ItemSource, parse_item
-from greenweb.db import Database, bump_content_version, fetch_all
+from greenweb.db import Database, fetch_all
 
 
 class ImportAborted(Exception):
@@ -152,7 +153,8 @@ async def import_items(db: Database, items: Sequence[ItemSource]) -> ImportRepor
             await conn.execute("DELETE FROM bulletin_item WHERE id = ?", (item_id,))
         report = ImportReport(added=added, updated=updated, removed=removed, unchanged=unchanged)
         if report.changed:
-            await bump_content_version(conn)
+            # The bulletin's pages only: the board shows nothing of the bulletin.
+            await changes.record(conn, changes.BULLETIN)
     return report
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Final
 
 from greenweb.web.middleware.representation import page_cache_control
+from greenweb.web.views.assets import IMMUTABLE
 
 BROTLI_MODULE: Final = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
 # Paths always sent to the app, files or not: the moderation, whose pages need a session
@@ -144,7 +145,7 @@ http {{
 
         location /static/ {{
             if ($greenweb_to_app) {{ return 418; }}
-            add_header Cache-Control "public, max-age=31536000, immutable";
+            add_header Cache-Control "{IMMUTABLE}";
             try_files $uri @app;
         }}
 {exact}{app_only}

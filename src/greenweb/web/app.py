@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute
 
 from greenweb import __version__
 from greenweb.board.seed import load_board_data
+from greenweb.changes import ChangeLog
 from greenweb.config import Settings
 from greenweb.db import Database
 from greenweb.italian import today_in_rome
@@ -22,7 +23,7 @@ from greenweb.paths import board_data_dir
 from greenweb.web import errors
 from greenweb.web.middleware import access_log, limits, security_headers, slashes
 from greenweb.web.middleware.conditional import ConditionalMiddleware
-from greenweb.web.middleware.page_cache import ContentVersion, PageCacheMiddleware, PageStore
+from greenweb.web.middleware.page_cache import PageCacheMiddleware, PageStore
 from greenweb.web.middleware.representation import RepresentationMiddleware
 from greenweb.web.site import Site, site_of
 from greenweb.web.static_files import AssetRegistry, load_assets
@@ -63,7 +64,7 @@ def create_app(
     db = Database(settings.db_path)
     now: Callable[[], float] = clock or time.time
     day = today or today_in_rome
-    version = ContentVersion(settings.db_path)
+    changes = ChangeLog(settings.db_path)
     page_store = PageStore(settings.page_cache_bytes)
 
     @asynccontextmanager
@@ -75,7 +76,7 @@ def create_app(
             yield
         finally:
             await site_of(app).footprint.settled()  # a measurement for /impronta reads the db
-            version.close()
+            changes.close()
             await db.close()
 
     secure_headers = security_headers.security_headers(settings)
@@ -93,7 +94,7 @@ def create_app(
     # representation stamps, compresses and tags what the routes return (error pages too).
     serving_middleware = [
         Middleware(ConditionalMiddleware),
-        Middleware(PageCacheMiddleware, store=page_store, version=version, today=day),
+        Middleware(PageCacheMiddleware, store=page_store, changes=changes, today=day),
         Middleware(
             RepresentationMiddleware,
             max_age=settings.page_max_age,

@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import brotli
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -82,6 +84,32 @@ def test_encode_body_round_trips_and_is_deterministic() -> None:
             assert compression.decode_body(encoded, coding) == body
             assert compression.encode_body(body, coding, stored=stored) == encoded  # type: ignore[arg-type]
     assert len(compression.encode_body(body, "br")) < len(body) // 10
+
+
+@pytest.mark.parametrize("coding", ["br", "gzip", "identity"])
+@given(prefix=st.binary(max_size=3_000), tail=st.binary(max_size=600), stored=st.booleans())
+def test_an_open_body_closed_with_a_tail_decodes_to_both_at_its_stated_size(
+    coding: str, prefix: bytes, tail: bytes, stored: bool
+) -> None:
+    opened = compression.open_body(prefix, coding, stored=stored)  # type: ignore[arg-type]
+    body = opened.close(tail)
+    assert len(body) == opened.size_with(len(tail))
+    assert compression.decode_body(body, coding) == prefix + tail
+
+
+@pytest.mark.parametrize("coding", ["br", "gzip"])
+def test_a_tail_longer_than_one_stored_block_takes_several(coding: str) -> None:
+    prefix = b"<p>Bollettino dell'impatto sociale</p>" * 50
+    tail = bytes(range(256)) * 600  # 153,600 bytes: three blocks of either kind
+    opened = compression.open_body(prefix, coding)  # type: ignore[arg-type]
+    body = opened.close(tail)
+    assert len(body) == opened.size_with(len(tail))
+    assert compression.decode_body(body, coding) == prefix + tail
+    if coding == "gzip":
+        assert gzip.decompress(body) == prefix + tail  # CRC and length checked too
+    else:
+        decoder = brotli.Decompressor()
+        assert decoder.process(body) == prefix + tail and decoder.is_finished()
 
 
 def test_stored_brotli_is_not_bigger_than_on_the_fly_brotli() -> None:

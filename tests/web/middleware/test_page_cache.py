@@ -1,5 +1,6 @@
-"""The page cache: hits, HEAD, invalidation by content version, the LRU bound, and what
-must never be kept (per-visitor pages, cookies, errors)."""
+"""The page cache: hits, HEAD, invalidation by the write sequence, the LRU bound, and what
+must never be kept (per-visitor pages, cookies, errors). Invalidation by what a page
+shows and single flight: test_page_cache_changes.py."""
 
 from __future__ import annotations
 
@@ -16,11 +17,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from greenweb import changes
+from greenweb.changes import ChangeLog
 from greenweb.config import Settings
+from greenweb.db import Database, with_database
 from greenweb.web.app import create_app
-from greenweb.web.middleware.page_cache import ContentVersion, PageStore, storable
+from greenweb.web.middleware.page_cache import Entry, PageStore, storable
 from greenweb.web.site import site_of
-from support import SEED_TODAY, import_seed, make_settings
+from support import SEED_TODAY, import_seed, make_settings, retitle_first_item
 
 BR = {"Accept-Encoding": "br"}
 
@@ -72,7 +76,8 @@ async def whoami_GET(request: Request) -> Response:
 
 
 async def write_POST(request: Request) -> Response:
-    """A public write: changes content and bumps the version in one transaction."""
+    """A public write that says nothing of what it changed (a bare move of the write
+    sequence: everything, for the page cache), in one transaction."""
     async with site_of(request).db.transaction() as conn:
         await conn.execute(
             "UPDATE bulletin_item SET title = 'Titolo cambiato da un POST' "
@@ -150,21 +155,17 @@ def test_a_write_in_this_process_is_visible_at_once(test_client: TestClient) -> 
     assert after.headers["etag"] != before.headers["etag"]
 
 
-def test_a_write_by_another_process_empties_the_cache(
+def test_a_write_by_another_process_is_seen_at_once(
     seeded_settings: Settings, seed_copy: Path
 ) -> None:
     app = create_app(seeded_settings, today=lambda: SEED_TODAY)
     with TestClient(app) as client:
-        assert "Un titolo tutto nuovo" not in client.get("/", headers=BR).text
-        path = next(p for p in sorted(seed_copy.glob("*.md")))
-        text = path.read_text(encoding="utf-8")
-        path.write_text(
-            re.sub(r'^title = ".*"$', 'title = "Un titolo tutto nuovo"', text, count=1, flags=re.M),
-            encoding="utf-8",
-        )
+        assert "Un titolo tutto nuovo" not in client.get("/bollettino", headers=BR).text
+        retitle_first_item(seed_copy, "Un titolo tutto nuovo")
         import_seed(seeded_settings, seed_copy)  # its own connection, like `greenweb import`
         assert "Un titolo tutto nuovo" in client.get("/bollettino", headers=BR).text
-        assert store_of(client).stats.cleared == 1
+        stats = store_of(client).stats
+        assert (stats.invalidated, stats.hits) == (1, 0)
 
 
 def test_a_direct_database_write_with_a_bump_is_seen(client: TestClient) -> None:
@@ -200,23 +201,45 @@ def test_lru_bound_is_respected_and_recent_pages_stay(tmp_path: Path) -> None:
         assert store.stats.hits == hits + 1
 
 
-V1 = (1, SEED_TODAY)
-V2 = (2, SEED_TODAY)
+def entry(key: tuple[str, bytes, str], body: bytes, made_at: int, *shows: str) -> Entry:
+    return Entry.of(key, (), body, made_at=made_at, shows=frozenset(shows))
 
 
-def test_entries_larger_than_an_eighth_of_the_store_are_not_kept() -> None:
+def record(settings: Settings, *names: str) -> int:
+    """A write in a process of its own that changed ``names``."""
+
+    async def work(db: Database) -> int:
+        async with db.transaction() as conn:
+            return await changes.record(conn, *names)
+
+    return with_database(settings.db_path, work)
+
+
+def test_entries_larger_than_an_eighth_of_the_store_are_not_kept(settings: Settings) -> None:
+    record(settings, changes.LOG)
+    log = ChangeLog(settings.db_path)
+    now = log.read()
+    assert now is not None
     store = PageStore(capacity=8_000)
-    store.sync(V1)
-    assert not store.put(("/big", b"", "br"), (), b"x" * 2_000, version=V1)
-    assert store.put(("/small", b"", "br"), (), b"x" * 500, version=V1)
+    assert not store.put(("/big", b"", "br"), entry(("/big", b"", "br"), b"x" * 2_000, now), log)
+    small = ("/small", b"", "br")
+    assert store.put(small, entry(small, b"x" * 500, now), log)
+    log.close()
 
 
-def test_a_page_rendered_before_a_write_is_not_kept_after_it() -> None:
+def test_a_page_rendered_before_a_write_is_not_kept_after_it(settings: Settings) -> None:
+    record(settings, changes.LOG)
+    log = ChangeLog(settings.db_path)
+    rendered_at = log.read()
+    assert rendered_at is not None
+    record(settings, changes.BULLETIN)  # commits while the pages render
+    log.read()  # another request saw the write
     store = PageStore(capacity=100_000)
-    store.sync(V1)
-    store.sync(V2)  # another request saw the write while this page was rendering
-    assert not store.put(("/", b"", "br"), (), b"old page", version=V1)
-    assert len(store) == 0
+    home, log_page = ("/", b"", "br"), ("/moderazione/registro", b"", "br")
+    assert not store.put(home, entry(home, b"old page", rendered_at, changes.BULLETIN), log)
+    assert store.put(log_page, entry(log_page, b"log", rendered_at, changes.LOG), log)
+    assert list(store.keys()) == [log_page]
+    log.close()
 
 
 def test_a_new_day_empties_the_cache(seeded_settings: Settings) -> None:
@@ -241,28 +264,28 @@ def test_no_store_pages_are_never_kept_and_tokens_never_shared(test_client: Test
 
 
 def test_private_and_set_cookie_responses_are_never_kept(test_client: TestClient) -> None:
-    for path in ("/test/private", "/test/cookie"):
+    for path, cache_control in (("/test/private", "private"), ("/test/cookie", None)):
         one = test_client.get(path, headers=BR)
         two = test_client.get(path, headers=BR)
         assert one.content != two.content
-        assert "public" not in one.headers.get("cache-control", "")
+        assert one.headers.get("cache-control") == cache_control
     assert len(store_of(test_client)) == 0
 
 
 def test_requests_with_cookies_bypass_the_cache_both_ways(test_client: TestClient) -> None:
     moderator = test_client.get("/test/whoami", headers={**BR, "Cookie": "session=moderatrice"})
     assert "ciao moderatrice" in moderator.text
-    assert "public" not in moderator.headers.get("cache-control", "")
+    assert "cache-control" not in moderator.headers
     assert len(store_of(test_client)) == 0
     anonymous = test_client.get("/test/whoami", headers=BR)
     assert "ciao anonimo" in anonymous.text
-    assert anonymous.headers["cache-control"].startswith("public")
+    assert anonymous.headers["cache-control"].startswith("max-age=")
     # The page kept for anonymous visitors is not what a moderator gets.
     again = test_client.get("/test/whoami", headers={**BR, "Cookie": "session=moderatrice"})
     assert "ciao moderatrice" in again.text
 
 
-def test_not_found_pages_are_not_kept_nor_marked_public(client: TestClient) -> None:
+def test_not_found_pages_are_not_kept_nor_marked_shareable(client: TestClient) -> None:
     for _ in range(2):
         response = client.get("/bollettino/non-esiste", headers=BR)
         assert response.status_code == 404
@@ -270,12 +293,24 @@ def test_not_found_pages_are_not_kept_nor_marked_public(client: TestClient) -> N
     assert len(store_of(client)) == 0
 
 
-def test_pages_are_marked_public_with_the_configured_max_age(tmp_path: Path) -> None:
+def test_pages_carry_the_configured_max_age_and_no_public(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, page_max_age=120)
     import_seed(settings)
     with TestClient(create_app(settings)) as client:
         response = client.get("/eventi", headers=BR)
-    assert response.headers["cache-control"] == ("public, max-age=120, stale-while-revalidate=600")
+        client.get("/eventi", headers=BR)
+        assert store_of(client).stats.hits == 1  # kept by its max-age
+    assert response.headers["cache-control"] == "max-age=120, stale-while-revalidate=600"
+
+
+def test_static_files_are_kept_by_their_year_long_lifetime(client: TestClient) -> None:
+    css = re.search(r'href="(/static/[^"]+)"', client.get("/").text)
+    assert css is not None
+    hits = store_of(client).stats.hits
+    first = client.get(css.group(1), headers=BR)
+    again = client.get(css.group(1), headers=BR)
+    assert first.headers["cache-control"] == "max-age=31536000, immutable"
+    assert again.content == first.content and store_of(client).stats.hits == hits + 1
 
 
 def test_with_the_cache_off_pages_still_carry_caching_headers(tmp_path: Path) -> None:
@@ -285,23 +320,26 @@ def test_with_the_cache_off_pages_still_carry_caching_headers(tmp_path: Path) ->
         first = client.get("/", headers=BR)
         second = client.get("/", headers=BR)
         assert len(store_of(client)) == 0
-    assert first.headers["cache-control"].startswith("public, max-age=60")
+    assert first.headers["cache-control"].startswith("max-age=60,")
     assert first.headers["etag"] == second.headers["etag"]
 
 
-def test_storable_requires_public_and_no_cookie() -> None:
-    public = (b"cache-control", b"public, max-age=60")
-    assert storable(200, [public])
+def test_storable_requires_a_lifetime_and_no_cookie() -> None:
+    page = (b"cache-control", b"max-age=60, stale-while-revalidate=600")
+    assert storable(200, [page])
+    assert storable(200, [(b"cache-control", b"max-age=31536000, immutable")])  # assets
+    assert storable(200, [(b"cache-control", b"s-maxage=60")])
     assert not storable(200, [])
-    assert not storable(404, [public])
-    assert not storable(200, [public, (b"set-cookie", b"a=b")])
-    assert not storable(200, [(b"cache-control", b"public, no-store")])
+    assert not storable(200, [(b"cache-control", b"public")])  # no lifetime: never sent
+    assert not storable(404, [page])
+    assert not storable(200, [page, (b"set-cookie", b"a=b")])
+    assert not storable(200, [(b"cache-control", b"max-age=60, no-store")])
     assert not storable(200, [(b"cache-control", b"private, max-age=60")])
-    assert not storable(200, [(b"cache-control", b"no-cache")])
+    assert not storable(200, [(b"cache-control", b"no-cache, max-age=60")])
 
 
-def test_content_version_reader_survives_a_missing_database(tmp_path: Path) -> None:
-    reader = ContentVersion(tmp_path / "missing" / "greenweb.db")
+def test_change_log_reader_survives_a_missing_database(tmp_path: Path) -> None:
+    reader = ChangeLog(tmp_path / "missing" / "greenweb.db")
     assert reader.read() is None
     reader.close()
 

@@ -12,11 +12,12 @@ from urllib.parse import urlsplit
 import pytest
 from starlette.testclient import TestClient
 
+from greenweb import changes
 from greenweb.asgi_client import running
 from greenweb.bulletin.importer import import_directory
 from greenweb.cli.footprint import measure_app
 from greenweb.config import Settings
-from greenweb.db import Database, bump_content_version
+from greenweb.db import Database
 from greenweb.footprint.budget import check, load_budget, parse_budget
 from greenweb.footprint.carbon import CarbonModel
 from greenweb.footprint.measure import Report, Target, measure_page
@@ -268,7 +269,7 @@ def test_impronta_is_measured_once_per_content_version(
         await db.open()
         try:
             async with db.transaction() as conn:
-                await bump_content_version(conn)
+                await changes.record(conn, changes.EVERYTHING)
         finally:
             await db.close()
 

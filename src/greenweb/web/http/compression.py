@@ -3,8 +3,8 @@
 The numbers below were measured on greenweb's own pages (``benchmarks/README.md``):
 
 * Brotli quality 11 makes pages 6-9 % smaller than quality 5 and costs 2-7 ms per page
-  instead of 0.05-0.1 ms. A stored page is compressed once per content version and sent
-  many times, so stored pages get 11; a response compressed for one visitor only (a form,
+  instead of 0.05-0.1 ms. A stored page is compressed once until something it shows changes,
+  and sent many times, so stored pages get 11; a response compressed for one visitor only (a form,
   a page while the cache is off) gets 5, where quality stops improving for small pages.
 * gzip level 9 costs the same as 6 on bodies of this size and is a little smaller.
   ``mtime=0`` keeps the bytes identical from run to run and from worker to worker, so
@@ -16,6 +16,8 @@ The numbers below were measured on greenweb's own pages (``benchmarks/README.md`
 from __future__ import annotations
 
 import gzip
+import struct
+import zlib
 from typing import Final
 
 import brotli
@@ -52,6 +54,76 @@ def encode_body(body: bytes, coding: Coding, *, stored: bool = True) -> bytes:
     if coding == "gzip":
         return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
     return body
+
+
+class OpenBody:
+    """A body encoded up to a point, to be closed with a *tail* sent as it is.
+
+    The tail goes into stored blocks (deflate's ``BTYPE=00``, brotli's uncompressed
+    meta-blocks: RFC 1951 3.2.4, RFC 7932 9.2) after a flush that ends the compressed part
+    on a byte boundary, so the size of the closed body follows from the tail's length
+    alone. The footer stamp uses it: the figure it writes cannot change the size of the
+    compressed part, so the whole page is compressed once (``web/http/stamp.py``).
+    """
+
+    def __init__(self, coding: Coding, start: bytes, crc: int, length: int) -> None:
+        self.coding = coding
+        self.start = start
+        self._crc = crc  # gzip: CRC-32 and length of what was encoded so far
+        self._length = length
+
+    def size_with(self, tail_size: int) -> int:
+        """The size of the closed body, for a tail of ``tail_size`` bytes."""
+        if self.coding == "br":
+            blocks = -(-tail_size // _BROTLI_BLOCK)
+            return len(self.start) + tail_size + 3 * blocks + 1
+        if self.coding == "gzip":
+            blocks = max(1, -(-tail_size // _DEFLATE_BLOCK))
+            return len(self.start) + tail_size + 5 * blocks + 8
+        return len(self.start) + tail_size
+
+    def close(self, tail: bytes) -> bytes:
+        """The whole body: what was encoded, then ``tail`` as it is."""
+        parts = [self.start]
+        if self.coding == "br":
+            for at in range(0, len(tail), _BROTLI_BLOCK):
+                block = tail[at : at + _BROTLI_BLOCK]
+                # ISLAST 0, MNIBBLES 0 (four nibbles), MLEN - 1, ISUNCOMPRESSED 1, then
+                # zero bits to the byte boundary: 24 bits, least significant first.
+                header = ((len(block) - 1) << 3) | (1 << 19)
+                parts += [header.to_bytes(3, "little"), block]
+            parts.append(b"\x03")  # ISLAST 1, ISLASTEMPTY 1: the end of the stream
+        elif self.coding == "gzip":
+            blocks = [tail[at : at + _DEFLATE_BLOCK] for at in range(0, len(tail), _DEFLATE_BLOCK)]
+            for number, block in enumerate(blocks or [b""], start=1):
+                final = 1 if number == max(1, len(blocks)) else 0
+                size = len(block)
+                parts += [bytes([final]), struct.pack("<HH", size, size ^ 0xFFFF), block]
+            crc = zlib.crc32(tail, self._crc)
+            parts.append(struct.pack("<II", crc, (self._length + len(tail)) & 0xFFFFFFFF))
+        else:
+            parts.append(tail)
+        return b"".join(parts)
+
+
+_BROTLI_BLOCK: Final = 1 << 16
+_DEFLATE_BLOCK: Final = 0xFFFF
+
+
+def open_body(prefix: bytes, coding: Coding, *, stored: bool = True) -> OpenBody:
+    """``prefix`` encoded in ``coding`` (quality as :func:`encode_body`), left open for a
+    tail sent as it is: :meth:`OpenBody.close`."""
+    if coding == "br":
+        quality = BROTLI_QUALITY_STORED if stored else BROTLI_QUALITY_ON_THE_FLY
+        compressor = brotli.Compressor(mode=brotli.MODE_TEXT, quality=quality)
+        # A flush ends on a byte boundary, after an empty metadata block if need be.
+        return OpenBody(coding, compressor.process(prefix) + compressor.flush(), 0, 0)
+    if coding == "gzip":
+        # wbits 31: a gzip header as gzip.compress(mtime=0) writes it (it calls zlib so).
+        deflate = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
+        start = deflate.compress(prefix) + deflate.flush(zlib.Z_SYNC_FLUSH)
+        return OpenBody(coding, start, zlib.crc32(prefix), len(prefix))
+    return OpenBody(coding, prefix, 0, 0)
 
 
 def decode_body(body: bytes, coding: str) -> bytes:

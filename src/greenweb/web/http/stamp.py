@@ -1,12 +1,18 @@
 """The footer weight: each page states its own bytes over the wire and grams CO2e.
 
-Templates put :data:`MARKER` where the figure goes (``base.html``'s footer). The
-representation middleware, which knows the content coding and every header it will send,
-calls :func:`stamp`: it fills the marker, encodes, counts the bytes the response will take
-on the wire (status line, headers as uvicorn writes them, body: see
-:func:`greenweb.footprint.wire.head_size`) and repeats until the number written equals the
-number measured, since writing the number changes the size by a few bytes. The grams come
+Templates put :data:`MARKER` where the figure goes (``base.html``'s footer, near the end
+of the page). The representation middleware, which knows the content coding and every
+header it will send, calls :func:`stamp_in_one_pass`: it compresses the page up to the
+marker once, and sends the figure and the little that follows it as they are, in a
+stored block (:class:`~greenweb.web.http.compression.OpenBody`). The size of the
+response then follows from the figure's length alone, so the number written is exactly
+the number of bytes on the wire (status line, headers as the server writes them, body:
+see :func:`greenweb.footprint.wire.head_size`), for one compression pass. The grams come
 from the site's :class:`~greenweb.footprint.carbon.CarbonModel`.
+
+A marker far from the end (more than :data:`MAX_PLAIN_TAIL` bytes before it) would leave
+too much uncompressed: :func:`stamp` then fills it, encodes and repeats until the number
+written equals the number measured, since writing the number changes the size.
 
 The count covers this one response as greenweb's server sends it over HTTP/1.1; a proxy in
 front (nginx, a CDN) changes the header bytes by a few dozen, and a repeat view that gets a
@@ -20,12 +26,19 @@ from typing import Final
 
 from greenweb.footprint.carbon import CarbonModel
 from greenweb.italian import format_grams, format_kb
+from greenweb.web.http import compression
+from greenweb.web.http.negotiation import Coding
 
 MARKER: Final = b"<!--weight-->"
-# Each round of a kept page is a brotli-11 pass (about 10 ms on a long list), paid again
-# after every public write: at most 4 rounds and 3 search attempts, then the closest figure
-# (tests/web/http/test_stamp.py and tests/cli/test_serve_workers.py hold it to 2 bytes on
-# real responses).
+# What may follow the marker and still be sent uncompressed with the figure: base.html
+# ends "</p></footer></body></html>" after it (30 bytes). The figure and that tail cost
+# 49-63 bytes more than compressing them (benchmarks/README.md, "The first view of a kept
+# page after a write").
+MAX_PLAIN_TAIL: Final = 512
+# Rounds of arithmetic (no encoding) until the figure settles: two or three in practice.
+ONE_PASS_ROUNDS: Final = 16
+# For a marker far from the end: each round of a kept page is a brotli-11 pass (about 10
+# ms on a long list), so at most 4 rounds and 3 search attempts, then the closest figure.
 MAX_ROUNDS: Final = 4
 FAST_ROUNDS: Final = 2
 SEARCH_RADIUS: Final = 4
@@ -43,6 +56,47 @@ def weight_html(transfer_bytes: int, grams: float) -> bytes:
 
 def has_marker(body: bytes) -> bool:
     return MARKER in body
+
+
+def stamp_in_one_pass(
+    html: bytes,
+    coding: Coding,
+    head_bytes: Callable[[int], int],
+    model: CarbonModel,
+    *,
+    stored: bool,
+) -> tuple[bytes, int] | None:
+    """Fill the marker with the response's exact weight; return (encoded body, weight).
+
+    ``head_bytes(n)`` is the size of the response head when the body is ``n`` bytes long.
+    The page up to the marker is encoded once (``stored`` as for
+    :func:`~greenweb.web.http.compression.encode_body`); the figure and what follows are
+    sent as they are, with a space or two of padding after the figure when two numbers
+    would chase each other. None when the marker is missing or too far from the end.
+    """
+    at = html.find(MARKER)
+    if at < 0 or len(html) - at - len(MARKER) > MAX_PLAIN_TAIL:
+        return None
+    suffix = html[at + len(MARKER) :]
+    opened = compression.open_body(html[:at], coding, stored=stored)
+
+    def weight(stated: int) -> int:
+        """The bytes on the wire when the figure says ``stated`` (no padding)."""
+        body = opened.size_with(len(weight_html(stated, model.grams(stated))) + len(suffix))
+        return body + head_bytes(body)
+
+    stated = weight(weight(opened.size_with(len(suffix))))
+    padding = 0
+    for _ in range(ONE_PASS_ROUNDS):
+        actual = weight(stated)
+        if actual <= stated:
+            # Equal, or a longer number made the figure shorter (fewer digits in the
+            # grams): padding makes up the difference, a byte or two.
+            padding = stated - actual
+            break
+        stated = actual
+    tail = weight_html(stated, model.grams(stated)) + b" " * padding + suffix
+    return opened.close(tail), stated
 
 
 def stamp(

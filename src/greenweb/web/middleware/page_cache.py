@@ -1,16 +1,34 @@
 """The page cache: finished responses kept in memory, per content coding.
 
-A cached view costs a header scan, one read of the content version and a dictionary look-up:
-the page was rendered, stamped and compressed once, when first asked for.
+A cached view costs a header scan, one read of the write sequence and a dictionary
+look-up: the page was rendered, stamped and compressed once, when first asked for.
 
-**Key**: (path, raw query string, content coding), within the current content version and
-the current day in Rome (pages say "scade tra 3 giorni": a new day empties the store too).
-**Invalidation**: every public write bumps ``content_version`` in SQLite
-(:func:`greenweb.db.bump_content_version`). Every cached view reads that one row with a
-synchronous ``sqlite3`` query (about 2.5 µs of CPU, measured in ``benchmarks/README.md``;
-``PRAGMA data_version`` costs the same and a time-bounded check would let workers disagree),
-and a changed number empties the store. So a page is never served older than the last
-committed write, in this worker or any other: the staleness bound across workers is zero.
+**Key**: (path, raw query string, content coding).
+
+**Validity**: an entry keeps the write sequence read before its render began and what its
+page shows, as its view declared it (:mod:`greenweb.web.shows`; a page that declares
+nothing shows everything). It is current while nothing it shows changed after that
+sequence (:mod:`greenweb.changes`: a vote changes its question and the lists that show
+counts, never a bulletin page) and the day in Rome is the one it was made on (pages say
+"scade tra 3 giorni": a new day empties the store).
+
+**The guarantee, across workers: no worker serves a page older than the last committed
+write that changed what the page shows.** Every request reads the write sequence with a
+synchronous ``sqlite3`` query (about 3 µs of CPU, ``benchmarks/README.md``) before it
+looks anything up, and reads the names changed since only when the sequence moved. A
+write records its names and moves the sequence in its own transaction, so from its commit
+on, every worker's next request knows what it changed and refuses the entries made
+before it that show any of it. An entry rendered while such a write commits carries the
+sequence read before the render, lower than the write's: it is refused from the moment
+the write is read, and not even stored when the write was already committed at the end
+of the render. (``tests/cli/test_serve_invalidation.py`` holds two workers to it.)
+
+**Single flight**: concurrent misses for one key that read the same write sequence wait
+for the first one's render and are sent its bytes; they do not render the page again. A
+request that read a later sequence (it came after a write) never joins a render that
+began before: it starts its own. When the first response is not one to share (no-store,
+a cookie, an error), each waiting request renders its own.
+
 **Memory**: a least-recently-used store bounded by ``Settings.page_cache_bytes``
 (0 turns the cache off); one entry may take at most an eighth of it.
 
@@ -18,71 +36,42 @@ committed write, in this worker or any other: the staleness bound across workers
 
 * GET and HEAD requests without ``Cookie`` or ``Authorization`` headers (pages may vary per
   visitor then: a moderator's session);
-* 200 responses that say ``Cache-Control: public`` (set by the representation middleware
-  on responses whose view did not set Cache-Control) and neither ``private``, ``no-store``
-  nor ``no-cache``, and that carry no ``Set-Cookie``. Not 404s: their keys are unbounded (any
-  URL a scanner invents), so keeping them would let scanners evict the real pages, and an
-  error page is cheap to render.
+* 200 responses with a lifetime (``max-age``: the representation middleware gives one to
+  every response whose view set neither Cache-Control nor a cookie), neither ``private``,
+  ``no-store`` nor ``no-cache``, that carry no ``Set-Cookie``. Not 404s: their keys are
+  unbounded (any URL a scanner invents), so keeping them would let scanners evict the real
+  pages, and an error page is cheap to render.
 
 A HEAD that misses is rendered as the GET it stands for, so the GET finds it kept.
 """
 
 from __future__ import annotations
 
-import sqlite3
+import asyncio
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Final
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from greenweb.changes import ChangeLog
 from greenweb.web.http.headers import cache_directives
 from greenweb.web.http.negotiation import choose_coding
 from greenweb.web.middleware.representation import STORE_HINT
+from greenweb.web.shows import shown
 
 Key = tuple[str, bytes, str]
 Headers = tuple[tuple[bytes, bytes], ...]
-# What a kept page was made under: the content version and the day.
+# What the whole store was made under: the change log's generation and the day.
 Validity = tuple[int, date]
 
 # Bytes charged per entry beyond its headers and body: the key, the dicts, the objects.
 ENTRY_OVERHEAD: Final = 256
 _UNSHAREABLE: Final = frozenset({"private", "no-store", "no-cache"})
-
-
-class ContentVersion:
-    """Reads the content version with a synchronous connection of its own.
-
-    Blocking the event loop is fine here: the read takes microseconds, and readers never
-    wait for writers in WAL mode. A database that cannot be read (locked during recovery,
-    missing) yields None and the request bypasses the cache.
-    """
-
-    def __init__(self, path: Path | str) -> None:
-        self.path = path
-        self._conn: sqlite3.Connection | None = None
-
-    def read(self) -> int | None:
-        try:
-            if self._conn is None:
-                conn = sqlite3.connect(
-                    str(self.path), isolation_level=None, check_same_thread=False
-                )
-                conn.execute("PRAGMA query_only = 1")
-                self._conn = conn
-            row = self._conn.execute("SELECT version FROM content_version").fetchone()
-        except sqlite3.Error:
-            self.close()
-            return None
-        return int(row[0]) if row is not None else None
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+_LIFETIME: Final = frozenset({"max-age", "s-maxage"})
 
 
 @dataclass(slots=True)
@@ -90,25 +79,50 @@ class Entry:
     headers: Headers
     body: bytes
     size: int
+    # The write sequence read before the render, and what the page shows (None: anything).
+    made_at: int
+    shows: frozenset[str] | None
     # The route that made the response, for the access log: a hit never reaches the router.
     route: object = None
+
+    @classmethod
+    def of(
+        cls,
+        key: Key,
+        headers: Headers,
+        body: bytes,
+        *,
+        made_at: int,
+        shows: frozenset[str] | None,
+        route: object = None,
+    ) -> Entry:
+        size = (
+            len(body)
+            + sum(len(name) + len(value) for name, value in headers)
+            + len(key[0])
+            + len(key[1])
+            + ENTRY_OVERHEAD
+        )
+        return cls(headers, body, size, made_at, shows, route)
 
 
 @dataclass
 class Stats:
     hits: int = 0
     misses: int = 0
+    joined: int = 0  # misses sent the bytes of a render already under way
     stored: int = 0
     evicted: int = 0
-    cleared: int = 0
+    cleared: int = 0  # the whole store, for a new day (or another database file)
+    invalidated: int = 0  # entries dropped because something they show changed
 
 
 @dataclass
 class PageStore:
-    """Least-recently-used entries, at most ``capacity`` bytes, all of one content version."""
+    """Least-recently-used entries, at most ``capacity`` bytes, all of one validity."""
 
     capacity: int
-    version: Validity | None = None
+    validity: Validity | None = None
     size: int = 0
     stats: Stats = field(default_factory=Stats)
     _entries: OrderedDict[Key, Entry] = field(default_factory=OrderedDict)
@@ -127,54 +141,53 @@ class PageStore:
     def keys(self) -> Iterable[Key]:
         return list(self._entries)
 
-    def sync(self, version: Validity) -> None:
-        """Forget everything if the content changed since the entries were made."""
-        if version != self.version:
+    def sync(self, validity: Validity) -> None:
+        """Forget everything if the day (or the change log's generation) changed."""
+        if validity != self.validity:
             if self._entries:
                 self.stats.cleared += 1
             self._entries.clear()
             self.size = 0
-            self.version = version
+            self.validity = validity
 
-    def get(self, key: Key) -> Entry | None:
+    def get(self, key: Key, changes: ChangeLog) -> Entry | None:
+        """The entry for ``key`` if it is current as far as ``changes`` knows."""
         entry = self._entries.get(key)
-        if entry is not None:
-            self._entries.move_to_end(key)
+        if entry is None:
+            return None
+        if changes.changed_after(entry.shows, entry.made_at):
+            self._drop(key, entry)
+            self.stats.invalidated += 1
+            return None
+        self._entries.move_to_end(key)
         return entry
 
-    def put(
-        self, key: Key, headers: Headers, body: bytes, version: Validity, route: object = None
-    ) -> bool:
-        """Keep a response made under ``version``; refused if the content changed since."""
-        if version != self.version:
-            return False
-        size = (
-            len(body)
-            + sum(len(name) + len(value) for name, value in headers)
-            + len(key[0])
-            + len(key[1])
-            + ENTRY_OVERHEAD
-        )
-        if size > self.max_entry:
+    def put(self, key: Key, entry: Entry, changes: ChangeLog) -> bool:
+        """Keep ``entry``; refused when too big or when what it shows changed since."""
+        if entry.size > self.max_entry or changes.changed_after(entry.shows, entry.made_at):
             return False
         old = self._entries.pop(key, None)
         if old is not None:
             self.size -= old.size
-        while self._entries and self.size + size > self.capacity:
+        while self._entries and self.size + entry.size > self.capacity:
             _, evicted = self._entries.popitem(last=False)
             self.size -= evicted.size
             self.stats.evicted += 1
-        self._entries[key] = Entry(headers, body, size, route)
-        self.size += size
+        self._entries[key] = entry
+        self.size += entry.size
         self.stats.stored += 1
         return True
 
+    def _drop(self, key: Key, entry: Entry) -> None:
+        del self._entries[key]
+        self.size -= entry.size
+
 
 def storable(status: int, headers: Iterable[tuple[bytes, bytes]]) -> bool:
-    """A 200 that declares itself public and sets no cookie."""
+    """A 200 that a shared cache may keep: a lifetime, nothing private, no cookie set."""
     if status != 200:
         return False
-    public = False
+    lifetime = False
     for name, value in headers:
         if name == b"set-cookie":
             return False
@@ -182,11 +195,21 @@ def storable(status: int, headers: Iterable[tuple[bytes, bytes]]) -> bool:
             found = cache_directives(value)
             if found & _UNSHAREABLE:
                 return False
-            public = public or "public" in found
-    return public
+            lifetime = lifetime or not found.isdisjoint(_LIFETIME)
+    return lifetime
 
 
 _EMPTY_BODY: Final[Message] = {"type": "http.response.body", "body": b""}
+
+# A render under way: resolved with its entry when the response is one to share (kept or
+# not), with None when it is not (each waiting request then renders its own).
+Flight = asyncio.Future[Entry | None]
+FlightKey = tuple[Key, int]
+# The flights the current task leads: a render that asks for its own page in-process
+# (/impronta measures itself) must render it, not wait for itself.
+_LEADING: ContextVar[frozenset[FlightKey]] = ContextVar(
+    "greenweb_page_cache_leading", default=frozenset()
+)
 
 
 class PageCacheMiddleware:
@@ -195,13 +218,14 @@ class PageCacheMiddleware:
         app: ASGIApp,
         *,
         store: PageStore,
-        version: ContentVersion,
+        changes: ChangeLog,
         today: Callable[[], date],
     ) -> None:
         self.app = app
         self.store = store
-        self.version = version
+        self.changes = changes
         self.today = today
+        self.flights: dict[FlightKey, Flight] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.store.enabled:
@@ -218,27 +242,50 @@ class PageCacheMiddleware:
             elif name == b"cookie" or name == b"authorization":
                 await self.app(scope, receive, send)
                 return
-        content = self.version.read()
-        if content is None:
+        sequence = self.changes.read()
+        if sequence is None:
             await self.app(scope, receive, send)
             return
-        version: Validity = (content, self.today())
         store = self.store
-        store.sync(version)
+        store.sync((self.changes.generation, self.today()))
         key: Key = (scope["path"], scope["query_string"], choose_coding(accept_encoding))
-        entry = store.get(key)
+        head = method == "HEAD"
+        entry = store.get(key, self.changes)
         if entry is not None:
             store.stats.hits += 1
-            if entry.route is not None:
-                scope["route"] = entry.route
-            await send({"type": "http.response.start", "status": 200, "headers": entry.headers})
-            if method == "HEAD":
-                await send(_EMPTY_BODY)
-            else:
-                await send({"type": "http.response.body", "body": entry.body})
+            await _send_entry(entry, scope, send, head=head)
             return
+        flight = self.flights.get((key, sequence))
+        if flight is not None and (key, sequence) not in _LEADING.get():
+            # shield: a waiting request that goes away must not cancel the others' wait.
+            shared = await asyncio.shield(flight)
+            if shared is not None:
+                store.stats.joined += 1
+                await _send_entry(shared, scope, send, head=head)
+                return
         store.stats.misses += 1
-        await self._miss(scope, receive, send, key, version, head=method == "HEAD")
+        await self._lead(scope, receive, send, key, sequence, head=head)
+
+    async def _lead(
+        self, scope: Scope, receive: Receive, send: Send, key: Key, sequence: int, *, head: bool
+    ) -> None:
+        """Render the page, keep it when it may be kept, and share it with the requests
+        that miss the same key at the same sequence meanwhile."""
+        flight: Flight = asyncio.get_running_loop().create_future()
+        flights = self.flights
+        # A request whose flight did not share renders alone: never replace a flight.
+        mine = (key, sequence) not in flights
+        if mine:
+            flights[key, sequence] = flight
+        leading = _LEADING.set(_LEADING.get() | {(key, sequence)})
+        try:
+            await self._miss(scope, receive, send, key, sequence, flight, head=head)
+        finally:
+            _LEADING.reset(leading)
+            if mine:
+                del flights[key, sequence]
+            if not flight.done():
+                flight.set_result(None)
 
     async def _miss(
         self,
@@ -246,7 +293,8 @@ class PageCacheMiddleware:
         receive: Receive,
         send: Send,
         key: Key,
-        version: Validity,
+        sequence: int,
+        flight: Flight,
         *,
         head: bool,
     ) -> None:
@@ -261,6 +309,7 @@ class PageCacheMiddleware:
                 start = message
                 keep = storable(message["status"], message["headers"])
                 if not keep:
+                    flight.set_result(None)
                     await send(message)
                 return
             if message["type"] != "http.response.body":
@@ -276,15 +325,25 @@ class PageCacheMiddleware:
                 assert start is not None
                 if not more:
                     headers: Headers = tuple((k, v) for k, v in start["headers"])
-                    whole = b"".join(chunks)
-                    self.store.put(key, headers, whole, version, inner.get("route"))
-                    await send({"type": "http.response.start", "status": 200, "headers": headers})
-                    await send(
-                        _EMPTY_BODY if head else {"type": "http.response.body", "body": whole}
+                    entry = Entry.of(
+                        key,
+                        headers,
+                        b"".join(chunks),
+                        made_at=sequence,
+                        shows=shown(inner),
+                        route=inner.get("route"),
                     )
+                    # Read again: a write committed during the render makes it stale now.
+                    self.changes.read()
+                    self.store.put(key, entry, self.changes)
+                    # Shared even when not kept: the waiting requests came before any write
+                    # that made it stale, as this one did.
+                    flight.set_result(entry)
+                    await _send_entry(entry, scope, send, head=head)
                     return
                 # Too big to keep: let the rest flow through.
                 keep = False
+                flight.set_result(None)
                 await send(start)
                 body = b"".join(chunks)
             if head:
@@ -298,3 +357,10 @@ class PageCacheMiddleware:
         await self.app(inner, receive, capture)
         if "route" in inner:
             scope["route"] = inner["route"]
+
+
+async def _send_entry(entry: Entry, scope: Scope, send: Send, *, head: bool) -> None:
+    if entry.route is not None:
+        scope["route"] = entry.route
+    await send({"type": "http.response.start", "status": 200, "headers": entry.headers})
+    await send(_EMPTY_BODY if head else {"type": "http.response.body", "body": entry.body})

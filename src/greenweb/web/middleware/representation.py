@@ -3,13 +3,18 @@
 :class:`RepresentationMiddleware` sits just outside the routes. For every response it
 buffers the body (up to a limit) and then:
 
-* stamps the footer weight into HTML that carries :data:`greenweb.web.http.stamp.MARKER`;
+* stamps the footer weight into HTML that carries :data:`greenweb.web.http.stamp.MARKER`,
+  exactly, in one compression pass (:func:`~greenweb.web.http.stamp.stamp_in_one_pass`);
 * picks the content coding the client accepts (:mod:`~greenweb.web.http.negotiation`) and
   compresses text bodies big enough to gain (:mod:`~greenweb.web.http.compression`), at
   brotli's best quality when the page cache will keep the result, at a fast one otherwise;
+  a kept page is compressed in a worker thread, so the event loop goes on serving;
 * sets ``Content-Length``, ``Content-Encoding``, ``Vary: Accept-Encoding`` and a strong
   ETag of the bytes sent;
-* marks shareable pages ``Cache-Control: public, max-age=..., stale-while-revalidate=600``.
+* marks shareable pages ``Cache-Control: max-age=..., stale-while-revalidate=600``: no
+  ``public``, which only matters to responses to requests with ``Authorization`` (RFC
+  9111 3.5), and greenweb's never have it (a request with one is not shareable). The page
+  cache keeps responses by their ``max-age`` (:func:`~.page_cache.storable`).
 
 A response is *shareable* when it is a 200 to a GET or HEAD from a request with no
 ``Cookie`` or ``Authorization`` header, and the view set neither ``Cache-Control`` nor
@@ -23,6 +28,7 @@ their own coding (the static assets) and pass through untouched, as do bodies la
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Final
 
@@ -50,7 +56,19 @@ _DROP: Final = frozenset({b"content-length", b"etag"})
 
 
 def page_cache_control(max_age: int) -> bytes:
-    return f"public, max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}".encode()
+    return f"max-age={max_age}, stale-while-revalidate={STALE_WHILE_REVALIDATE}".encode()
+
+
+def shareable(
+    status: int, upstream: Sequence[tuple[bytes, bytes]], anonymous_request: bool
+) -> bool:
+    """A 200 to an anonymous GET or HEAD whose view set neither Cache-Control nor a cookie."""
+    return (
+        anonymous_request
+        and status == 200
+        and header_value(upstream, b"cache-control") is None
+        and header_value(upstream, b"set-cookie") is None
+    )
 
 
 class RepresentationMiddleware:
@@ -116,9 +134,17 @@ class RepresentationMiddleware:
                         {"type": "http.response.body", "body": b"".join(chunks), "more_body": True}
                     )
                 return
-            final_start, final_body = self.represent(
-                start, b"".join(chunks), coding, shareable_request, will_store
-            )
+            whole = b"".join(chunks)
+            args = (start, whole, coding, shareable_request, will_store)
+            if (
+                will_store
+                and coding != "identity"
+                and shareable(start["status"], start["headers"], shareable_request)
+            ):
+                # Brotli 11 on a page to keep: a few ms of CPU, off the event loop.
+                final_start, final_body = await asyncio.to_thread(self.represent, *args)
+            else:
+                final_start, final_body = self.represent(*args)
             await send(final_start)
             await send({"type": "http.response.body", "body": b"" if head else final_body})
 
@@ -138,13 +164,8 @@ class RepresentationMiddleware:
         headers = [(k, v) for k, v in upstream if k not in _DROP]
         content_type = header_value(upstream, b"content-type")
         cache_control = header_value(upstream, b"cache-control")
-        shareable = (
-            shareable_request
-            and status == 200
-            and cache_control is None
-            and header_value(upstream, b"set-cookie") is None
-        )
-        if shareable:
+        shared = shareable(status, upstream, shareable_request)
+        if shared:
             headers.append((b"cache-control", self.cache_control))
         no_store = "no-store" in cache_directives(cache_control)
         # An ETag the view set is replaced (the bytes change); otherwise every 200 that may
@@ -155,7 +176,7 @@ class RepresentationMiddleware:
         chosen: Coding = coding if negotiable else "identity"
         if negotiable:
             headers = add_vary(headers, b"Accept-Encoding")
-        stored = will_store and shareable
+        stored = will_store and shared
         stamping = (
             content_type is not None
             and content_type.startswith(b"text/html")
@@ -175,15 +196,20 @@ class RepresentationMiddleware:
                 def head_bytes(n: int) -> int:
                     return fixed_size + len(str(n))
 
-                encoded, _ = stamp.stamp(
-                    body,
-                    lambda html: compression.encode_body(html, chosen, stored=stored),
-                    head_bytes,
-                    self.model,
-                    exact=stored,
-                    guess=int(len(body) * self._ratio.get((chosen, stored), 1.0)),
+                stamped = stamp.stamp_in_one_pass(
+                    body, chosen, head_bytes, self.model, stored=stored
                 )
-                self._ratio[chosen, stored] = len(encoded) / len(body)
+                if stamped is None:
+                    stamped = stamp.stamp(
+                        body,
+                        lambda html: compression.encode_body(html, chosen, stored=stored),
+                        head_bytes,
+                        self.model,
+                        exact=stored,
+                        guess=int(len(body) * self._ratio.get((chosen, stored), 1.0)),
+                    )
+                    self._ratio[chosen, stored] = len(stamped[0]) / len(body)
+                encoded = stamped[0]
             else:
                 encoded = compression.encode_body(body, chosen, stored=stored)
             if tagged:

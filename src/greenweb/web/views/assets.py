@@ -11,12 +11,14 @@ from starlette.routing import Route
 from greenweb.web.http.etag import none_match
 from greenweb.web.http.headers import header_value
 from greenweb.web.http.negotiation import choose_coding
+from greenweb.web.shows import shows
 from greenweb.web.site import site_of
 
-IMMUTABLE = "public, max-age=31536000, immutable"
+IMMUTABLE = "max-age=31536000, immutable"
 
 
 async def asset_GET(request: Request) -> Response:
+    shows(request)  # read at start-up; a changed file gets a new address
     asset = site_of(request).assets.by_served_name.get(request.path_params["name"])
     if asset is None:
         return Response(

@@ -13,8 +13,10 @@ from starlette.routing import Route
 from greenweb.bulletin import queries, search
 from greenweb.bulletin.items import KINDS
 from greenweb.bulletin.search import MAX_QUERY_CHARS
+from greenweb.changes import BULLETIN
 from greenweb.web.errors import bad_request, not_found
 from greenweb.web.params import page_number
+from greenweb.web.shows import shows
 from greenweb.web.site import site_of
 from greenweb.web.templating import render
 
@@ -24,6 +26,7 @@ def today(request: Request) -> date:
 
 
 async def home_GET(request: Request) -> Response:
+    shows(request, BULLETIN)
     conn = site_of(request).db.reader
     day = today(request)
     return render(
@@ -39,6 +42,7 @@ async def home_GET(request: Request) -> Response:
 
 
 async def bulletin_GET(request: Request) -> Response:
+    shows(request, BULLETIN)
     conn = site_of(request).db.reader
     kind = request.query_params.get("tipo") or None
     if kind is not None and kind not in KINDS:
@@ -70,6 +74,7 @@ async def bulletin_GET(request: Request) -> Response:
 
 
 async def item_GET(request: Request) -> Response:
+    shows(request, BULLETIN)
     item = await queries.get_item(site_of(request).db.reader, request.path_params["slug"])
     if item is None:
         raise not_found("Questa notizia del bollettino non esiste.")
@@ -85,6 +90,7 @@ async def _dated_list_GET(
     """A list in two runs by date (still to come, then past): ``page`` names the template
     and the 404's words; ``names`` are the template's names for the first run's total,
     the first run and the second."""
+    shows(request, BULLETIN)
     day = today(request)
     runs = await query(site_of(request).db.reader, day, page_number(request))
     if not runs.page.exists:
@@ -108,6 +114,7 @@ async def events_GET(request: Request) -> Response:
 
 
 async def search_GET(request: Request) -> Response:
+    shows(request, BULLETIN)
     query = request.query_params.get("q", "").strip()
     if len(query) > MAX_QUERY_CHARS:
         return render(

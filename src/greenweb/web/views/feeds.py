@@ -10,7 +10,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from greenweb.bulletin import queries, syndication
+from greenweb.changes import BULLETIN
 from greenweb.db import fetch_value
+from greenweb.web.shows import shows
 from greenweb.web.site import site_of
 from greenweb.web.urls import absolute_url
 
@@ -24,6 +26,7 @@ def item_url_pattern(request: Request) -> str:
 
 
 async def feed_GET(request: Request) -> Response:
+    shows(request, BULLETIN)
     site = site_of(request)
     items = await queries.latest_items(site.db.reader, FEED_ENTRIES)
     body = syndication.atom_feed(
@@ -36,6 +39,7 @@ async def feed_GET(request: Request) -> Response:
 
 
 async def calendar_GET(request: Request) -> Response:
+    shows(request, BULLETIN)
     site = site_of(request)
     items = await queries.calendar_items(site.db.reader)
     body = syndication.icalendar(
@@ -49,6 +53,8 @@ async def calendar_GET(request: Request) -> Response:
 
 
 async def sitemap_GET(request: Request) -> Response:
+    # The bulletin's items; each area's source declares what its own URLs come from.
+    shows(request, BULLETIN)
     site = site_of(request)
     urls: list[tuple[str, datetime | None]] = [
         (absolute_url(request, name), None) for name in site.sitemap_pages
@@ -63,11 +69,13 @@ async def sitemap_GET(request: Request) -> Response:
 
 
 async def robots_GET(request: Request) -> Response:
+    shows(request)  # the same until the code changes
     body = f"User-agent: *\nDisallow: /moderazione\n\nSitemap: {absolute_url(request, 'sitemap')}\n"
     return Response(body, media_type="text/plain; charset=utf-8")
 
 
 async def healthz_GET(request: Request) -> Response:
+    shows(request, BULLETIN)  # never kept (no-store), declared all the same
     items = await fetch_value(site_of(request).db.reader, "SELECT count(*) FROM bulletin_item")
     # pid: which worker answered, for operators and the multi-worker tests.
     return JSONResponse(

@@ -34,6 +34,7 @@ from starlette.routing import Route
 from greenweb.asgi_client import request
 from greenweb.bulletin import queries
 from greenweb.bulletin.search import search
+from greenweb.changes import EVERYTHING
 from greenweb.db import content_version
 from greenweb.footprint import carbon
 from greenweb.footprint.budget import Budget, check, default_budget_path, load_budget
@@ -48,6 +49,7 @@ from greenweb.footprint.measure import (
     measure_site,
 )
 from greenweb.italian import ROME, format_grams, format_int, format_number
+from greenweb.web.shows import shows
 from greenweb.web.site import TargetSource, site_of
 from greenweb.web.templating import render
 from greenweb.web.urls import path_for
@@ -341,6 +343,8 @@ def _comparison(pages: Sequence[PageResult]) -> dict[str, str]:
 
 
 async def footprint_GET(request: Request) -> Response:
+    # Every page's weight: any change to any page may change a figure.
+    shows(request, EVERYTHING)
     report, current = await current_report(request)
     headers = {}
     if not current:
@@ -379,6 +383,7 @@ async def footprint_GET(request: Request) -> Response:
 
 
 async def carbon_txt_GET(request: Request) -> Response:
+    shows(request)  # from the settings only
     settings = site_of(request).settings
     body = carbon_txt(
         disclosure_url=settings.base_url + path_for(request.app, "footprint"),

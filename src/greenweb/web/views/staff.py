@@ -22,6 +22,7 @@ from greenweb.web.session import (
     delete_session_cookie,
     set_session_cookie,
 )
+from greenweb.web.shows import shows
 from greenweb.web.site import site_of
 from greenweb.web.templating import render
 from greenweb.web.urls import url_for
@@ -47,6 +48,7 @@ async def render_login(
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
+    shows(request)  # a form with a token: never kept, declared all the same
     return render(
         request,
         "moderation/login.html",

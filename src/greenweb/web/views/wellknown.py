@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from greenweb.web.errors import not_found
+from greenweb.web.shows import shows
 from greenweb.web.site import site_of
 
 SECURITY_TXT_PATH = "/.well-known/security.txt"
@@ -39,6 +40,7 @@ def security_txt_body(base_url: str, contact: str, started: datetime) -> bytes |
 
 
 async def security_txt_GET(request: Request) -> Response:
+    shows(request)  # built at start-up
     body = site_of(request).security_txt
     if body is None:
         raise not_found()
