@@ -6,13 +6,15 @@ a 400 for a bad query value), so views get plain ints.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, TypeVar
 
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 
-from greenweb.pagination import PageNumberError, parse_page
-from greenweb.web.errors import bad_request
+from greenweb.pagination import Page, PageNumberError, parse_page
+from greenweb.web.errors import bad_request, not_found
+
+T = TypeVar("T")
 
 
 class RowId(Convertor[int]):
@@ -46,3 +48,11 @@ def page_number(request: Request) -> int:
         return parse_page(request.query_params.get("page"))
     except PageNumberError:
         raise bad_request("Il numero di pagina deve essere un numero intero positivo.") from None
+
+
+def existing_page(page: Page[T], of_what: str) -> Page[T]:
+    """``page`` when it exists; else a 404 saying "Questa pagina {of_what} non esiste."
+    (page 1 of an empty list exists: it says the list is empty)."""
+    if not page.exists:
+        raise not_found(f"Questa pagina {of_what} non esiste.")
+    return page

@@ -29,7 +29,7 @@ from greenweb.board.questions import Question
 from greenweb.board.text import Checked
 from greenweb.board.topics import Topic, list_topics
 from greenweb.security import RateLimited, RateRule, TokenProblem
-from greenweb.web.errors import bad_request, not_found
+from greenweb.web.errors import bad_request
 from greenweb.web.forms import (
     NO_STORE,
     Admitted,
@@ -43,7 +43,7 @@ from greenweb.web.forms import (
     too_many,
     wait_phrase,
 )
-from greenweb.web.params import ROW_ID, page_number
+from greenweb.web.params import ROW_ID, existing_page, page_number
 from greenweb.web.shows import shows
 from greenweb.web.site import site_of
 from greenweb.web.templating import render
@@ -85,11 +85,12 @@ async def questions_GET(request: Request) -> Response:
         )
     topics, topic = await _topic_param(request)
     number = page_number(request)
-    page = await questions.list_questions(
-        site_of(request).db.reader, sort=sort, topic=topic, page=number
+    page = existing_page(
+        await questions.list_questions(
+            site_of(request).db.reader, sort=sort, topic=topic, page=number
+        ),
+        "delle domande",
     )
-    if not page.exists:
-        raise not_found("Questa pagina delle domande non esiste.")
     return render(
         request,
         "board/list.html",
@@ -106,9 +107,8 @@ async def questions_GET(request: Request) -> Response:
 
 async def pieces_GET(request: Request) -> Response:
     shows(request, changes.QUESTIONS)
-    page = await questions.list_pieces(site_of(request).db.reader, page=page_number(request))
-    if not page.exists:
-        raise not_found("Questa pagina delle pillole non esiste.")
+    pieces = await questions.list_pieces(site_of(request).db.reader, page=page_number(request))
+    page = existing_page(pieces, "delle pillole")
     return render(request, "board/pieces.html", {"page": page})
 
 
@@ -118,11 +118,10 @@ async def resources_GET(request: Request) -> Response:
     if kind is not None and kind not in resources.KINDS:
         raise bad_request("Tipo sconosciuto: scegli tra leggere, ascoltare e guardare.")
     topics, topic = await _topic_param(request)
-    page = await resources.list_resources(
+    found = await resources.list_resources(
         site_of(request).db.reader, kind=kind, topic=topic, page=page_number(request)
     )
-    if not page.exists:
-        raise not_found("Questa pagina delle risorse non esiste.")
+    page = existing_page(found, "delle risorse")
     return render(
         request,
         "board/resources.html",
@@ -139,9 +138,10 @@ async def resources_GET(request: Request) -> Response:
 
 async def log_GET(request: Request) -> Response:
     shows(request, changes.LOG)
-    page = await moderation_log.log_entries(site_of(request).db.reader, page=page_number(request))
-    if not page.exists:
-        raise not_found("Questa pagina del registro non esiste.")
+    conn = site_of(request).db.reader
+    page = existing_page(
+        await moderation_log.log_entries(conn, page=page_number(request)), "del registro"
+    )
     return render(request, "board/log.html", {"page": page})
 
 

@@ -15,7 +15,7 @@ from greenweb.bulletin.items import KINDS
 from greenweb.bulletin.search import MAX_QUERY_CHARS
 from greenweb.changes import BULLETIN
 from greenweb.web.errors import bad_request, not_found
-from greenweb.web.params import page_number
+from greenweb.web.params import existing_page, page_number
 from greenweb.web.shows import shows
 from greenweb.web.site import site_of
 from greenweb.web.templating import render
@@ -56,9 +56,9 @@ async def bulletin_GET(request: Request) -> Response:
     # since the kind links of every tag page lead there.
     if tag is not None and tag not in dict(tags):
         raise not_found("Nessuna notizia ha questa etichetta.")
-    page = await queries.list_items(conn, kind=kind, tag=tag, page=number)
-    if not page.exists:
-        raise not_found("Questa pagina del bollettino non esiste.")
+    page = existing_page(
+        await queries.list_items(conn, kind=kind, tag=tag, page=number), "del bollettino"
+    )
     return render(
         request,
         "bulletin/list.html",
