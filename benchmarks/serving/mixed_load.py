@@ -47,6 +47,8 @@ REPO = HERE.parents[1]
 # benchmarks/ for board_data, tests/ for the live server every test uses too.
 sys.path[:0] = [str(HERE.parent), str(REPO / "tests")]
 
+from load import parse_wrk  # noqa: E402
+
 import board_data  # noqa: E402
 from greenweb.bulletin.importer import import_directory  # noqa: E402
 from greenweb.config import Settings  # noqa: E402
@@ -219,17 +221,6 @@ def server_cpu_seconds(group: int) -> float:
     return ticks / CLOCK_TICKS
 
 
-_WRK: dict[str, re.Pattern[str]] = {
-    "rate": re.compile(r"Requests/sec:\s+([\d.]+)"),
-    "requests": re.compile(r"(\d+) requests in"),
-    "p50": re.compile(r"^\s+50%\s+([\d.]+)(us|ms|s)\b", re.M),
-    "p99": re.compile(r"^\s+99%\s+([\d.]+)(us|ms|s)\b", re.M),
-    "non_2xx": re.compile(r"Non-2xx or 3xx responses: (\d+)"),
-    "sockets": re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"),
-}
-_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
-
-
 def wrk(server: LiveServer, page: str, duration: int, connections: int) -> Reads:
     """``wrk`` with brotli on ``page``: requests/s, p50 and p99 in ms, errors, and the
     server's CPU meanwhile."""
@@ -253,22 +244,9 @@ def wrk(server: LiveServer, page: str, duration: int, connections: int) -> Reads
         check=True,
     ).stdout
 
-    def ms(name: str) -> float:
-        found = _WRK[name].search(out)
-        return float(found.group(1)) * _MS[found.group(2)] if found else float("nan")
-
     cpu = server_cpu_seconds(server.pid) - cpu
-    rate, requests = _WRK["rate"].search(out), _WRK["requests"].search(out)
-    found = [_WRK[name].search(out) for name in ("non_2xx", "sockets")]
-    errors = sum(int(n) for match in found if match for n in match.groups())
-    return Reads(
-        float(rate.group(1)) if rate else 0.0,
-        ms("p50"),
-        ms("p99"),
-        errors,
-        int(requests.group(1)) if requests else 0,
-        cpu,
-    )
+    rate, p50, p99, requests, errors = parse_wrk(out)
+    return Reads(rate, p50, p99, errors, requests, cpu)
 
 
 # --- the run -------------------------------------------------------------------------------
