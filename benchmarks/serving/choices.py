@@ -198,7 +198,7 @@ def stamping(pages: dict[str, bytes]) -> None:
                     out, stated = stamp.stamp(
                         body,
                         encode,
-                        lambda n, head=head: head + len(str(n)),
+                        stamp.head_with_length(head),
                         model,
                         exact=exact,
                         guess=int(len(body) * ratio),
@@ -217,7 +217,7 @@ def stamping(pages: dict[str, bytes]) -> None:
                     one = stamp.stamp_in_one_pass(
                         body,
                         coding,  # type: ignore[arg-type]
-                        lambda n, head=head: head + len(str(n)),
+                        stamp.head_with_length(head),
                         model,
                         stored=stored,
                     )
@@ -233,8 +233,7 @@ def after_a_write(pages: dict[str, bytes]) -> None:
     print("\n## The first view of a kept page after a write: br bytes / ms of CPU (best of 3)")
     model = CarbonModel()
 
-    def head(n: int) -> int:
-        return 600 + len(str(n))
+    head = stamp.head_with_length(600)
 
     def rounds(body: bytes, stored: bool) -> bytes:
         def encode(b: bytes) -> bytes:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import http.client
-import os
 import random
 import re
 import shutil
@@ -47,7 +46,7 @@ REPO = HERE.parents[1]
 # benchmarks/ for board_data, tests/ for the live server every test uses too.
 sys.path[:0] = [str(HERE.parent), str(REPO / "tests")]
 
-from load import parse_wrk  # noqa: E402
+from load import CLOCK_TICKS, cpu_ticks, parse_wrk  # noqa: E402
 
 import board_data  # noqa: E402
 from greenweb.bulletin.importer import import_directory  # noqa: E402
@@ -60,7 +59,6 @@ PAGES = ("/bollettino", "/domande")
 TARGETS = {"/bollettino": 0.9, "/domande": 0.5}
 START_TIMEOUT = 60.0
 VOTE_TIMEOUT = 10.0
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 TOKEN_MIN_AGE = next(f.default for f in fields(Settings) if f.name == "token_min_age")
 # The "anch'io" form's token on a question's page (templates/board/question.html).
 _TOKEN = re.compile(r'/anchio"[^>]*>\s*<input type="hidden" name="token" value="([^"]+)"')
@@ -206,25 +204,10 @@ class Reads:
         return self.server_cpu_s / self.requests * 1e6 if self.requests else float("nan")
 
 
-def server_cpu_seconds(group: int) -> float:
-    """User + system CPU of every process in the server's process group (its workers)."""
-    ticks = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields_after_name = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields_after_name[2]) == group:  # pgrp
-            ticks += int(fields_after_name[11]) + int(fields_after_name[12])
-    return ticks / CLOCK_TICKS
-
-
 def wrk(server: LiveServer, page: str, duration: int, connections: int) -> Reads:
     """``wrk`` with brotli on ``page``: requests/s, p50 and p99 in ms, errors, and the
     server's CPU meanwhile."""
-    cpu = server_cpu_seconds(server.pid)
+    ticks = cpu_ticks(server.pid)
     out = subprocess.run(
         [
             "wrk",
@@ -244,7 +227,7 @@ def wrk(server: LiveServer, page: str, duration: int, connections: int) -> Reads
         check=True,
     ).stdout
 
-    cpu = server_cpu_seconds(server.pid) - cpu
+    cpu = (cpu_ticks(server.pid) - ticks) / CLOCK_TICKS
     rate, p50, p99, requests, errors = parse_wrk(out)
     return Reads(rate, p50, p99, errors, requests, cpu)
 

@@ -78,7 +78,7 @@ def test_error_pages_are_stamped_too_with_their_own_status_line(client: TestClie
 
 def test_marker_is_filled_exactly_once_and_nothing_else_changes() -> None:
     html = b"<p>a</p><footer><!--weight--></footer><!--weight-->"
-    body, stated = stamp.stamp(html, lambda b: b, lambda n: 100 + len(str(n)), CarbonModel())
+    body, stated = stamp.stamp(html, lambda b: b, stamp.head_with_length(100), CarbonModel())
     assert body.count(stamp.MARKER) == 1
     assert stated == len(body) + 100 + len(str(len(body)))
 
@@ -91,7 +91,7 @@ def test_stamp_is_never_more_than_two_bytes_off(coding: str) -> None:
         body, stated = stamp.stamp(
             html,
             lambda b: compression.encode_body(b, coding),  # type: ignore[arg-type]
-            lambda n: 250 + len(str(n)),
+            stamp.head_with_length(250),
             CarbonModel(),
         )
         actual = len(body) + 250 + len(str(len(body)))
@@ -109,13 +109,8 @@ def test_one_pass_stamp_is_exact_for_any_head_and_body_size(coding: str, stored:
     model = CarbonModel()
     for extra, head in itertools.product(range(0, 60, 7), (180, 900, 940, 9_000, 9_990)):
         html = PAGE + b"x" * extra + b"<footer><p>" + stamp.MARKER + b"</p></footer></html>"
-        stamped = stamp.stamp_in_one_pass(
-            html,
-            coding,  # type: ignore[arg-type]
-            lambda n, head=head: head + len(str(n)),
-            model,
-            stored=stored,
-        )
+        head_bytes = stamp.head_with_length(head)
+        stamped = stamp.stamp_in_one_pass(html, coding, head_bytes, model, stored=stored)
         assert stamped is not None
         body, stated = stamped
         assert stated == len(body) + head + len(str(len(body))), (extra, head)

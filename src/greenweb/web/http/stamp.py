@@ -37,12 +37,6 @@ MARKER: Final = b"<!--weight-->"
 MAX_PLAIN_TAIL: Final = 512
 # Rounds of arithmetic (no encoding) until the figure settles: two or three in practice.
 ONE_PASS_ROUNDS: Final = 16
-# For a marker far from the end: each round of a kept page is a brotli-11 pass (about 10
-# ms on a long list), so at most 4 rounds and 3 search attempts, then the closest figure.
-MAX_ROUNDS: Final = 4
-FAST_ROUNDS: Final = 2
-SEARCH_RADIUS: Final = 4
-SEARCH_ATTEMPTS: Final = 3
 
 
 def weight_html(transfer_bytes: int, grams: float) -> bytes:
@@ -52,6 +46,12 @@ def weight_html(transfer_bytes: int, grams: float) -> bytes:
         f'Questa pagina: <data value="{transfer_bytes}">{format_kb(transfer_bytes)}</data>'
         f" · {format_grams(grams)} g CO2e"
     ).encode()
+
+
+def head_with_length(fixed: int) -> Callable[[int], int]:
+    """The size of a response head of ``fixed`` bytes plus the digits of its
+    Content-Length, as a function of the body's length: what the stamps take."""
+    return lambda length: fixed + len(str(length))
 
 
 def has_marker(body: bytes) -> bool:
@@ -97,6 +97,14 @@ def stamp_in_one_pass(
         stated = actual
     tail = weight_html(stated, model.grams(stated)) + b" " * padding + suffix
     return opened.close(tail), stated
+
+
+# For a marker far from the end: each round of a kept page is a brotli-11 pass (about 10
+# ms on a long list), so at most 4 rounds and 3 search attempts, then the closest figure.
+MAX_ROUNDS: Final = 4
+FAST_ROUNDS: Final = 2
+SEARCH_RADIUS: Final = 4
+SEARCH_ATTEMPTS: Final = 3
 
 
 def stamp(

@@ -193,8 +193,7 @@ class RepresentationMiddleware:
                 fixed += [(b"etag", placeholder)] if placeholder else []
                 fixed_size = wire.head_size(fixed, status) + len(b"content-length") + 4
 
-                def head_bytes(n: int) -> int:
-                    return fixed_size + len(str(n))
+                head_bytes = stamp.head_with_length(fixed_size)
 
                 stamped = stamp.stamp_in_one_pass(
                     body, chosen, head_bytes, self.model, stored=stored
