@@ -105,12 +105,11 @@ def send(client: httpx2.Client, post: Post) -> httpx2.Response:
 
 @dataclass
 class Board:
-    server: LiveServer
-    voted_on: list[int] = field(default_factory=list)
+    """A running server, its database file, and the questions the votes go to."""
 
-    @property
-    def db(self) -> Path:
-        return self.server.db_path
+    server: LiveServer
+    db: Path
+    voted_on: list[int] = field(default_factory=list)
 
 
 @contextmanager
@@ -124,7 +123,7 @@ def board_server(tmp_path: Path, published: int, workers: int = 1) -> Iterator[B
     )
     with server:
         ids = publish_directly(settings, published)
-        yield Board(server, ids)
+        yield Board(server, server.db_path, ids)
 
 
 @pytest.fixture

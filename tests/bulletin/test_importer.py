@@ -17,7 +17,7 @@ import pytest
 from greenweb.bulletin.importer import ImportAborted, ImportReport, import_directory, load_directory
 from greenweb.config import Settings
 from greenweb.db import Database
-from support import SEED_DIR, import_seed
+from support import SEED_DIR, folder_holding, import_seed
 from support.factory import item_text, write_item
 
 SEED = {
@@ -547,9 +547,7 @@ def test_every_bad_file_is_reported_at_once(settings: Settings, seed_copy: Path)
 def test_an_empty_directory_is_refused_and_changes_nothing(
     seeded_settings: Settings, tmp_path: Path
 ) -> None:
-    empty = tmp_path / "vuota"
-    empty.mkdir()
-    (empty / "LEGGIMI.txt").write_text("not a bulletin file")
+    empty = folder_holding(tmp_path / "vuota", "LEGGIMI.txt", "not a bulletin file")
     aborted = expect_refusal(seeded_settings, empty)
     assert [(e.path, e.field) for e in aborted.errors] == [(str(empty), "directory")]
     assert len(items(seeded_settings)) == 12

@@ -29,7 +29,7 @@ from greenweb.web.app import create_app
 from greenweb.web.middleware.representation import page_cache_control
 from greenweb.web.site import site_of
 from greenweb.web.views.assets import IMMUTABLE
-from support import SEED_DIR, SEED_TODAY, import_seed, make_settings
+from support import SEED_DIR, SEED_TODAY, folder_holding, import_seed, make_settings
 from support.factory import write_generated
 from support.raw_http import raw_get
 from support.servers import LiveServer, find_nginx
@@ -139,9 +139,7 @@ def test_exported_bytes_are_identical_to_live_responses(
 def test_export_refuses_a_folder_holding_something_else(
     seeded_settings: Settings, tmp_path: Path
 ) -> None:
-    outdir = tmp_path / "mine"
-    outdir.mkdir()
-    (outdir / "tesi.odt").write_text("non toccare")
+    outdir = folder_holding(tmp_path / "mine", "tesi.odt", "non toccare")
     with pytest.raises(ExportError, match="not empty"):
         run_export(seeded_settings, outdir)
     assert [p.name for p in outdir.iterdir()] == ["tesi.odt"]

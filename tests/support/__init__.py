@@ -38,3 +38,10 @@ def retitle_first_item(folder: Path, title: str) -> None:
     text = item.read_text(encoding="utf-8")
     new = re.sub(r'^title = ".*"$', f'title = "{title}"', text, count=1, flags=re.M)
     item.write_text(new, encoding="utf-8")
+
+
+def folder_holding(folder: Path, name: str, text: str) -> Path:
+    """``folder``, made, with one file ``name`` holding ``text`` (and nothing else)."""
+    folder.mkdir()
+    (folder / name).write_text(text, encoding="utf-8")
+    return folder

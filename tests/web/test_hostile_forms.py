@@ -320,6 +320,11 @@ class Form:
     markdown: tuple[str, ...] = ()  # Markdown fields: entities render, so only "nothing active"
 
 
+def question_columns(site: Site, target: Target, columns: str) -> tuple[Any, ...]:
+    """``columns`` of the question ``target`` acts on, as stored."""
+    return one(site.conn, f"SELECT {columns} FROM questions WHERE id = ?", (target.question_id,))
+
+
 def token_ok(target: Target, fields: Mapping[str, str]) -> bool:
     return fields.get("token") == target.fields["token"]
 
@@ -501,11 +506,7 @@ def edit_expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
         return Expect(422)
 
     def check(site: Site, target: Target, case: Hostile) -> None:
-        stored, original = one(
-            site.conn,
-            "SELECT text, original_text FROM questions WHERE id = ?",
-            (target.question_id,),
-        )
+        stored, original = question_columns(site, target, "text, original_text")
         assert stored == text and original is not None and original != text
         assert no_control_characters(stored)
         assert_page_safe(site, f"/moderazione/domande/{target.question_id}", case)
@@ -527,11 +528,7 @@ def answer_expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
         return Expect(409)
 
     def check(site: Site, target: Target, case: Hostile) -> None:
-        stored, rendered = one(
-            site.conn,
-            "SELECT answer_md, answer_html FROM questions WHERE id = ?",
-            (target.question_id,),
-        )
+        stored, rendered = question_columns(site, target, "answer_md, answer_html")
         assert stored == markdown
         assert_no_active_content(rendered)
         assert_page_safe(site, f"/domande/{target.question_id}", case, escaped=False)
@@ -549,11 +546,7 @@ def piece_expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
         return Expect(422)
 
     def check(site: Site, target: Target, case: Hostile) -> None:
-        stored = one(
-            site.conn,
-            "SELECT piece_title, piece_url, piece_text FROM questions WHERE id = ?",
-            (target.question_id,),
-        )
+        stored = question_columns(site, target, "piece_title, piece_url, piece_text")
         assert stored == (piece.title, piece.url, piece.text)
         if piece.url is not None:
             assert urlsplit(piece.url).scheme in {"http", "https"}
