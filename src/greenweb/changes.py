@@ -26,7 +26,7 @@ from typing import Final
 
 import aiosqlite
 
-from greenweb.db import fetch_value
+from greenweb.db import content_version
 
 # The bulletin's items: home, lists, item pages, deadlines, events, search, feeds, sitemap.
 BULLETIN: Final = "bulletin"
@@ -60,7 +60,7 @@ async def record(conn: aiosqlite.Connection, *names: str) -> int:
 
     Moves the write sequence by one and returns it.
     """
-    sequence = int(await fetch_value(conn, "SELECT version FROM content_version")) + 1
+    sequence = await content_version(conn) + 1
     await conn.executemany(
         "INSERT OR REPLACE INTO content_changes (name, version) VALUES (?, ?)",
         [(name, sequence) for name in dict.fromkeys(names)],
