@@ -99,13 +99,13 @@ def test_the_change_log_migration_upgrades_a_database_of_the_previous_schema(
 ) -> None:
     path = tmp_path / "greenweb.db"
     shipped = migration_scripts()
-    previous = [script for script in shipped if script[1] != "0004_content_changes.sql"]
+    previous = [script for script in shipped if script[0] < 4]
     monkeypatch.setattr(greenweb.db, "migration_scripts", lambda: previous)
     run(lambda: migrate_file(path))
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE content_version SET version = 41")
     monkeypatch.setattr(greenweb.db, "migration_scripts", lambda: shipped)
-    assert run(lambda: migrate_file(path)) == ["0004_content_changes.sql"]
+    assert run(lambda: migrate_file(path))[0] == "0004_content_changes.sql"
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT version FROM content_version").fetchone() == (41,)
         assert conn.execute("SELECT count(*) FROM content_changes").fetchone() == (0,)
@@ -433,3 +433,32 @@ def test_split_statements_execute_one_by_one(tmp_path: Path) -> None:
         assert conn.execute("SELECT x FROM log").fetchall() == [("c",)]
     finally:
         conn.close()
+
+
+def test_the_newsroom_migration_makes_every_existing_account_a_moderator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "greenweb.db"
+    shipped = migration_scripts()
+    monkeypatch.setattr(greenweb.db, "migration_scripts", lambda: [s for s in shipped if s[0] < 5])
+    run(lambda: migrate_file(path))
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO moderators (name, password_hash, created_at) VALUES ('anna', 'x', 0)"
+        )
+        conn.execute(
+            "INSERT INTO bulletin_item (slug, title, kind, position, summary, body_html, "
+            "source_file, source_hash, updated_at) "
+            "VALUES ('a', 'A', 'notizia', 1, '', '', 'a.md', 'h', '2021-01-01T00:00:00+00:00')"
+        )
+    monkeypatch.setattr(greenweb.db, "migration_scripts", lambda: shipped)
+    assert "0005_newsroom.sql" in run(lambda: migrate_file(path))
+    with sqlite3.connect(path) as conn:
+        roles = conn.execute(
+            "SELECT m.name, r.role FROM staff_roles r JOIN moderators m ON m.id = r.moderator_id"
+        ).fetchall()
+        assert roles == [("anna", "moderatore")]
+        item = conn.execute(
+            "SELECT state, revision, edited_on_site, body_markdown FROM bulletin_item"
+        ).fetchone()
+        assert item == ("published", 1, 0, None)
