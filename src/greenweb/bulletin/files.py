@@ -52,14 +52,21 @@ FIELDS = {
 MAX_POSITION = 1_000_000
 MAX_AMOUNT = 10**12
 
+ITALIAN_DATE = "Scrivi una data come 2021-09-06 (anno-mese-giorno)."
+ITALIAN_WHEN = "Scrivi una data (2021-09-06) o una data con ora (2021-09-06T17:00)."
+
 
 class BulletinFileError(ValueError):
     """One problem in one bulletin file."""
 
-    def __init__(self, path: Path | str, field_name: str, problem: str) -> None:
+    def __init__(
+        self, path: Path | str, field_name: str, problem: str, italian: str | None = None
+    ) -> None:
         self.path = str(path)
         self.field = field_name
         self.problem = problem
+        # What the newsroom's form says beside the field (the CLI says ``problem``).
+        self.italian = italian or "Valore non valido."
         super().__init__(f"{self.path}: {field_name}: {problem}")
 
 
@@ -82,26 +89,36 @@ def split_front_matter(text: str, path: Path | str) -> tuple[str, str]:
     raise BulletinFileError(path, "front matter", "no closing '+++' line")
 
 
-def _string(path: Path, meta: dict[str, Any], name: str, *, max_len: int = 300) -> str | None:
+def _string(path: Path | str, meta: dict[str, Any], name: str, *, max_len: int = 300) -> str | None:
     value = meta.get(name)
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise BulletinFileError(path, name, "must be a non-empty string")
+        raise BulletinFileError(path, name, "must be a non-empty string", "Campo vuoto.")
     if len(value) > max_len:
-        raise BulletinFileError(path, name, f"longer than {max_len} characters")
+        raise BulletinFileError(
+            path,
+            name,
+            f"longer than {max_len} characters",
+            f"Al massimo {max_len} caratteri: ne hai scritti {len(value)}.",
+        )
     _refuse_controls(path, name, value)
     return value.strip()
 
 
-def _refuse_controls(path: Path, name: str, value: str) -> None:
+def _refuse_controls(path: Path | str, name: str, value: str) -> None:
     control = CONTROL.search(value)
     if control is not None:
         code = f"U+{ord(control.group()):04X}"
-        raise BulletinFileError(path, name, f"contains the control character {code}")
+        raise BulletinFileError(
+            path,
+            name,
+            f"contains the control character {code}",
+            f"Contiene un carattere di controllo ({code}): toglilo.",
+        )
 
 
-def _date(path: Path, meta: dict[str, Any], name: str) -> date | None:
+def _date(path: Path | str, meta: dict[str, Any], name: str) -> date | None:
     value = meta.get(name)
     if value is None:
         return None
@@ -109,13 +126,17 @@ def _date(path: Path, meta: dict[str, Any], name: str) -> date | None:
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise BulletinFileError(path, name, f"not a date (YYYY-MM-DD): {value!r}") from None
+            raise BulletinFileError(
+                path, name, f"not a date (YYYY-MM-DD): {value!r}", ITALIAN_DATE
+            ) from None
     if isinstance(value, datetime) or not isinstance(value, date):
-        raise BulletinFileError(path, name, f"must be a date such as 2021-09-06, got {value!r}")
+        raise BulletinFileError(
+            path, name, f"must be a date such as 2021-09-06, got {value!r}", ITALIAN_DATE
+        )
     return value
 
 
-def _when(path: Path, meta: dict[str, Any], name: str) -> date | datetime | None:
+def _when(path: Path | str, meta: dict[str, Any], name: str) -> date | datetime | None:
     value = meta.get(name)
     if value is None:
         return None
@@ -123,7 +144,9 @@ def _when(path: Path, meta: dict[str, Any], name: str) -> date | datetime | None
         try:
             value = day_or_time(value)
         except ValueError:
-            raise BulletinFileError(path, name, f"not a date or date-time: {value!r}") from None
+            raise BulletinFileError(
+                path, name, f"not a date or date-time: {value!r}", ITALIAN_WHEN
+            ) from None
     if isinstance(value, datetime):
         # Stored as Rome wall-clock time: that is how events are announced and shown.
         if value.tzinfo is not None:
@@ -131,24 +154,31 @@ def _when(path: Path, meta: dict[str, Any], name: str) -> date | datetime | None
         return value
     if isinstance(value, date):
         return value
-    raise BulletinFileError(path, name, f"must be a date or a date-time, got {value!r}")
+    raise BulletinFileError(
+        path, name, f"must be a date or a date-time, got {value!r}", ITALIAN_WHEN
+    )
 
 
-def _amount(path: Path, meta: dict[str, Any], name: str) -> int | None:
+def _amount(path: Path | str, meta: dict[str, Any], name: str) -> int | None:
     value = meta.get(name)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_AMOUNT:
         raise BulletinFileError(
-            path, name, f"must be a whole number of euro from 0 to {MAX_AMOUNT}"
+            path,
+            name,
+            f"must be a whole number of euro from 0 to {MAX_AMOUNT}",
+            f"Scrivi un numero intero di euro, da 0 a {MAX_AMOUNT:_}.".replace("_", "."),
         )
     return value
 
 
-def _strings(path: Path, meta: dict[str, Any], name: str) -> tuple[str, ...]:
+def _strings(path: Path | str, meta: dict[str, Any], name: str) -> tuple[str, ...]:
     value = meta.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise BulletinFileError(path, name, "must be a list of non-empty strings")
+        raise BulletinFileError(
+            path, name, "must be a list of non-empty strings", "Ogni voce deve avere un testo."
+        )
     for v in value:
         _refuse_controls(path, name, v)
     return tuple(v.strip() for v in value)
@@ -188,24 +218,42 @@ def parse_item(path: Path, text: str) -> ItemSource:
         meta = tomllib.loads(raw_meta)
     except tomllib.TOMLDecodeError as error:
         raise _toml_error(path, raw_meta, error) from None
+    return check_item(path, meta, body, source_hash=hashlib.sha256(text.encode()).hexdigest())
 
+
+def check_item(
+    path: Path | str, meta: dict[str, Any], body: str, *, source_hash: str
+) -> ItemSource:
+    """Validate front-matter values and a Markdown body: the one check of every item,
+    whether it comes from a file or from the newsroom's form (``path`` then names the form).
+
+    Raises BulletinFileError naming the first bad field, in English and in Italian.
+    """
     unknown = sorted(set(meta) - FIELDS)
     if unknown:
-        raise BulletinFileError(path, unknown[0], "unknown field")
+        raise BulletinFileError(path, unknown[0], "unknown field", "Campo sconosciuto.")
 
     title = _string(path, meta, "title", max_len=200)
     if title is None:
-        raise BulletinFileError(path, "title", "missing")
+        raise BulletinFileError(path, "title", "missing", "Il titolo è obbligatorio.")
     slug = meta.get("slug")
     if slug is None:
-        raise BulletinFileError(path, "slug", "missing")
+        raise BulletinFileError(path, "slug", "missing", "L'indirizzo è obbligatorio.")
     if not isinstance(slug, str) or len(slug) > 80 or not SLUG.match(slug):
         raise BulletinFileError(
-            path, "slug", "must be lowercase letters, digits and single hyphens (at most 80)"
+            path,
+            "slug",
+            "must be lowercase letters, digits and single hyphens (at most 80)",
+            "Usa lettere minuscole senza accenti, cifre e trattini singoli (al massimo 80).",
         )
     kind = meta.get("kind")
     if not isinstance(kind, str) or kind not in KINDS:  # a list or table is unhashable
-        raise BulletinFileError(path, "kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
+        raise BulletinFileError(
+            path,
+            "kind",
+            f"must be one of {', '.join(KINDS)}, got {kind!r}",
+            f"Scegli tra {', '.join(KINDS)}.",
+        )
     position = meta.get("position")
     if (
         isinstance(position, bool)
@@ -213,12 +261,17 @@ def parse_item(path: Path, text: str) -> ItemSource:
         or not 1 <= position <= MAX_POSITION
     ):
         raise BulletinFileError(
-            path, "position", f"must be a whole number from 1 to {MAX_POSITION}"
+            path,
+            "position",
+            f"must be a whole number from 1 to {MAX_POSITION}",
+            f"Scrivi un numero intero da 1 a {MAX_POSITION}.",
         )
 
     starts, ends = _when(path, meta, "starts"), _when(path, meta, "ends")
     if ends is not None and starts is None:
-        raise BulletinFileError(path, "ends", "given without starts")
+        raise BulletinFileError(
+            path, "ends", "given without starts", "Indica anche quando comincia."
+        )
     if (
         starts is not None
         and ends is not None
@@ -227,29 +280,59 @@ def parse_item(path: Path, text: str) -> ItemSource:
         # iCalendar requires DTSTART and DTEND of the same type, and "from 17:00 to the 21st"
         # is a typo more often than an intent.
         raise BulletinFileError(
-            path, "ends", "must be a date-time when starts has a time, a date when it has not"
+            path,
+            "ends",
+            "must be a date-time when starts has a time, a date when it has not",
+            "Se l'inizio ha un'ora, anche la fine deve averla (e viceversa).",
         )
     if starts is not None and ends is not None and _as_datetime(ends) < _as_datetime(starts):
-        raise BulletinFileError(path, "ends", "is before starts")
+        raise BulletinFileError(
+            path, "ends", "is before starts", "La fine viene prima dell'inizio."
+        )
 
     amount_min, amount_max = _amount(path, meta, "amount_min"), _amount(path, meta, "amount_max")
     if amount_min is not None and amount_max is not None and amount_min > amount_max:
-        raise BulletinFileError(path, "amount_max", "is smaller than amount_min")
+        raise BulletinFileError(
+            path,
+            "amount_max",
+            "is smaller than amount_min",
+            "L'importo massimo è minore del minimo.",
+        )
 
     email = _string(path, meta, "contact_email")
     if email is not None and not EMAIL.match(email):
-        raise BulletinFileError(path, "contact_email", f"not an e-mail address: {email!r}")
+        raise BulletinFileError(
+            path,
+            "contact_email",
+            f"not an e-mail address: {email!r}",
+            "Non è un indirizzo e-mail.",
+        )
     links = _strings(path, meta, "links")
     for link in links:
         if not URL.match(link):
-            raise BulletinFileError(path, "links", f"not an http(s) URL: {link!r}")
+            raise BulletinFileError(
+                path,
+                "links",
+                f"not an http(s) URL: {link!r}",
+                f"Non è un indirizzo http(s): {link}",
+            )
     tags = tuple(dict.fromkeys(t.lower() for t in _strings(path, meta, "tags")))
     for tag in tags:
         if not TAG.match(tag):
-            raise BulletinFileError(path, "tags", f"not a valid tag: {tag!r}")
+            raise BulletinFileError(
+                path,
+                "tags",
+                f"not a valid tag: {tag!r}",
+                f"Etichetta non valida: {tag} (lettere, cifre, spazi e trattini, al massimo 40).",
+            )
 
     if not body.strip():
-        raise BulletinFileError(path, "body", "the item has no text after the front matter")
+        raise BulletinFileError(
+            path,
+            "body",
+            "the item has no text after the front matter",
+            "Il testo è obbligatorio.",
+        )
     _refuse_controls(path, "body", body)
     body_html = render_markdown(body)
     text_only = plain_text(body_html)
@@ -263,7 +346,7 @@ def parse_item(path: Path, text: str) -> ItemSource:
         body_html=body_html,
         summary=summarise(first_paragraph or text_only),
         search_text=text_only,
-        source_hash=hashlib.sha256(text.encode()).hexdigest(),
+        source_hash=source_hash,
         published=_date(path, meta, "published"),
         deadline=_date(path, meta, "deadline"),
         opens=_date(path, meta, "opens"),

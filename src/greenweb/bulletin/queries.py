@@ -14,6 +14,8 @@ from greenweb.db import fetch_all, fetch_one, fetch_value
 from greenweb.pagination import Page, offset_for
 
 PER_PAGE = 20
+# What visitors see: drafts, scheduled and withdrawn items are the newsroom's own.
+PUBLIC = "state = 'published'"
 # The bulletin's own order: dated items newest first, then the undated by position.
 ORDER = "published IS NULL, published DESC, position"
 
@@ -30,7 +32,7 @@ async def list_items(
     page: int = 1,
     per_page: int = PER_PAGE,
 ) -> Page[Item]:
-    where, params = ["1"], []
+    where, params = [PUBLIC], []
     if kind is not None:
         where.append("kind = ?")
         params.append(kind)
@@ -49,13 +51,26 @@ async def list_items(
 
 
 async def get_item(conn: aiosqlite.Connection, slug: str) -> Item | None:
-    row = await fetch_one(conn, f"SELECT {ITEM_COLUMNS} FROM bulletin_item WHERE slug = ?", (slug,))
+    """The published item with this slug."""
+    row = await fetch_one(
+        conn, f"SELECT {ITEM_COLUMNS} FROM bulletin_item WHERE slug = ? AND {PUBLIC}", (slug,)
+    )
     return None if row is None else item_from_row(row)
+
+
+async def is_withdrawn(conn: aiosqlite.Connection, slug: str) -> bool:
+    """Whether this slug was a published item the newsroom took off (its address is 410)."""
+    row = await fetch_one(
+        conn, "SELECT 1 FROM bulletin_item WHERE slug = ? AND state = 'withdrawn'", (slug,)
+    )
+    return row is not None
 
 
 async def latest_items(conn: aiosqlite.Connection, limit: int) -> list[Item]:
     return await _items(
-        conn, f"SELECT {ITEM_COLUMNS} FROM bulletin_item ORDER BY {ORDER} LIMIT ?", (limit,)
+        conn,
+        f"SELECT {ITEM_COLUMNS} FROM bulletin_item WHERE {PUBLIC} ORDER BY {ORDER} LIMIT ?",
+        (limit,),
     )
 
 
@@ -73,10 +88,10 @@ class TwoRunPage:
     first_total: int
 
 
-_OPEN = "deadline >= :today"
-_CLOSED = "deadline < :today"
-_UPCOMING = "kind = 'evento' AND starts >= :today"
-_PAST = "kind = 'evento' AND starts < :today"
+_OPEN = f"deadline >= :today AND {PUBLIC}"
+_CLOSED = f"deadline < :today AND {PUBLIC}"
+_UPCOMING = f"kind = 'evento' AND starts >= :today AND {PUBLIC}"
+_PAST = f"kind = 'evento' AND starts < :today AND {PUBLIC}"
 
 
 async def _run(
@@ -166,23 +181,27 @@ async def calendar_items(conn: aiosqlite.Connection, limit: int = 200) -> list[I
     return await _items(
         conn,
         f"SELECT {ITEM_COLUMNS} FROM bulletin_item "
-        "WHERE starts IS NOT NULL OR deadline IS NOT NULL "
+        f"WHERE (starts IS NOT NULL OR deadline IS NOT NULL) AND {PUBLIC} "
         "ORDER BY max(coalesce(starts, ''), coalesce(deadline, '')) DESC, position LIMIT ?",
         (limit,),
     )
 
 
 async def all_slugs(conn: aiosqlite.Connection) -> list[tuple[str, datetime]]:
-    rows = await fetch_all(conn, f"SELECT slug, updated_at FROM bulletin_item ORDER BY {ORDER}")
+    rows = await fetch_all(
+        conn, f"SELECT slug, updated_at FROM bulletin_item WHERE {PUBLIC} ORDER BY {ORDER}"
+    )
     return [(row["slug"], datetime.fromisoformat(row["updated_at"])) for row in rows]
 
 
 async def tag_counts(conn: aiosqlite.Connection) -> list[tuple[str, int]]:
     rows = await fetch_all(
-        conn, "SELECT tag, count(*) AS n FROM bulletin_tag GROUP BY tag ORDER BY n DESC, tag"
+        conn,
+        "SELECT tag, count(*) AS n FROM bulletin_tag JOIN bulletin_item ON id = item_id "
+        f"WHERE {PUBLIC} GROUP BY tag ORDER BY n DESC, tag",
     )
     return [(row["tag"], row["n"]) for row in rows]
 
 
 async def count_items(conn: aiosqlite.Connection) -> int:
-    return int(await fetch_value(conn, "SELECT count(*) FROM bulletin_item"))
+    return int(await fetch_value(conn, f"SELECT count(*) FROM bulletin_item WHERE {PUBLIC}"))

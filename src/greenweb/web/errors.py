@@ -19,6 +19,7 @@ TITLES = {
     403: "Accesso negato",
     404: "Pagina non trovata",
     405: "Metodo non consentito",
+    410: "Contenuto ritirato",
     413: "Richiesta troppo grande",
     414: "Indirizzo troppo lungo",
     422: "Dati non validi",
@@ -30,6 +31,7 @@ MESSAGES = {
     403: "Non è possibile completare questa richiesta.",
     404: "La pagina che cerchi non esiste o è stata spostata.",
     405: "Questa pagina non accetta questo tipo di richiesta.",
+    410: "Questo contenuto è stato ritirato dalla redazione e non è più pubblicato.",
     413: "I dati inviati sono troppo grandi.",
     414: "L'indirizzo della pagina è troppo lungo.",
     429: "Hai fatto troppe richieste in poco tempo.",
@@ -44,6 +46,11 @@ def bad_request(detail: str) -> HTTPException:
 
 def not_found(detail: str | None = None) -> HTTPException:
     return HTTPException(404, detail or MESSAGES[404])
+
+
+def gone(detail: str | None = None) -> HTTPException:
+    """A 410: the address had content that was withdrawn on purpose (RFC 9110 §15.5.11)."""
+    return HTTPException(410, detail or MESSAGES[410])
 
 
 def error_page(request: Request, status: int, detail: str | None = None) -> Response:

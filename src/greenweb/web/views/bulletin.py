@@ -14,7 +14,7 @@ from greenweb.bulletin import queries, search
 from greenweb.bulletin.items import KINDS
 from greenweb.bulletin.search import MAX_QUERY_CHARS
 from greenweb.changes import BULLETIN
-from greenweb.web.errors import bad_request, not_found
+from greenweb.web.errors import bad_request, gone, not_found
 from greenweb.web.params import existing_page, page_number
 from greenweb.web.shows import shows
 from greenweb.web.site import site_of
@@ -75,8 +75,12 @@ async def bulletin_GET(request: Request) -> Response:
 
 async def item_GET(request: Request) -> Response:
     shows(request, BULLETIN)
-    item = await queries.get_item(site_of(request).db.reader, request.path_params["slug"])
+    conn = site_of(request).db.reader
+    slug = request.path_params["slug"]
+    item = await queries.get_item(conn, slug)
     if item is None:
+        if await queries.is_withdrawn(conn, slug):
+            raise gone("Questa notizia è stata ritirata dalla redazione del bollettino.")
         raise not_found("Questa notizia del bollettino non esiste.")
     return render(request, "bulletin/item.html", {"item": item, "today": today(request)})
 

@@ -11,7 +11,6 @@ from starlette.routing import Route
 
 from greenweb.bulletin import queries, syndication
 from greenweb.changes import BULLETIN
-from greenweb.db import fetch_value
 from greenweb.web.shows import shows
 from greenweb.web.site import site_of
 from greenweb.web.urls import absolute_url
@@ -76,7 +75,7 @@ async def robots_GET(request: Request) -> Response:
 
 async def healthz_GET(request: Request) -> Response:
     shows(request, BULLETIN)  # never kept (no-store), declared all the same
-    items = await fetch_value(site_of(request).db.reader, "SELECT count(*) FROM bulletin_item")
+    items = await queries.count_items(site_of(request).db.reader)
     # pid: which worker answered, for operators and the multi-worker tests.
     return JSONResponse(
         {"status": "ok", "bulletin_items": items, "pid": os.getpid()},
