@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Final
 
@@ -39,6 +40,8 @@ COUNTS: Final = "counts"
 LOG: Final = "log"
 # The resources: /risorse (a question's page lists its own: see :func:`question`).
 RESOURCES: Final = "resources"
+# When the next scheduled item is due: no page shows it, but every worker re-reads it.
+SCHEDULE: Final = "schedule"
 # Anything at all: the safe default of a write or a page that says nothing more precise.
 EVERYTHING: Final = "everything"
 
@@ -71,6 +74,7 @@ async def record(conn: aiosqlite.Connection, *names: str) -> int:
 
 
 _SEQUENCE: Final = "SELECT version FROM content_version"
+_NEXT_DUE: Final = "SELECT min(publish_at) FROM bulletin_item WHERE state = 'scheduled'"
 _CHANGED_SINCE: Final = "SELECT name, version FROM content_changes WHERE version > ?"
 
 
@@ -92,6 +96,8 @@ class ChangeLog:
         self.generation = 0
         self._conn: sqlite3.Connection | None = None
         self._last: dict[str, int] = {}  # name -> sequence of its last change seen
+        # The Unix time the next scheduled item is due, as of the last sequence read.
+        self.next_due: float | None = None
 
     def read(self) -> int | None:
         """The current write sequence (and, when it moved, the names changed since)."""
@@ -127,6 +133,8 @@ class ChangeLog:
             for name, at in conn.execute(_CHANGED_SINCE, (seen,)):
                 if at > last.get(name, 0):
                     last[name] = at
+        due = conn.execute(_NEXT_DUE).fetchone()[0]
+        self.next_due = None if due is None else datetime.fromisoformat(due).timestamp()
         self.sequence = sequence
 
     def _forget(self) -> None:

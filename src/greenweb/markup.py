@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -77,3 +78,11 @@ def summarise(text: str, limit: int = 220) -> str:
         return text
     cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:.")
     return cut + "…"
+
+
+def slugify(title: str, *, max_len: int = 80) -> str:
+    """An address part proposed from a title: ASCII lowercase words joined by hyphens
+    (``Città e clima`` gives ``citta-e-clima``); empty when the title has no letter or digit."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    words = "".join(c if c.isalnum() else " " for c in ascii_title.lower()).split()
+    return "-".join(words)[:max_len].strip("-")

@@ -8,7 +8,6 @@ with ``edited_at``: from then on the seed file leaves it alone.
 from __future__ import annotations
 
 import sqlite3
-import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ from greenweb import changes
 from greenweb.board.moderation_log import log_action
 from greenweb.board.text import Checked, check_http_url, check_length, clean_line
 from greenweb.db import fetch_all, fetch_one, fetch_value, record_from_row
+from greenweb.markup import slugify
 from greenweb.pagination import Page, offset_for
 
 KINDS = {
@@ -273,16 +273,10 @@ async def overwrite_resource(
     return True
 
 
-def _slugify(title: str) -> str:
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    words = "".join(c if c.isalnum() else " " for c in ascii_title.lower()).split()
-    return "-".join(words)[:60].strip("-") or "risorsa"
-
-
 async def create_resource(
     conn: aiosqlite.Connection, draft: ResourceDraft, now: float, *, moderator: str
 ) -> int:
-    base = _slugify(draft.title)
+    base = slugify(draft.title, max_len=60) or "risorsa"
     slug, n = base, 1
     while await fetch_value(conn, "SELECT 1 FROM resources WHERE slug = ?", (slug,)):
         n += 1

@@ -36,7 +36,8 @@ CREATE TABLE bulletin_revision (
     editor TEXT NOT NULL,     -- the staff name, kept as text: it outlives the account
     saved_at TEXT NOT NULL,   -- UTC ISO time
     action TEXT NOT NULL
-        CHECK (action IN ('bozza', 'programmato', 'pubblicato', 'modificato', 'ritirato')),
+        CHECK (action IN ('importato', 'bozza', 'programmato', 'pubblicato', 'modificato',
+                          'ritirato')),
     fields TEXT NOT NULL,     -- JSON object: every front-matter field and "body"
     PRIMARY KEY (item_id, revision)
 ) WITHOUT ROWID;

@@ -25,6 +25,7 @@ from greenweb.web.middleware import access_log, limits, security_headers, slashe
 from greenweb.web.middleware.conditional import ConditionalMiddleware
 from greenweb.web.middleware.page_cache import PageCacheMiddleware, PageStore
 from greenweb.web.middleware.representation import RepresentationMiddleware
+from greenweb.web.middleware.schedule import ScheduledPublishingMiddleware
 from greenweb.web.site import Site, site_of
 from greenweb.web.static_files import AssetRegistry, load_assets
 from greenweb.web.templating import make_templates
@@ -89,10 +90,12 @@ def create_app(
         Middleware(security_headers.SecurityHeadersMiddleware, headers=secure_headers),
         Middleware(limits.RequestLimitsMiddleware, max_body_bytes=settings.max_body_bytes),
     ]
-    # The response pipeline, inside the hardening: conditional turns a matching 200 into a
+    # The response pipeline, inside the hardening: scheduled items due by now are published
+    # before anything reads the bulletin; conditional turns a matching 200 into a
     # 304 whatever produced it; the page cache answers kept pages before anything else runs;
     # representation stamps, compresses and tags what the routes return (error pages too).
     serving_middleware = [
+        Middleware(ScheduledPublishingMiddleware, changes=changes, db=db, clock=now),
         Middleware(ConditionalMiddleware),
         Middleware(PageCacheMiddleware, store=page_store, changes=changes, today=day),
         Middleware(
