@@ -48,7 +48,7 @@ class Desk:
 
     def token(self, question_id: int, action: str) -> str:
         """A valid token for ``action`` on the question, as its page would have issued."""
-        session = self.client.cookies.get("greenweb_moderazione")
+        session = self.client.cookies.get("greenweb_moderazione", path="/moderazione")
         assert session
         session_id = session.split(".")[0]
         form = f"mod-{action}-{question_id}"

@@ -208,7 +208,7 @@ class Site:
 
 
 def moderator_session(client: TestClient) -> str:
-    value = client.cookies.get(COOKIE)
+    value = client.cookies.get(COOKIE, path="/moderazione")
     assert value, "not logged in"
     return value.split(".")[0]
 
@@ -1459,7 +1459,7 @@ def test_moderator_pages_without_a_session_show_nothing(site: Site) -> None:
 
 
 def test_a_cookie_with_any_byte_changed_opens_no_session(site: Site) -> None:
-    value = site.client.cookies.get(COOKIE)
+    value = site.client.cookies.get(COOKIE, path="/moderazione")
     assert value
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
     for position, char in enumerate(value):
@@ -1483,7 +1483,7 @@ def desk(tmp_path: Path) -> Iterator[Site]:
 def cookie_after_login(site: Site, name: str) -> str:
     site.client.cookies.clear()
     assert login(site.client, site.clock, name).status_code == 303
-    value = site.client.cookies.get(COOKIE)
+    value = site.client.cookies.get(COOKIE, path="/moderazione")
     assert value
     site.client.cookies.clear()
     return value
@@ -1534,7 +1534,7 @@ def test_stale_spliced_and_foreign_sessions_are_refused(
 
 
 def test_a_logged_out_session_stays_closed(desk: Site) -> None:
-    value = desk.client.cookies.get(COOKIE)
+    value = desk.client.cookies.get(COOKIE, path="/moderazione")
     assert value
     page = desk.get("/moderazione")
     token = token_for(page.text, "/moderazione/esci")

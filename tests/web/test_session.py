@@ -34,7 +34,7 @@ def test_session_expires_after_eight_hours(desk: Desk) -> None:
 
 
 def test_tampered_cookie_gives_no_data(desk: Desk) -> None:
-    value = desk.client.cookies.get("greenweb_moderazione")
+    value = desk.client.cookies.get("greenweb_moderazione", path="/moderazione")
     assert value
     desk.client.cookies.clear()
     forged = value[:-2] + ("AA" if not value.endswith("AA") else "BB")

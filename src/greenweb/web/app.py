@@ -36,6 +36,7 @@ from greenweb.web.views import (
     footprint,
     moderation,
     moderation_resources,
+    newsroom,
     staff,
     wellknown,
 )
@@ -59,6 +60,7 @@ def create_app(
         *staff.routes,
         *moderation.routes,
         *moderation_resources.routes,
+        *newsroom.routes,
         *wellknown.routes,
         *slashes.routes,  # last: it answers only what no other route matches
     ]

@@ -26,7 +26,9 @@ from greenweb.web.templating import render
 from greenweb.web.urls import url_for
 
 COOKIE = "greenweb_moderazione"
-COOKIE_PATH = "/moderazione"
+# One login for both staff areas: the cookie is set for each area's path and for no other,
+# so no public page ever receives it.
+COOKIE_PATHS = ("/moderazione", "/redazione")
 
 # ?fatto=...: what the action a moderator just took did, said on the page it leads to.
 DONE = {
@@ -61,25 +63,28 @@ async def current_session(request: Request) -> Session | None:
 
 def set_session_cookie(request: Request, response: Response, session_id: str, expires: int) -> None:
     settings = site_of(request).settings
-    response.set_cookie(
-        COOKIE,
-        security.sign_session(settings.secret_bytes, session_id, expires),
-        max_age=settings.session_max_age,
-        path=COOKIE_PATH,
-        secure=settings.https,
-        httponly=True,
-        samesite="strict",
-    )
+    value = security.sign_session(settings.secret_bytes, session_id, expires)
+    for path in COOKIE_PATHS:
+        response.set_cookie(
+            COOKIE,
+            value,
+            max_age=settings.session_max_age,
+            path=path,
+            secure=settings.https,
+            httponly=True,
+            samesite="strict",
+        )
 
 
 def delete_session_cookie(request: Request, response: Response) -> None:
-    response.delete_cookie(
-        COOKIE,
-        path=COOKIE_PATH,
-        secure=site_of(request).settings.https,
-        httponly=True,
-        samesite="strict",
-    )
+    for path in COOKIE_PATHS:
+        response.delete_cookie(
+            COOKIE,
+            path=path,
+            secure=site_of(request).settings.https,
+            httponly=True,
+            samesite="strict",
+        )
 
 
 Handler = Callable[[Request, Session], Awaitable[Response]]
@@ -101,6 +106,11 @@ def moderator_only(handler: Handler) -> Callable[[Request], Awaitable[Response]]
         return response
 
     return endpoint
+
+
+def editor_only(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """The newsroom's guard: :func:`moderator_only` for the editors' pages."""
+    return moderator_only(handler)
 
 
 async def admit_moderator_form(request: Request, session: Session, form_name: str) -> Admitted:
