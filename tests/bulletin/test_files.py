@@ -10,7 +10,7 @@ import pytest
 
 from greenweb.bulletin.files import FIELDS, BulletinFileError, parse_item
 from support import SEED_DIR
-from support.factory import item_text
+from support.factory import item_text, write_item
 
 BOTTEGA = "08-bottega-digitale-per-la-pmi.md"
 
@@ -142,3 +142,12 @@ def test_a_summary_is_the_first_paragraph_in_plain_text(tmp_path: Path) -> None:
     )
     assert item.summary == "Primo paragrafo con & e <b>."
     assert item.body_html.startswith("<p>Primo <em>paragrafo</em> con &amp; e &lt;b&gt;.</p>")
+
+
+@pytest.mark.parametrize("link", ["javascript:alert(1)", "http://[", "https://", "ftp://x.org"])
+def test_a_link_that_is_no_http_address_with_a_host_is_refused(tmp_path: Path, link: str) -> None:
+    path = write_item(tmp_path, "a.md", links=[link])
+    with pytest.raises(BulletinFileError) as refused:
+        parse_item(path, path.read_text(encoding="utf-8"))
+    assert refused.value.field == "links"
+    assert refused.value.italian.startswith("Non è un indirizzo http(s)")

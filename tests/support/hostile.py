@@ -342,13 +342,14 @@ KNOWN_TAGS = frozenset(
     "html head body title meta link main header footer nav aside article section div span "
     "p a h1 h2 h3 h4 h5 h6 ul ol li dl dt dd table caption thead tbody tr th td form label "
     "input textarea select option button fieldset legend details summary time blockquote "
-    "code pre em strong s br hr data mark".split()
+    "code pre em strong s br hr data mark del ins".split()
 )
 KNOWN_ATTRIBUTES = frozenset(
     "action aria-current aria-describedby aria-hidden aria-invalid aria-label "
     "aria-labelledby autocomplete charset class content datetime for href hreflang id lang "
     "maxlength method minlength name rel role rows scope tabindex title type value "
-    "required selected checked disabled multiple open start media sizes http-equiv".split()
+    "required selected checked disabled multiple open start media sizes http-equiv "
+    "placeholder inputmode readonly reversed".split()
 )
 _TEXT_ALIGN = re.compile(r"text-align:(left|right|center)")
 

@@ -37,6 +37,7 @@ from greenweb import cli, security
 from greenweb.board import moderation, questions, resources, visitors
 from greenweb.board.moderators import NAME as NAME_RE
 from greenweb.board.text import check_text, clean_line, clean_text
+from greenweb.bulletin import newsroom
 from greenweb.config import Settings
 from greenweb.pagination import PageNumberError, parse_page
 from greenweb.web.middleware.limits import DEFAULT_MAX_URL_BYTES
@@ -628,6 +629,91 @@ def resource_expect(site: Site, target: Target, fields: dict[str, str]) -> Expec
     return Expect(303, changes, check)
 
 
+# The newsroom -------------------------------------------------------------------------------
+
+NEWSROOM_ITEM = {
+    **dict.fromkeys(newsroom.FORM_FIELDS, ""),
+    "kind": "bando",
+    "deadline": "2021-10-31",
+    "where": "Torino",
+    "organisers": "Comune di Torino",
+    "amount_max": "5000",
+    "contact_email": "bandi@example.org",
+    "links": "https://example.org/bando",
+    "tags": "reti, clima",
+    "author": "Redazione",
+    "body": "Un bando per le **reti** di quartiere.",
+}
+
+
+def newsroom_fields(site: Site) -> dict[str, str]:
+    n = next(site.texts)
+    return {**NEWSROOM_ITEM, "title": f"Bando per le reti n. {n}", "slug": f"bando-reti-{n}"}
+
+
+def newsroom_new_target(site: Site) -> Target:
+    fields = {"token": site.mod_token("newsroom-new"), "azione": "bozza", **newsroom_fields(site)}
+    return Target("/redazione/nuova", fields)
+
+
+def newsroom_edit_target(site: Site) -> Target:
+    """A draft saved through the form (its first revision), about to be saved again."""
+    made = newsroom_new_target(site)
+    response = site.post(made.path, encode(list(made.fields.items())))
+    assert response.status_code == 303, response.text[-300:]
+    item_id = int(response.headers["location"].split("?")[0].rsplit("/", 1)[1])
+    fields = {
+        **made.fields,
+        "token": site.mod_token(f"newsroom-{item_id}"),
+        "revision": "1",
+        "title": made.fields["title"] + " (corretto)",
+    }
+    return Target(f"/redazione/{item_id}", fields, resource_id=item_id)
+
+
+def newsroom_expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
+    """The view's rules: the token, then the button, then the revision of an edit, then the
+    importer's check of the fields (newsroom.check_form) and the unique address."""
+    if not token_ok(target, fields):
+        return Expect(403)
+    if fields.get("azione") != "bozza":
+        return Expect(400)
+    item_id = target.resource_id
+    if item_id is not None and fields.get("revision") != "1":
+        return Expect(409)
+    values = newsroom.form_values(fields)
+    try:
+        item = newsroom.check_form(values, position=1)
+    except newsroom.NewsroomError:
+        return Expect(422)
+    taken = one(
+        site.conn,
+        "SELECT count(*) FROM bulletin_item WHERE slug = ? AND id IS NOT ?",
+        (item.slug, item_id),
+    )[0]
+    if taken:
+        return Expect(422)
+
+    def check(site: Site, target: Target, case: Hostile) -> None:
+        rid = target.resource_id or one(site.conn, "SELECT max(id) FROM bulletin_item")[0]
+        stored = one(
+            site.conn, "SELECT title, slug, body_markdown FROM bulletin_item WHERE id = ?", (rid,)
+        )
+        assert stored == (item.title, item.slug, values["body"])
+        assert all(urlsplit(link).scheme in {"http", "https"} for link in item.links)
+        assert_page_safe(site, f"/redazione/{rid}", case)
+        assert_page_safe(site, f"/redazione/{rid}/revisioni", case)
+
+    if item_id is None:
+        changes = {"bulletin_item": 1, "bulletin_tag": len(item.tags), "bulletin_revision": 1}
+    else:
+        linked = one(site.conn, "SELECT count(*) FROM bulletin_tag WHERE item_id = ?", (item_id,))[
+            0
+        ]
+        changes = {"bulletin_tag": len(item.tags) - linked, "bulletin_revision": 1}
+    return Expect(303, {**changes, "used_nonces": 1, "content_version": 1}, check)
+
+
 def logout_target(site: Site) -> Target:
     return Target("/moderazione/esci", {"token": site.mod_token("logout")})
 
@@ -706,6 +792,20 @@ FORMS: dict[str, Form] = {
             ("token", "titolo", "indirizzo", "tipo", "fonte", "lingua", "sintesi", "temi"),
         ),
         Form("risorsa-modifica", edit_resource_target, resource_expect, ("token", "indirizzo")),
+        Form(
+            "redazione-nuova",
+            newsroom_new_target,
+            newsroom_expect,
+            ("token", "azione", *newsroom.FORM_FIELDS),
+            markdown=("body",),
+        ),
+        Form(
+            "redazione-modifica",
+            newsroom_edit_target,
+            newsroom_expect,
+            ("token", "azione", "revision", "title", "slug", "links", "body"),
+            markdown=("body",),
+        ),
         # A hostile token must not log anyone out (a good one would: not swept).
         Form("esci", logout_target, lambda s, t, f: Expect(403), ("token",)),
     )
@@ -1091,6 +1191,13 @@ MISSING_FIELDS = {
         "temi": 303,
     },
     "risorsa-modifica": {"indirizzo": 422},
+    "redazione-nuova": {
+        "token": 403,
+        "azione": 400,
+        **dict.fromkeys(("title", "body", "kind"), 422),
+        **dict.fromkeys(("deadline", "links", "tags", "organisers", "author"), 303),
+    },
+    "redazione-modifica": {"revision": 409, "title": 422, "slug": 422, "body": 422},
     "esci": {"token": 403},
 }
 MISSING = [

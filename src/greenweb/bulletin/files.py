@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from greenweb.bulletin.items import KINDS, ItemFacts, day_or_time
 from greenweb.italian import ROME
@@ -184,6 +185,14 @@ def _strings(path: Path | str, meta: dict[str, Any], name: str) -> tuple[str, ..
     return tuple(v.strip() for v in value)
 
 
+def _has_host(url: str) -> bool:
+    """Whether an http(s) address names a host that can be parsed (``http://[`` cannot)."""
+    try:
+        return bool(urlsplit(url).hostname)
+    except ValueError:
+        return False
+
+
 def _as_datetime(value: date | datetime) -> datetime:
     return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
 
@@ -309,7 +318,7 @@ def check_item(
         )
     links = _strings(path, meta, "links")
     for link in links:
-        if not URL.match(link):
+        if not URL.match(link) or not _has_host(link):
             raise BulletinFileError(
                 path,
                 "links",

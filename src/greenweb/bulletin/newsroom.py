@@ -159,7 +159,9 @@ def _front_matter(values: Mapping[str, str], position: int) -> dict[str, Any]:
             meta[name] = [tag.strip() for tag in text.split(",") if tag.strip()]
         elif name in _AMOUNTS:
             digits = text.replace(".", "").replace(" ", "")
-            if not digits.isdigit():
+            # ASCII digits only, and few of them: int() takes other scripts' digits and
+            # refuses strings of thousands of digits.
+            if not (digits.isascii() and digits.isdigit() and len(digits) <= 15):
                 raise BulletinFileError(
                     FORM, name, "not a whole number", "Scrivi un numero intero di euro, senza €."
                 )

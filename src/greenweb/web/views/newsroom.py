@@ -172,6 +172,13 @@ def _preview(values: dict[str, str], item: EditorItem | None, now: datetime) -> 
     return Item(**facts, id=0 if item is None else item.id, updated_at=now)
 
 
+def _revision(text: str) -> int | None:
+    """The revision a form was made from; None (stale for any item) if it is no number."""
+    if text.isascii() and text.isdigit() and len(text) <= 9:
+        return int(text)
+    return None
+
+
 def _read_values(form: Form) -> dict[str, str]:
     values = newsroom.form_values({name: form.get(name) for name in newsroom.FORM_FIELDS})
     for name in ("publish_day", "publish_time", "revision"):
@@ -190,7 +197,7 @@ async def _save(request: Request, session: Session, item: EditorItem | None) -> 
         refuse(400, "Azione sconosciuta per questa notizia.")
     site = site_of(request)
     now = datetime.fromtimestamp(admitted.moment, UTC).replace(microsecond=0)
-    expected = int(values["revision"]) if values["revision"].isdigit() else None
+    expected = _revision(values["revision"])
     try:
         if action == "anteprima":
             preview = _preview(values, item, now)
