@@ -421,6 +421,16 @@ PREVIEW_TEXT = (
 # 16 characters for the browser (minlength 15), 9 once the server trims the blank lines.
 TOO_SHORT_TEXT = "Fa caldo?" + "\n" * 7
 
+# What an editor types in the newsroom's form for the preview and the validation error.
+NEWSROOM_FIELDS = (
+    ("title", "Bando per le reti di quartiere"),
+    ("kind", "bando"),
+    ("deadline", "2031-10-31"),
+    ("organisers", "Comune di Torino"),
+    ("amount_max", "5000"),
+    ("body", "Un bando per le **reti** di quartiere.\n\nSecondo paragrafo."),
+)
+
 SITE_PAGES: tuple[SitePage, ...] = (
     SitePage("home", "/", keyboard=True),
     SitePage("bollettino", "/bollettino", keyboard=True),
@@ -483,6 +493,23 @@ SITE_PAGES: tuple[SitePage, ...] = (
     SitePage("moderazione-risorse", "/moderazione/risorse", moderator=True),
     SitePage("moderazione-risorsa", "/moderazione/risorse/1", moderator=True),
     SitePage("moderazione-risorsa-nuova", "/moderazione/risorse/nuova", moderator=True),
+    # --- the newsroom, logged in ---
+    SitePage("redazione", "/redazione", moderator=True, keyboard=True),
+    SitePage("redazione-pubblicate", "/redazione?stato=pubblicate", moderator=True),
+    SitePage("redazione-nuova", "/redazione/nuova", moderator=True, keyboard=True),
+    SitePage(
+        "redazione-anteprima",
+        "/redazione/nuova",
+        moderator=True,
+        form=FormState(NEWSROOM_FIELDS, ("azione", "anteprima")),
+    ),
+    SitePage(
+        "redazione-da-correggere",
+        "/redazione/nuova",
+        status=422,
+        moderator=True,
+        form=FormState((*NEWSROOM_FIELDS, ("deadline", "31 ottobre")), ("azione", "bozza")),
+    ),
 )
 
 

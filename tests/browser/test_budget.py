@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from greenweb.web.session import COOKIE_PATHS
+
 pytestmark = pytest.mark.browser
 
 HOME_LIMIT = 10_240
@@ -113,12 +115,13 @@ def test_first_view_sends_no_javascript_no_cookies_no_third_party_requests(
     fonts = [t for t in first_view.transfers if t.resource_type == "Font"]
     assert fonts == []
     if site_page.moderator:
-        # Exactly the session cookie the login set, and the page set no other.
-        assert [c["name"] for c in first_view.cookies] == [MODERATOR_COOKIE]
-        cookie = first_view.cookies[0]
-        assert cookie["httpOnly"] is True
-        assert cookie["sameSite"] == "Strict"
-        assert cookie["path"] == "/moderazione"
+        # Exactly the session cookie the login set, one per staff area, and no other.
+        assert {(c["name"], c["path"]) for c in first_view.cookies} == {
+            (MODERATOR_COOKIE, path) for path in COOKIE_PATHS
+        }
+        for cookie in first_view.cookies:
+            assert cookie["httpOnly"] is True
+            assert cookie["sameSite"] == "Strict"
     else:
         assert first_view.cookies == []
     hosts = {urlsplit(t.url).hostname for t in first_view.transfers if t.from_network}

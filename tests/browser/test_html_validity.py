@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -20,6 +19,8 @@ from typing import Any
 
 import httpx2
 import pytest
+
+from support.board import token_for
 
 pytestmark = pytest.mark.browser
 
@@ -65,9 +66,6 @@ def message_kind(raw: dict[str, Any]) -> str:
     return str(raw.get("type", "error"))
 
 
-TOKEN = re.compile(r'<input type="hidden" name="token" value="([^"]+)">')
-
-
 def fetch(client: httpx2.Client, page: Any, moderator_cookie: str) -> httpx2.Response:
     """The page's HTML as the browser gets it: with the moderator's session cookie on
     moderator pages; for a form state, the answer to its form sent from the form page."""
@@ -76,9 +74,7 @@ def fetch(client: httpx2.Client, page: Any, moderator_cookie: str) -> httpx2.Res
     if page.form is None:
         return response
     assert response.status_code == 200, page.path
-    tokens = TOKEN.findall(response.text)
-    assert len(tokens) == 1, f"{page.path}: {len(tokens)} form tokens"
-    data = {"token": tokens[0], "sito_web": "", **dict(page.form.fields)}
+    data = {"token": token_for(response.text, page.path), "sito_web": "", **dict(page.form.fields)}
     name, value = page.form.button
     data[name] = value
     return client.post(page.path, data=data, headers=headers)

@@ -237,3 +237,9 @@ def test_a_new_item_goes_after_every_position(settings: Settings) -> None:
     assert query(
         settings, "SELECT position FROM bulletin_item WHERE slug = 'reti-di-quartiere'"
     ) == [(last,)]
+
+
+def test_an_empty_address_is_proposed_from_the_title() -> None:
+    values = newsroom.form_values({"title": "Città e clima: 3 idee!", "slug": ""})
+    assert values["slug"] == "citta-e-clima-3-idee"
+    assert newsroom.form_values({"title": "Città", "slug": "mia"})["slug"] == "mia"

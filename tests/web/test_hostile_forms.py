@@ -1197,7 +1197,8 @@ MISSING_FIELDS = {
         **dict.fromkeys(("title", "body", "kind"), 422),
         **dict.fromkeys(("deadline", "links", "tags", "organisers", "author"), 303),
     },
-    "redazione-modifica": {"revision": 409, "title": 422, "slug": 422, "body": 422},
+    # An address left empty is proposed from the title.
+    "redazione-modifica": {"revision": 409, "title": 422, "slug": 303, "body": 422},
     "esci": {"token": 403},
 }
 MISSING = [

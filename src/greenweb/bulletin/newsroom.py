@@ -136,11 +136,14 @@ def empty_form() -> dict[str, str]:
 
 
 def form_values(form: Mapping[str, str | None]) -> dict[str, str]:
-    """The form's fields as text, line ends made ``\\n`` (browsers send ``\\r\\n``)."""
+    """The form's fields as text, line ends made ``\\n`` (browsers send ``\\r\\n``); an
+    empty address is proposed from the title."""
     values = {}
     for name in FORM_FIELDS:
         raw = form.get(name) or ""
         values[name] = raw.replace("\r\n", "\n").replace("\r", "\n")
+    if not values["slug"].strip():
+        values["slug"] = propose_slug(values["title"])
     return values
 
 
