@@ -9,11 +9,15 @@ import html
 import json
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from greenweb import security
+from greenweb.bulletin import newsroom
+from greenweb.config import Settings
+from greenweb.db import Database, with_database
 from support import import_seed, make_settings, retitle_first_item
 from support.board import publish_directly
 from support.raw_http import RawResponse, http_request, raw_gets, raw_http
@@ -116,3 +120,56 @@ def test_two_workers_show_a_vote_and_an_import_from_their_commit_on(
         assert set(every_worker(server.port, workers, ["/bollettino", "/domande"], imported)) == (
             workers
         )
+
+
+def schedule_item(settings: Settings, title: str, at: datetime) -> None:
+    """An editor's scheduled item, saved as the newsroom saves it."""
+
+    async def work(db: Database) -> None:
+        values = {
+            **newsroom.empty_form(),
+            "title": title,
+            "slug": "programmata",
+            "body": "Esce all'ora fissata.",
+        }
+        async with db.transaction() as conn:
+            await newsroom.save(
+                conn,
+                item_id=None,
+                expected_revision=None,
+                values=values,
+                action="programma",
+                editor="bea",
+                now=datetime.now(UTC),
+                publish_at=at,
+            )
+
+    with_database(settings.db_path, work)
+
+
+def test_two_workers_publish_a_scheduled_item_at_its_time_over_their_cached_pages(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path)
+    import_seed(settings)
+    server = LiveServer.greenweb(tmp_path / "server", settings.db_path, args=["--workers", "2"])
+    with server:
+
+        def without(pages: list[str]) -> None:
+            assert "Uscita programmata" not in pages[0]
+
+        # Both workers keep /bollettino in their page cache before anything is scheduled.
+        workers = set(every_worker(server.port, None, ["/bollettino"], without))
+        assert len(workers) == 2, "the kernel never gave a connection to the second worker"
+
+        due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+        schedule_item(settings, "Uscita programmata", due)
+        while datetime.now(UTC) < due + timedelta(milliseconds=50):
+            time.sleep(0.05)
+
+        def published(pages: list[str]) -> None:
+            assert "Uscita programmata" in pages[0], "a page from before the item was due"
+            assert "Esce all'ora fissata." in pages[1]
+
+        paths = ["/bollettino", "/bollettino/programmata"]
+        assert set(every_worker(server.port, workers, paths, published)) == workers
