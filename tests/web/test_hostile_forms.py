@@ -35,10 +35,10 @@ from starlette.testclient import TestClient
 
 from greenweb import cli, security
 from greenweb.board import moderation, questions, resources, visitors
-from greenweb.board.moderators import NAME as NAME_RE
 from greenweb.board.text import check_text, clean_line, clean_text
 from greenweb.config import Settings
 from greenweb.pagination import PageNumberError, parse_page
+from greenweb.staff import NAME as NAME_RE
 from greenweb.web.middleware.limits import DEFAULT_MAX_URL_BYTES
 from greenweb.web.session import COOKIE
 from greenweb.web.views.moderation import QUEUE_VIEWS
