@@ -399,7 +399,7 @@ class SitePage:
     keyboard: bool = False
     # Reached by sending a form from ``path`` rather than by its address.
     form: FormState | None = None
-    # Seen by a logged-in moderator (who has exactly one cookie: the session).
+    # Seen by a logged-in moderator (whose only cookies are the session's).
     moderator: bool = False
 
     @property

@@ -23,8 +23,8 @@ MAX_REQUESTS = 2
 MAX_DOM_ELEMENTS = 300
 LOCAL_HOST = "127.0.0.1"
 
-# The moderators' session cookie (greenweb.web.session.COOKIE).
-MODERATOR_COOKIE = "greenweb_moderazione"
+# The staff's session cookies and their paths (greenweb.web.session.AREAS).
+STAFF_COOKIES = {"greenweb_moderazione": "/moderazione", "greenweb_redazione": "/redazione"}
 
 
 @dataclass(frozen=True)
@@ -113,12 +113,13 @@ def test_first_view_sends_no_javascript_no_cookies_no_third_party_requests(
     fonts = [t for t in first_view.transfers if t.resource_type == "Font"]
     assert fonts == []
     if site_page.moderator:
-        # Exactly the session cookie the login set, and the page set no other.
-        assert [c["name"] for c in first_view.cookies] == [MODERATOR_COOKIE]
-        cookie = first_view.cookies[0]
-        assert cookie["httpOnly"] is True
-        assert cookie["sameSite"] == "Strict"
-        assert cookie["path"] == "/moderazione"
+        # Exactly the session cookies the login set (one per staff area, each limited to
+        # its path), and the page set no other.
+        found = sorted((c["name"], c["path"]) for c in first_view.cookies)
+        assert found == sorted(STAFF_COOKIES.items())
+        for cookie in first_view.cookies:
+            assert cookie["httpOnly"] is True
+            assert cookie["sameSite"] == "Strict"
     else:
         assert first_view.cookies == []
     hosts = {urlsplit(t.url).hostname for t in first_view.transfers if t.from_network}

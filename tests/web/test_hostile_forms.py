@@ -69,6 +69,7 @@ from support.hostile import (
     hidden_fields,
 )
 from support.load import client_address
+from support.moderation import PUBLIC_STAFF_PATHS
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 VALID_TEXT = "Perché d'estate a Torino fa sempre più caldo, anche di notte?"
@@ -1404,13 +1405,10 @@ def moderator_paths(site: Site) -> list[tuple[str, str]]:
     """(method, path) of every moderators-only route, ids filled in."""
     found = []
     for path, methods in board_routes(site).items():
-        if not path.startswith("/moderazione") or path in PUBLIC_MODERATION_PATHS:
+        if not path.startswith("/moderazione") or path in PUBLIC_STAFF_PATHS:
             continue
         found.extend((method, path) for method in ("GET", "POST") if method in methods)
     return found
-
-
-PUBLIC_MODERATION_PATHS = {"/moderazione/registro", "/moderazione/accesso", "/moderazione/esci"}
 
 
 def assert_locked_out(
