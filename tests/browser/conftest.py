@@ -247,7 +247,12 @@ def greenweb_server(
     run_cli(["migrate"], env)
     if bulletin_dir is not None:
         run_cli(["import", str(bulletin_dir)], env)
-    run_cli(["moderator", "add", MODERATOR], env, stdin=MODERATOR_PASSWORD + "\n")
+    # One account for both staff areas: the moderation and the newsroom pages.
+    run_cli(
+        ["staff", "add", MODERATOR, "--role=moderatore", "--role=redattore"],
+        env,
+        stdin=MODERATOR_PASSWORD + "\n",
+    )
     board_seed.seed_board(db_path, time.time())
     live = LiveServer.greenweb(root, db_path, args=["--log-level", "warning"], **settings)
     with live:
@@ -399,7 +404,7 @@ class SitePage:
     keyboard: bool = False
     # Reached by sending a form from ``path`` rather than by its address.
     form: FormState | None = None
-    # Seen by a logged-in moderator (who has exactly one cookie: the session).
+    # Seen by a logged-in moderator (whose only cookies are the session's).
     moderator: bool = False
 
     @property

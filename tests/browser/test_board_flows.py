@@ -121,9 +121,12 @@ def test_a_question_goes_from_preview_to_answer_theatre_piece_and_me_too(
     press(moderator, "Entra")
     assert path_of(moderator) == "/moderazione"
     cookies = moderator.context.cookies()
-    assert [(c["name"], c["httpOnly"], c["sameSite"]) for c in cookies] == [
-        ("greenweb_moderazione", True, "Strict")
+    # One session, sent to each staff area under its own path (web/session.py).
+    assert sorted((c["name"], c["path"], c["httpOnly"], c["sameSite"]) for c in cookies) == [
+        ("greenweb_moderazione", "/moderazione", True, "Strict"),
+        ("greenweb_redazione", "/redazione", True, "Strict"),
     ]
+    assert len({c["value"] for c in cookies}) == 1
 
     queue = moderator.get_by_role("article").filter(has_text=f"n. {question_id}: ")
     assert queue.locator(".kind").text_content() == "Ricevuta · Mobilità"
@@ -213,7 +216,7 @@ def test_a_question_goes_from_preview_to_answer_theatre_piece_and_me_too(
     assert NAME not in log_text and MODERATOR not in log_text
     assert visitor.context.cookies() == []
 
-    # --- the moderator logs out: the cookie is gone ----------------------------------------
+    # --- the moderator logs out: the cookies are gone ---------------------------------------
     press(moderator, f"Esci ({MODERATOR})")
     assert path_of(moderator) == "/moderazione/accesso"
     assert moderator.context.cookies() == []

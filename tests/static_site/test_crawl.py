@@ -46,6 +46,8 @@ def test_pages_and_first_pages_of_lists_are_exported(target: str) -> None:
         "/moderazione",
         "/moderazione/registro",
         "/moderazione/registro?page=3",
+        "/redazione",
+        "/redazione/nuova",
         "/bollettino?page=2",
         "/domande?ordine=condivise&tema=clima&page=2",
         "/bollettino?page=2&tipo=bando",

@@ -166,6 +166,16 @@ def cheap_password_hashing() -> Iterator[None]:
         security.configure_password_hashing(previous)
 
 
+def with_password(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings, argv: list[str], password: str
+) -> int:
+    """`greenweb ARGV` with the password on stdin, as a script would."""
+    monkeypatch.setenv("GREENWEB_DB", str(settings.db_path))
+    monkeypatch.setenv("GREENWEB_SECRET", settings.secret)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(password + "\n"))
+    return cli.main(argv)
+
+
 def add_moderator(
     monkeypatch: pytest.MonkeyPatch,
     settings: Settings,
@@ -173,10 +183,19 @@ def add_moderator(
     password: str = PASSWORD,
 ) -> int:
     """`greenweb moderator add NAME` with the password on stdin, as a script would."""
-    monkeypatch.setenv("GREENWEB_DB", str(settings.db_path))
-    monkeypatch.setenv("GREENWEB_SECRET", settings.secret)
-    monkeypatch.setattr(sys, "stdin", io.StringIO(password + "\n"))
-    return cli.main(["moderator", "add", name])
+    return with_password(monkeypatch, settings, ["moderator", "add", name], password)
+
+
+def add_staff(
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Settings,
+    name: str,
+    *roles: str,
+    password: str = PASSWORD,
+) -> int:
+    """`greenweb staff add NAME --role ROLE...` with the password on stdin."""
+    argv = ["staff", "add", name, *(f"--role={role}" for role in roles)]
+    return with_password(monkeypatch, settings, argv, password)
 
 
 def login(client: TestClient, clock: Clock, name: str = "anna", password: str = PASSWORD) -> Any:

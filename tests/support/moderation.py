@@ -1,9 +1,10 @@
-"""The moderators' desk for tests: a client, the clock, and (logged in) a question waiting
-for moderation and a published one."""
+"""The staff's desk for tests: a client, the clock, and (logged in) a question waiting
+for moderation and a published one; and the routes of each staff area."""
 
 from __future__ import annotations
 
 import io
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,13 +12,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from greenweb import security
 from greenweb.config import Settings
+from greenweb.web.session import AREAS
 from support.board import (
     Clock,
     add_moderator,
+    add_staff,
     board_client,
     cheap_password_hashing,
     login,
@@ -65,6 +69,45 @@ def moderator_desk(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Itera
         desk.public = publish_directly(settings)[0]
         assert login(desk.client, desk.clock).status_code == 303
         yield desk
+
+
+@contextmanager
+def staff_desk(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, name: str, *roles: str
+) -> Iterator[Desk]:
+    """Staff account ``name`` holding ``roles`` logged in, one question pending and one
+    published (cheap argon2 meanwhile)."""
+    with cheap_password_hashing():
+        assert add_staff(monkeypatch, settings, name, *roles) == 0
+        pending = publish_directly(settings, state="ricevuta", published_at=None)[0]
+        public = publish_directly(settings)[0]
+        clock = Clock()
+        with board_client(settings, clock) as client:
+            assert login(client, clock, name).status_code == 303
+            yield Desk(client, clock, settings, pending, public)
+
+
+PATH_PARAM = re.compile(r"\{[^}]+\}")  # {id:rowid}, {number:int}, {slug}
+# Pages under a staff area's prefix that anyone may open: the way in and out, the public log.
+PUBLIC_STAFF_PATHS = frozenset(
+    {"/moderazione/accesso", "/moderazione/esci", "/moderazione/registro"}
+)
+
+
+def area_routes(client: TestClient, role: str, row_id: int) -> list[tuple[str, str]]:
+    """(method, path) of every route of the area ``role`` opens, as the app lists them (so
+    a route added later is in the list too), ``row_id`` in the place of every path
+    parameter (the guard answers before any handler looks the row up)."""
+    app = client.app.app  # type: ignore[attr-defined]  # inside the ClientAddress wrapper
+    prefix = AREAS[role].prefix
+    found = []
+    for route in app.router.routes:
+        if not isinstance(route, Route) or route.path in PUBLIC_STAFF_PATHS:
+            continue
+        if route.path == prefix or route.path.startswith(prefix + "/"):
+            path = PATH_PARAM.sub(str(row_id), route.path)
+            found.extend((m, path) for m in ("GET", "POST") if m in (route.methods or ()))
+    return found
 
 
 @contextmanager

@@ -35,11 +35,12 @@ from starlette.testclient import TestClient
 
 from greenweb import cli, security
 from greenweb.board import moderation, questions, resources, visitors
-from greenweb.board.moderators import NAME as NAME_RE
 from greenweb.board.text import check_text, clean_line, clean_text
 from greenweb.bulletin import newsroom
 from greenweb.config import Settings
 from greenweb.pagination import PageNumberError, parse_page
+from greenweb.staff import MODERATORE, REDATTORE
+from greenweb.staff import NAME as NAME_RE
 from greenweb.web.middleware.limits import DEFAULT_MAX_URL_BYTES
 from greenweb.web.session import COOKIE
 from greenweb.web.views.moderation import QUEUE_VIEWS
@@ -51,6 +52,7 @@ from support.board import (
     T0,
     Clock,
     add_moderator,
+    add_staff,
     as_client,
     board_client,
     cheap_password_hashing,
@@ -70,6 +72,7 @@ from support.hostile import (
     hidden_fields,
 )
 from support.load import client_address
+from support.moderation import PUBLIC_STAFF_PATHS
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 VALID_TEXT = "Perché d'estate a Torino fa sempre più caldo, anche di notte?"
@@ -216,10 +219,11 @@ def moderator_session(client: TestClient) -> str:
 
 @contextmanager
 def moderated_site(settings: Settings) -> Iterator[Site]:
-    """The site with moderators anna and bruno, anna logged in, and one published question."""
+    """The site with moderators anna (an editor too: the newsroom's forms) and bruno, anna
+    logged in, and one published question."""
     with cheap_password_hashing(), pytest.MonkeyPatch.context() as monkeypatch:
-        for name in ("anna", "bruno"):
-            assert add_moderator(monkeypatch, settings, name) == 0
+        assert add_staff(monkeypatch, settings, "anna", MODERATORE, REDATTORE) == 0
+        assert add_moderator(monkeypatch, settings, "bruno") == 0
         monkeypatch.undo()
         clock = Clock()
         with (
@@ -1512,13 +1516,10 @@ def moderator_paths(site: Site) -> list[tuple[str, str]]:
     """(method, path) of every moderators-only route, ids filled in."""
     found = []
     for path, methods in board_routes(site).items():
-        if not path.startswith("/moderazione") or path in PUBLIC_MODERATION_PATHS:
+        if not path.startswith("/moderazione") or path in PUBLIC_STAFF_PATHS:
             continue
         found.extend((method, path) for method in ("GET", "POST") if method in methods)
     return found
-
-
-PUBLIC_MODERATION_PATHS = {"/moderazione/registro", "/moderazione/accesso", "/moderazione/esci"}
 
 
 def assert_locked_out(

@@ -1,9 +1,9 @@
 """The question board "Dubbi sul clima": questions, visitors' votes and reports,
-moderation, the curated resources and the moderators' accounts.
+moderation and the curated resources (the moderators' accounts are ``greenweb.staff``).
 
 Free of the web layer: functions take a connection (or a ``Database``) and return plain
 frozen dataclasses. ``text`` cleans and checks what people type; ``questions`` reads
 questions; ``visitors`` and ``moderation`` write them; ``moderation_log`` is the public
 log; ``topics``, ``resources`` and ``seed`` hold the topics and the library; ``export``
-writes questions as CSV or JSON; ``moderators`` keeps accounts and sessions.
+writes questions as CSV or JSON.
 """

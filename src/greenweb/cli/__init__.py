@@ -14,6 +14,7 @@ from greenweb import __version__
 from greenweb.cli import backup, database, serve
 from greenweb.cli import board as board_cli
 from greenweb.cli import footprint as footprint_cli
+from greenweb.cli import staff as staff_cli
 from greenweb.cli.commands import Handler, Subcommands
 from greenweb.cli.export import register as register_export
 from greenweb.cli.output import EXIT_USAGE, complain
@@ -25,6 +26,7 @@ Register = Callable[[Subcommands], None]
 COMMAND_GROUPS: tuple[Register, ...] = (
     serve.register,
     database.register,
+    staff_cli.register,
     board_cli.register,
     footprint_cli.register,
     backup.register,

@@ -1,24 +1,17 @@
-"""The board's commands: ``greenweb moderator add|list|remove`` and
-``greenweb questions export``, registered in ``cli.COMMAND_GROUPS``.
-
-Passwords are read with getpass (asked twice) when stdin is a terminal, otherwise as one
-line of stdin, so scripts can do ``printf '%s\\n' "$PW" | greenweb moderator add anna``.
+"""The board's commands: ``greenweb questions export``, registered in
+``cli.COMMAND_GROUPS``, and the board's data files that ``greenweb migrate`` loads. The
+moderators' accounts are staff accounts: ``cli/staff.py``.
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
-import aiosqlite
-
-from greenweb import security
-from greenweb.board import moderators
 from greenweb.board.export import export_questions, to_csv, to_json
 from greenweb.board.questions import STATES
 from greenweb.board.seed import SeedReport, load_board_data
@@ -29,10 +22,6 @@ from greenweb.db import Database, with_database
 from greenweb.paths import board_data_dir
 
 T = TypeVar("T")
-
-
-class CommandError(Exception):
-    """A problem to report on stderr as ``greenweb <command>: <message>``."""
 
 
 def _with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
@@ -49,73 +38,6 @@ def load_data(settings: Settings) -> SeedReport:
 def describe_seed(report: SeedReport) -> str:
     topics = "topics updated" if report.topics_changed else "topics unchanged"
     return f"{board_data_dir()}: {topics}, {report.resources_changed} resources added or updated"
-
-
-# --- moderators ---------------------------------------------------------------------------
-
-
-def read_password(stdin: IO[str] | None = None) -> str:
-    stream = stdin or sys.stdin
-    if stream.isatty():
-        first = getpass.getpass("Password: ")
-        if getpass.getpass("Password again: ") != first:
-            raise CommandError("the two passwords differ")
-        return first
-    line = stream.readline()
-    if not line:
-        raise CommandError("no password on stdin")
-    return line.rstrip("\r\n")
-
-
-def _change_moderators(
-    settings: Settings, change: Callable[[aiosqlite.Connection], Awaitable[Any]]
-) -> None:
-    """Run ``change`` in one transaction; a ModeratorError becomes a CommandError."""
-
-    async def work(db: Database) -> None:
-        async with db.transaction() as conn:
-            await change(conn)
-
-    try:
-        _with_db(settings, work)
-    except moderators.ModeratorError as error:
-        raise CommandError(str(error)) from None
-
-
-def add_moderator(settings: Settings, name: str, password: str) -> None:
-    problem = moderators.check_name(name)
-    if problem:
-        raise CommandError(f"{name}: name: {problem}")
-    problem = security.password_problem(password)
-    if problem:
-        raise CommandError(f"{name}: password: {problem}")
-    password_hash = security.hash_password(password)
-    _change_moderators(
-        settings, lambda conn: moderators.add(conn, name, password_hash, time.time())
-    )
-
-
-def remove_moderator(settings: Settings, name: str) -> None:
-    _change_moderators(settings, lambda conn: moderators.remove(conn, name))
-
-
-def moderator_command(args: argparse.Namespace, settings: Settings) -> int:
-    """Add, list or remove the moderators of the question board.
-
-    Manage moderator accounts (passwords are stored as argon2id hashes)."""
-    try:
-        if args.action == "add":
-            add_moderator(settings, args.name, read_password())
-            print(f"moderator {args.name} added")
-        elif args.action == "remove":
-            remove_moderator(settings, args.name)
-            print(f"moderator {args.name} removed (and logged out)")
-        else:
-            for moderator in _with_db(settings, lambda db: moderators.list_all(db.reader)):
-                print(f"{moderator.name}\tsince {moderator.created_at:%Y-%m-%d}")
-    except CommandError as error:
-        return complain("moderator", error)
-    return 0
 
 
 # --- export -------------------------------------------------------------------------------
@@ -147,18 +69,6 @@ def questions_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def register(commands: Subcommands) -> None:
-    actions = add_command_group(commands, "moderator", moderator_command)
-    add = actions.add_parser(
-        "add",
-        help="add a moderator",
-        description="Add a moderator. The password is asked twice on a terminal, or read "
-        f"as one line of stdin; at least {security.MIN_PASSWORD_CHARS} characters.",
-    )
-    add.add_argument("name", help="login name: letters, digits, '.', '_' or '-'")
-    actions.add_parser("list", help="list moderators")
-    remove = actions.add_parser("remove", help="remove a moderator and end their sessions")
-    remove.add_argument("name")
-
     actions = add_command_group(commands, "questions", questions_command)
     export = actions.add_parser(
         "export",

@@ -2,7 +2,7 @@
 
 The exported pages and their ``.br``/``.gz`` siblings are answered from disk for GET and
 HEAD requests without cookies, with the page cache's ``Cache-Control``; writes, a
-moderator's session, ``/moderazione`` and anything not exported go to ``greenweb serve``.
+staff session, ``/moderazione``, ``/redazione`` and anything not exported go to ``greenweb serve``.
 A query string maps to a file name as :func:`greenweb.static_site.export.file_name` writes
 it. Brotli files need nginx's ``brotli_static`` module; without it the lines are written
 commented out.
@@ -17,9 +17,9 @@ from greenweb.web.middleware.representation import page_cache_control
 from greenweb.web.views.assets import IMMUTABLE
 
 BROTLI_MODULE: Final = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
-# Paths always sent to the app, files or not: the moderation, whose pages need a session
+# Paths always sent to the app, files or not: the staff areas, whose pages need a session
 # (its public log too: nginx would never serve it, so the export does not write it).
-APP_PREFIXES: Final = ("/moderazione",)
+APP_PREFIXES: Final = ("/moderazione", "/redazione")
 
 
 def nginx_conf(

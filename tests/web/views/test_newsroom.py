@@ -10,16 +10,26 @@ from typing import Any
 import pytest
 
 from greenweb.config import Settings
-from support.board import login, query, row_counts, token_for
-from support.moderation import Desk, login_desk
+from greenweb.staff import REDATTORE
+from support.board import (
+    Clock,
+    add_staff,
+    board_client,
+    cheap_password_hashing,
+    login,
+    query,
+    row_counts,
+    token_for,
+)
+from support.moderation import Desk, staff_desk
 
 NEW = "/redazione/nuova"
 
 
 @pytest.fixture
 def desk(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
-    with login_desk(settings, monkeypatch) as desk:
-        assert login(desk.client, desk.clock).status_code == 303
+    """Editor "bea" logged in."""
+    with staff_desk(settings, monkeypatch, "bea", REDATTORE) as desk:
         yield desk
 
 
@@ -178,14 +188,18 @@ def test_scheduling_in_the_past_gives_422(desk: Desk) -> None:
     assert row_counts(desk.settings) == before
 
 
-def test_newsroom_pages_need_a_login_and_are_never_stored(
+def test_newsroom_pages_need_an_editors_login_and_are_never_stored(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with login_desk(settings, monkeypatch) as desk:
-        response = desk.client.get("/redazione", follow_redirects=False)
-        assert response.status_code == 303
-        assert "/moderazione/accesso" in response.headers["location"]
-        assert login(desk.client, desk.clock).status_code == 303
-        page = desk.client.get("/redazione")
-        assert page.status_code == 200
-        assert page.headers["cache-control"] == "no-store"
+    with cheap_password_hashing():
+        assert add_staff(monkeypatch, settings, "bea", REDATTORE) == 0
+        clock = Clock()
+        with board_client(settings, clock) as client:
+            response = client.get("/redazione/nuova", follow_redirects=False)
+            assert response.status_code == 303
+            assert response.headers["location"].startswith("/moderazione/accesso?next=")
+            landed = login(client, clock, "bea")
+            assert landed.headers["location"] == "/redazione"
+            page = client.get("/redazione")
+            assert page.status_code == 200
+            assert page.headers["cache-control"] == "no-store"

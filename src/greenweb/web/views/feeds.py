@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from greenweb.bulletin import queries, syndication
 from greenweb.changes import BULLETIN
-from greenweb.web.session import COOKIE_PATHS
+from greenweb.web.session import AREAS
 from greenweb.web.shows import shows
 from greenweb.web.site import site_of
 from greenweb.web.urls import absolute_url
@@ -70,7 +70,7 @@ async def sitemap_GET(request: Request) -> Response:
 
 async def robots_GET(request: Request) -> Response:
     shows(request)  # the same until the code changes
-    staff = "".join(f"Disallow: {path}\n" for path in COOKIE_PATHS)
+    staff = "".join(f"Disallow: {path}\n" for path in (a.prefix for a in AREAS.values()))
     body = f"User-agent: *\n{staff}\nSitemap: {absolute_url(request, 'sitemap')}\n"
     return Response(body, media_type="text/plain; charset=utf-8")
 

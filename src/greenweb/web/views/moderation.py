@@ -1,7 +1,8 @@
 """The moderators' queue and what they do to one question: approve, reject, unpublish,
 restore, correct the text, answer, mark a theatre piece.
 
-Every page here goes through the session guard of web/session.py (login: views/staff.py;
+Every page here goes through the staff guard of web/session.py with the moderatore role
+(an editor who is not a moderator gets 403; login: views/staff.py;
 the resources admin: views/moderation_resources.py). The public log
 (/moderazione/registro) lives in views/board.py: it needs no session and is cacheable.
 Every action is a POST that changes the question in one transaction, then a 303 to the
@@ -21,14 +22,15 @@ from starlette.routing import Route
 from greenweb.board import moderation, moderation_log, questions, resources
 from greenweb.board.text import check_text, clean_text
 from greenweb.markup import render_markdown
+from greenweb.staff import MODERATORE
 from greenweb.web.errors import bad_request
 from greenweb.web.forms import NO_STORE, Admitted, refuse
 from greenweb.web.params import ROW_ID, page_number
 from greenweb.web.session import (
     Session,
-    admit_moderator_form,
-    moderator_only,
-    render_moderator_page,
+    admit_staff_form,
+    render_staff_page,
+    staff_page,
 )
 from greenweb.web.site import site_of
 from greenweb.web.urls import url_for
@@ -45,14 +47,14 @@ NO_QUESTION = "Questa domanda non esiste."
 # --- the queue ------------------------------------------------------------------------------
 
 
-@moderator_only
+@staff_page(MODERATORE)
 async def queue_GET(request: Request, session: Session) -> Response:
     view = request.query_params.get("stato") or "da-moderare"
     if view not in QUEUE_VIEWS:
         raise bad_request("Elenco sconosciuto.")
     conn = site_of(request).db.reader
     page = await questions.moderation_queue(conn, QUEUE_VIEWS[view][1], page=page_number(request))
-    return render_moderator_page(
+    return render_staff_page(
         request,
         session,
         "moderation/queue.html",
@@ -103,7 +105,7 @@ async def render_question(
     shown = question_values(question, linked)
     shown.update(values or {})
     history = await moderation_log.log_entries(conn, question_id=question_id, per_page=100)
-    return render_moderator_page(
+    return render_staff_page(
         request,
         session,
         "moderation/question.html",
@@ -123,7 +125,7 @@ async def render_question(
     )
 
 
-@moderator_only
+@staff_page(MODERATORE)
 async def moderate_question_GET(request: Request, session: Session) -> Response:
     return await render_question(request, session)
 
@@ -164,7 +166,7 @@ async def apply(
     A change that returns False changed nothing: the page then says so ("invariata").
     """
     question_id: int = request.path_params["id"]
-    moderator = session.moderator.name
+    moderator = session.staff.name
     try:
         async with site_of(request).db.transaction() as conn:
             await admitted.consume(conn)
@@ -184,7 +186,7 @@ async def apply(
 async def admit_action(request: Request, session: Session, action: str) -> Admitted:
     """The gate for the form of ``action`` on this question (``mod-approva-12``)."""
     form_name = f"mod-{action}-{request.path_params['id']}"
-    return await admit_moderator_form(request, session, form_name)
+    return await admit_staff_form(request, session, form_name)
 
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -193,7 +195,7 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 def state_change(action: str, change: Change, *, done: str, to_queue: bool = False) -> Endpoint:
     """The endpoint of a change of state that needs nothing but the form's token."""
 
-    @moderator_only
+    @staff_page(MODERATORE)
     async def endpoint(request: Request, session: Session) -> Response:
         admitted = await admit_action(request, session, action)
         return await apply(request, session, admitted, change, done=done, to_queue=to_queue)
@@ -207,7 +209,7 @@ def reasoned_state_change(
     """The endpoint of a change of state with a reason, read from ``field`` (the form is
     shown again with the problem when the reason is missing or too long)."""
 
-    @moderator_only
+    @staff_page(MODERATORE)
     async def endpoint(request: Request, session: Session) -> Response:
         admitted = await admit_action(request, session, action)
         reason, problem = moderation.check_reason(admitted.form.get(field))
@@ -236,7 +238,7 @@ unpublish_POST = reasoned_state_change(
 )
 
 
-@moderator_only
+@staff_page(MODERATORE)
 async def edit_POST(request: Request, session: Session) -> Response:
     admitted = await admit_action(request, session, "modifica")
     form = admitted.form
@@ -268,7 +270,7 @@ async def edit_POST(request: Request, session: Session) -> Response:
     return await apply(request, session, admitted, edit, done="modificata")
 
 
-@moderator_only
+@staff_page(MODERATORE)
 async def answer_POST(request: Request, session: Session) -> Response:
     admitted = await admit_action(request, session, "rispondi")
     form = admitted.form
@@ -300,7 +302,7 @@ async def answer_POST(request: Request, session: Session) -> Response:
     return await apply(request, session, admitted, answer, done="risposta")
 
 
-@moderator_only
+@staff_page(MODERATORE)
 async def piece_POST(request: Request, session: Session) -> Response:
     admitted = await admit_action(request, session, "pillola")
     form = admitted.form

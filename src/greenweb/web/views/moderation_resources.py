@@ -1,6 +1,7 @@
 """The moderators' resources admin: the list, a new resource, a resource corrected.
 
-Behind the session guard of web/session.py, like every moderator page.
+Behind the staff guard of web/session.py with the moderatore role, like every moderator
+page.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from starlette.routing import Route
 
 from greenweb.board import resources
 from greenweb.board.topics import list_topics
+from greenweb.staff import MODERATORE
 from greenweb.web.forms import NO_STORE, refuse
 from greenweb.web.params import ROW_ID
 from greenweb.web.session import (
     Session,
-    admit_moderator_form,
-    moderator_only,
-    render_moderator_page,
+    admit_staff_form,
+    render_staff_page,
+    staff_page,
 )
 from greenweb.web.site import site_of
 from greenweb.web.urls import url_for
@@ -36,10 +38,10 @@ EMPTY_RESOURCE = {
 }
 
 
-@moderator_only
+@staff_page(MODERATORE)
 async def moderate_resources_GET(request: Request, session: Session) -> Response:
     conn = site_of(request).db.reader
-    return render_moderator_page(
+    return render_staff_page(
         request,
         session,
         "moderation/resources.html",
@@ -56,7 +58,7 @@ async def render_resource_form(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    return render_moderator_page(
+    return render_staff_page(
         request,
         session,
         "moderation/resource_form.html",
@@ -72,14 +74,14 @@ async def render_resource_form(
     )
 
 
-@moderator_only
+@staff_page(MODERATORE)
 async def new_resource_GET(request: Request, session: Session) -> Response:
     return await render_resource_form(
         request, session, resource_id=None, values=dict(EMPTY_RESOURCE)
     )
 
 
-@moderator_only
+@staff_page(MODERATORE)
 async def edit_resource_GET(request: Request, session: Session) -> Response:
     resource = await resources.get_resource(site_of(request).db.reader, request.path_params["id"])
     if resource is None:
@@ -91,7 +93,7 @@ async def edit_resource_GET(request: Request, session: Session) -> Response:
 
 async def _save_resource(request: Request, session: Session, resource_id: int | None) -> Response:
     name = "mod-resource-new" if resource_id is None else f"mod-resource-{resource_id}"
-    admitted = await admit_moderator_form(request, session, name)
+    admitted = await admit_staff_form(request, session, name)
     form = admitted.form
     db = site_of(request).db
     if resource_id is not None and await resources.get_resource(db.reader, resource_id) is None:
@@ -119,7 +121,7 @@ async def _save_resource(request: Request, session: Session, resource_id: int | 
             status_code=422,
         )
     moment = admitted.moment
-    moderator = session.moderator.name
+    moderator = session.staff.name
     async with db.transaction() as conn:
         await admitted.consume(conn)
         if resource_id is None:
@@ -132,12 +134,12 @@ async def _save_resource(request: Request, session: Session, resource_id: int | 
     return RedirectResponse(target, status_code=303, headers=NO_STORE)
 
 
-@moderator_only
+@staff_page(MODERATORE)
 async def new_resource_POST(request: Request, session: Session) -> Response:
     return await _save_resource(request, session, None)
 
 
-@moderator_only
+@staff_page(MODERATORE)
 async def edit_resource_POST(request: Request, session: Session) -> Response:
     return await _save_resource(request, session, request.path_params["id"])
 

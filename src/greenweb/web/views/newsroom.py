@@ -18,14 +18,10 @@ from greenweb.bulletin import newsroom
 from greenweb.bulletin.items import KINDS, Item, ItemFacts
 from greenweb.bulletin.newsroom import EditorItem, NewsroomError, StaleRevision
 from greenweb.italian import ROME
+from greenweb.staff import REDATTORE
 from greenweb.web.forms import NO_STORE, Form, refuse
 from greenweb.web.params import ROW_ID, existing_page, page_number
-from greenweb.web.session import (
-    Session,
-    admit_moderator_form,
-    editor_only,
-    render_moderator_page,
-)
+from greenweb.web.session import Session, admit_staff_form, render_staff_page, staff_page
 from greenweb.web.site import site_of
 from greenweb.web.urls import url_for
 
@@ -55,7 +51,7 @@ DONE = {
 }
 
 
-@editor_only
+@staff_page(REDATTORE)
 async def newsroom_GET(request: Request, session: Session) -> Response:
     conn = site_of(request).db.reader
     chosen = request.query_params.get("stato", "bozze")
@@ -65,7 +61,7 @@ async def newsroom_GET(request: Request, session: Session) -> Response:
     page = existing_page(
         await newsroom.list_items(conn, state, page_number(request)), "della redazione"
     )
-    return render_moderator_page(
+    return render_staff_page(
         request,
         session,
         "newsroom/list.html",
@@ -98,7 +94,7 @@ async def render_form(
     preview: Item | None = None,
     status_code: int = 200,
 ) -> Response:
-    return render_moderator_page(
+    return render_staff_page(
         request,
         session,
         "newsroom/form.html",
@@ -124,7 +120,7 @@ def _form_name(item: EditorItem | None) -> str:
     return "newsroom-new" if item is None else f"newsroom-{item.id}"
 
 
-@editor_only
+@staff_page(REDATTORE)
 async def new_item_GET(request: Request, session: Session) -> Response:
     values = {**newsroom.empty_form(), **_schedule_values(None)}
     return await render_form(request, session, item=None, values=values)
@@ -137,7 +133,7 @@ async def _item_or_404(request: Request) -> EditorItem:
     return item
 
 
-@editor_only
+@staff_page(REDATTORE)
 async def edit_item_GET(request: Request, session: Session) -> Response:
     item = await _item_or_404(request)
     stored = await newsroom.stored_form(site_of(request).db.reader, item.id)
@@ -187,7 +183,7 @@ def _read_values(form: Form) -> dict[str, str]:
 
 
 async def _save(request: Request, session: Session, item: EditorItem | None) -> Response:
-    admitted = await admit_moderator_form(request, session, _form_name(item))
+    admitted = await admit_staff_form(request, session, _form_name(item))
     form = admitted.form
     action = form.get("azione") or ""
     values = _read_values(form)
@@ -211,7 +207,7 @@ async def _save(request: Request, session: Session, item: EditorItem | None) -> 
                     conn,
                     item.id,
                     expected_revision=expected or 0,
-                    editor=session.moderator.name,
+                    editor=session.staff.name,
                     now=now,
                 )
                 item_id = item.id
@@ -222,7 +218,7 @@ async def _save(request: Request, session: Session, item: EditorItem | None) -> 
                     expected_revision=expected,
                     values=values,
                     action=action,
-                    editor=session.moderator.name,
+                    editor=session.staff.name,
                     now=now,
                     publish_at=publish_at,
                 )
@@ -245,21 +241,21 @@ async def _save(request: Request, session: Session, item: EditorItem | None) -> 
     return RedirectResponse(target, status_code=303, headers=NO_STORE)
 
 
-@editor_only
+@staff_page(REDATTORE)
 async def new_item_POST(request: Request, session: Session) -> Response:
     return await _save(request, session, None)
 
 
-@editor_only
+@staff_page(REDATTORE)
 async def edit_item_POST(request: Request, session: Session) -> Response:
     return await _save(request, session, await _item_or_404(request))
 
 
-@editor_only
+@staff_page(REDATTORE)
 async def revisions_GET(request: Request, session: Session) -> Response:
     item = await _item_or_404(request)
     kept = await newsroom.revisions(site_of(request).db.reader, item.id)
-    return render_moderator_page(
+    return render_staff_page(
         request,
         session,
         "newsroom/revisions.html",

@@ -1,6 +1,7 @@
-"""The moderators' way in and out: the login page, the login and the logout.
+"""The staff's way in and out: the login page, the login and the logout.
 
-The session itself (its cookie, the guard of every moderator page) is web/session.py.
+One login for every staff area: the moderation of the board and the bulletin's newsroom.
+The session itself (its cookies, the guard of every staff page) is web/session.py.
 A login is throttled per client and per name; see ``login_POST``.
 """
 
@@ -12,14 +13,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from greenweb import security
-from greenweb.board import moderators
+from greenweb import security, staff
 from greenweb.board.text import clean_line
+from greenweb.staff import StaffMember
 from greenweb.web import forms
 from greenweb.web.session import (
-    admit_moderator_form,
+    AREAS,
+    admit_staff_form,
     current_session,
     delete_session_cookie,
+    landing_page,
     set_session_cookie,
 )
 from greenweb.web.shows import shows
@@ -30,12 +33,18 @@ from greenweb.web.urls import url_for
 LOGIN_FORM = "login"
 
 
+# A path in one of the staff areas: plain segments under /moderazione or /redazione.
+STAFF_PATH = re.compile(
+    "(?:" + "|".join(re.escape(area.prefix) for area in AREAS.values()) + r")(?:/[A-Za-z0-9_-]+)*/?"
+)
+
+
 def safe_next(value: str | None) -> str | None:
-    """A place under /moderazione to go after login; anything else (another site, a
-    scheme, //host, backslashes) is dropped, so the login page is no open redirect."""
+    """A staff page to go to after login; anything else (another site, a scheme, //host,
+    backslashes, a public page) is dropped, so the login page is no open redirect."""
     if not value or len(value) > 200:
         return None
-    if not re.fullmatch(r"/moderazione(/[A-Za-z0-9_-]+)*/?", value):
+    if not STAFF_PATH.fullmatch(value):
         return None
     return value
 
@@ -63,15 +72,16 @@ async def render_login(
     )
 
 
-def _after_login(request: Request, next_url: str | None) -> RedirectResponse:
-    target = next_url or url_for(request, "moderation")
+def _after_login(request: Request, member: StaffMember, next_url: str | None) -> Response:
+    target = landing_page(request, member, next_url)
     return RedirectResponse(target, status_code=303, headers=forms.NO_STORE)
 
 
 async def login_GET(request: Request) -> Response:
     next_url = safe_next(request.query_params.get("next"))
-    if await current_session(request) is not None:
-        return _after_login(request, next_url)
+    session = await current_session(request)
+    if session is not None:
+        return _after_login(request, session.staff, next_url)
     return await render_login(request, next_url=next_url)
 
 
@@ -116,8 +126,8 @@ async def login_POST(request: Request) -> Response:
             await security.record_login_failure(conn, keys, moment, lockout=settings.login_lockout)
     if wait is not None:
         forms.too_many(wait, "Troppi tentativi di accesso non riusciti.")
-    moderator = await moderators.authenticate(site.db.reader, name, password)
-    if moderator is None:
+    member = await staff.authenticate(site.db.reader, name, password)
+    if member is None:
         return await render_login(
             request,
             name=name,
@@ -127,11 +137,11 @@ async def login_POST(request: Request) -> Response:
         )
     async with site.db.transaction() as conn:
         await security.clear_login_failures(conn, keys)
-        await moderators.rehash_if_needed(conn, moderator.id, password)
-        session_id, expires = await moderators.open_session(
-            conn, moderator.id, moment, settings.session_max_age
+        await staff.rehash_if_needed(conn, member.id, password)
+        session_id, expires = await staff.open_session(
+            conn, member.id, moment, settings.session_max_age
         )
-    response = _after_login(request, next_url)
+    response = _after_login(request, member, next_url)
     set_session_cookie(request, response, session_id, expires)
     return response
 
@@ -139,10 +149,10 @@ async def login_POST(request: Request) -> Response:
 async def logout_POST(request: Request) -> Response:
     session = await current_session(request)
     if session is not None:
-        admitted = await admit_moderator_form(request, session, "logout")
+        admitted = await admit_staff_form(request, session, "logout")
         async with site_of(request).db.transaction() as conn:
             await admitted.consume(conn)
-            await moderators.close_session(conn, session.session_id)
+            await staff.close_session(conn, session.session_id)
     else:
         await forms.read_same_origin_form(request)
     response = RedirectResponse(url_for(request, "login"), status_code=303, headers=forms.NO_STORE)
