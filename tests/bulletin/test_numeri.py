@@ -3,6 +3,7 @@ and validation that stores nothing."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
@@ -15,23 +16,22 @@ from greenweb.bulletin import numeri
 from greenweb.bulletin.numeri import MAX_ENTRIES, MAX_TITLE_CHARS, NumeroError
 from greenweb.config import Settings
 from greenweb.db import Database, fetch_all, with_database
+from support import SEED_DIR
 
 T = TypeVar("T")
 NOW = datetime(2021, 9, 4, 22, 30, tzinfo=UTC)  # 5 September in Rome
-SEED_ORDER = [
-    "esiti-bando-wonder",
-    "italian-sustainability-photo-award",
-    "voucher-polo-nazionale-mobilita-sostenibile",
-    "horizon-europe",
-    "call-tecnologie-sviluppo-sostenibile",
-    "top-of-the-pid",
-    "borsa-sociale-di-torino",
-    "bottega-digitale-per-la-pmi",
-    "digital-transformation-incentivi",
-    "conversation-community",
-    "adotta-una-buona-pratica",
-    "torino-social-impact-european-cluster-platform",
-]
+
+
+def seed_order() -> list[str]:
+    """The seed items' slugs by their position: the bulletin's order of undated items."""
+    found = []
+    for path in SEED_DIR.glob("*.md"):
+        text = path.read_text(encoding="utf-8")
+        position = re.search(r"^position = (\d+)$", text, re.M)
+        slug = re.search(r'^slug = "(.+)"$', text, re.M)
+        assert position and slug, path
+        found.append((int(position.group(1)), slug.group(1)))
+    return [slug for _, slug in sorted(found)]
 
 
 def run(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
@@ -136,7 +136,7 @@ def test_the_seed_import_publishes_numero_1_with_the_twelve_items_in_bulletin_or
     assert numero is not None
     assert (numero.title, numero.state, numero.source) == ("Numero 1", "published", "file")
     assert numero.issued is None and numero.intro_html == ""
-    assert [entry.facts.slug for entry in numero.entries] == SEED_ORDER
+    assert [entry.facts.slug for entry in numero.entries] == seed_order()
     assert all(entry.live and not entry.changed_since for entry in numero.entries)
 
 

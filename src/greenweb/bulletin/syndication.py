@@ -54,6 +54,20 @@ def _atom_bytes(feed: ET.Element) -> bytes:
     return body
 
 
+def _entry(
+    feed: ET.Element, url: str, title: str, updated: datetime, published: date | None
+) -> ET.Element:
+    """An entry with its id, title, link and dates; the caller adds the rest."""
+    entry = _sub(feed, "entry")
+    _sub(entry, "id", url)
+    _sub(entry, "title", title)
+    _sub(entry, "link", rel="alternate", type="text/html", href=url)
+    _sub(entry, "updated", _rfc3339(updated))
+    if published is not None:
+        _sub(entry, "published", f"{published.isoformat()}T00:00:00Z")
+    return entry
+
+
 # An empty feed's `updated`: before anything the bulletin holds.
 _NO_UPDATE = datetime(2021, 1, 1, tzinfo=UTC)
 
@@ -69,16 +83,11 @@ def atom_feed(items: Sequence[Item], *, base_url: str, item_url: str, feed_url: 
         updated=updated,
     )
     for item in items:
-        url = item_url.format(slug=item.slug)
-        entry = _sub(feed, "entry")
-        _sub(entry, "id", url)
-        _sub(entry, "title", item.title)
-        _sub(entry, "link", rel="alternate", type="text/html", href=url)
         # Seed items carry no publication date; `updated` is when greenweb last imported a
         # change, which is the only honest timestamp we have.
-        _sub(entry, "updated", _rfc3339(item.updated_at))
-        if item.published is not None:
-            _sub(entry, "published", f"{item.published.isoformat()}T00:00:00Z")
+        entry = _entry(
+            feed, item_url.format(slug=item.slug), item.title, item.updated_at, item.published
+        )
         if item.author:
             _sub(_sub(entry, "author"), "name", item.author)
         _sub(entry, "category", term=item.kind, label=item.kind_label)
@@ -124,16 +133,10 @@ def numeri_atom_feed(
         updated=updated,
     )
     for numero in numeri:
-        url = numero_url.format(number=numero.number)
-        entry = _sub(feed, "entry")
-        _sub(entry, "id", url)
-        _sub(entry, "title", numero.title)
-        _sub(entry, "link", rel="alternate", type="text/html", href=url)
-        _sub(entry, "updated", _rfc3339(numero.updated_at))
         # The numero's own date, as items give theirs: a numero from a file that gives none
         # (the seed) has none, and its import time is no publication date.
-        if numero.issued is not None:
-            _sub(entry, "published", f"{numero.issued.isoformat()}T00:00:00Z")
+        url = numero_url.format(number=numero.number)
+        entry = _entry(feed, url, numero.title, numero.updated_at, numero.issued)
         _sub(entry, "summary", numero.summary)
         _sub(entry, "content", _numero_html(numero, item_url), type="html")
     return _atom_bytes(feed)
