@@ -152,7 +152,7 @@ def test_numero_1_shows_each_item_with_its_key_facts_and_summary_in_order(
     assert len(linked) == 12
     award = main.split('href="/bollettino/italian-sustainability-photo-award"', 1)[1]
     award = award.split("</article>", 1)[0]
-    assert '<div class="facts"><dl>' in award
+    assert '<div class="facts">\n<dl>' in award
     assert '<dt>Scadenza</dt><dd><span class="open"><time datetime="2021-09-06">' in award
     assert "da 1.500 euro a 3.500 euro" in award
     assert "<p>Concorso fotografico aperto ai fotografi di tutto il mondo" in award
