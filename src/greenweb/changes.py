@@ -31,6 +31,10 @@ from greenweb.db import content_version
 
 # The bulletin's items: home, lists, item pages, deadlines, events, search, feeds, sitemap.
 BULLETIN: Final = "bulletin"
+# The numbered issues of the bulletin (numeri): their archive, pages, feed and sitemap
+# entries. A numero's page also shows its items' current state (a live link, "versione
+# attuale"), so the pages that show numeri show BULLETIN as well.
+NUMERI: Final = "numeri"
 # Which questions are public and what they say (text, stage, answer, theatre piece): the
 # board's lists, /pillole, the sitemap.
 QUESTIONS: Final = "questions"

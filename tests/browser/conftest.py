@@ -443,6 +443,8 @@ SITE_PAGES: tuple[SitePage, ...] = (
     *(SitePage(f"bollettino-{kind}", f"/bollettino?tipo={kind}") for kind in ITEM_OF_KIND),
     *(SitePage(f"voce-{kind}", f"/bollettino/{slug}") for kind, slug in ITEM_OF_KIND.items()),
     SitePage("voce-bando-aperto", f"/bollettino/{generated_slug(1)}", keyboard=True),
+    SitePage("numeri", "/bollettino/numeri", keyboard=True),
+    SitePage("numero-1", "/bollettino/numeri/1", keyboard=True),
     SitePage("scadenze", "/scadenze", keyboard=True),
     SitePage("eventi", "/eventi", keyboard=True),
     SitePage("cerca", "/cerca"),

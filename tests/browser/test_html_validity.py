@@ -47,11 +47,17 @@ class Message:
         return f"  line {self.line}: {self.kind}: {self.text}\n      {self.extract.strip()!r}"
 
 
+def test_numeri_feed_entry_content_is_valid_html(vnu_report: VnuReport) -> None:
+    for name in vnu_report.numeri_feed_entries:
+        check(vnu_report, name)
+
+
 @dataclass
 class VnuReport:
     files: dict[str, Path]  # name -> file checked
     messages: dict[str, list[Message]]  # name -> messages
     feed_entries: list[str]  # names of the feed-entry files
+    numeri_feed_entries: list[str]  # and of the numeri's feed
 
     def errors(self, name: str) -> list[Message]:
         return [m for m in self.messages.get(name, []) if m.kind != "warning" and m.kind != "info"]
@@ -121,20 +127,26 @@ def vnu_report(
             assert response.status_code == page.status, page.path
             files[page.name] = folder / f"{page.name}.html"
             files[page.name].write_bytes(response.content)
-        feed = client.get("/feed.xml")
-        assert feed.status_code == 200
+        feeds = {
+            "feed-entry": client.get("/feed.xml"),
+            "numeri-feed-entry": client.get("/bollettino/numeri/feed.xml"),
+        }
     entries: list[str] = []
-    for number, entry in enumerate(ET.fromstring(feed.content).iter(f"{ATOM}entry"), 1):
-        content = entry.find(f"{ATOM}content")
-        assert content is not None and content.get("type") == "html"
-        name = f"feed-entry-{number:02d}"
-        title = html.escape(entry.findtext(f"{ATOM}title") or name)
-        files[name] = folder / f"{name}.html"
-        files[name].write_text(
-            FRAGMENT_PAGE.format(title=title, content=content.text or ""), encoding="utf-8"
-        )
-        entries.append(name)
+    numeri_entries: list[str] = []
+    for prefix, feed in feeds.items():
+        assert feed.status_code == 200, prefix
+        for number, entry in enumerate(ET.fromstring(feed.content).iter(f"{ATOM}entry"), 1):
+            content = entry.find(f"{ATOM}content")
+            assert content is not None and content.get("type") == "html"
+            name = f"{prefix}-{number:02d}"
+            title = html.escape(entry.findtext(f"{ATOM}title") or name)
+            files[name] = folder / f"{name}.html"
+            files[name].write_text(
+                FRAGMENT_PAGE.format(title=title, content=content.text or ""), encoding="utf-8"
+            )
+            (entries if prefix == "feed-entry" else numeri_entries).append(name)
     assert entries, "the feed has no entries"
+    assert numeri_entries, "the numeri's feed has no entries"
     files["style.css"] = folder / "style.css"
     shutil.copyfile(REPO / "static" / "style.css", files["style.css"])
 
@@ -154,7 +166,7 @@ def vnu_report(
         )
     unmatched = messages.get("(vnu)", [])
     assert not unmatched, "vnu.jar reported on no known file:\n" + "\n".join(map(str, unmatched))
-    return VnuReport(files, messages, entries)
+    return VnuReport(files, messages, entries, numeri_feed_entries=numeri_entries)
 
 
 def check(report: VnuReport, name: str) -> None:

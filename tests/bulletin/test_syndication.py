@@ -401,10 +401,20 @@ def test_sitemap_lists_the_sections_and_all_twelve_items(
         assert urls[f"http://testserver/bollettino/{slug}"] == when[:10]
     for page in ("/", "/bollettino", "/scadenze", "/eventi"):
         assert f"http://testserver{page}" in urls
-    items = [loc for loc in urls if (loc or "").startswith("http://testserver/bollettino/")]
+    numeri = [loc for loc in urls if (loc or "").startswith("http://testserver/bollettino/numeri")]
+    items = [
+        loc
+        for loc in urls
+        if (loc or "").startswith("http://testserver/bollettino/") and loc not in numeri
+    ]
     assert len(items) == 12
+    # The archive of numeri is a section; numero 1 (the seed's numeri.toml) has its page.
+    assert numeri == [
+        "http://testserver/bollettino/numeri",
+        "http://testserver/bollettino/numeri/1",
+    ]
     sections = site_of(client.app).sitemap_pages
-    assert len(urls) == len(sections) + 12
+    assert len(urls) == len(sections) + 12 + 1
     for loc in urls:
         path = (loc or "").removeprefix("http://testserver")
         assert client.get(path).status_code == 200, loc

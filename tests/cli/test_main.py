@@ -164,6 +164,26 @@ def test_import_of_a_bad_directory_exits_1_and_names_file_and_field(
     assert count_items(db_path) == 12
 
 
+def test_import_of_a_bad_numeri_file_exits_1_and_changes_nothing(
+    db_path: Path, seed_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", str(seed_copy)]) == 0
+    capsys.readouterr()
+    numeri_toml = seed_copy / "numeri.toml"
+    numeri_toml.write_text(numeri_toml.read_text().replace('"horizon-europe"', '"horizon"'))
+    assert main(["import", str(seed_copy)]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        f"greenweb import: {numeri_toml}: numero[0].items: unknown slug 'horizon'",
+        "greenweb import: nothing was changed",
+    ]
+    conn = sqlite3.connect(db_path)
+    try:
+        assert conn.execute("SELECT count(*) FROM bulletin_numero_entry").fetchone() == (12,)
+    finally:
+        conn.close()
+
+
 def test_import_of_a_missing_directory_exits_1(
     db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

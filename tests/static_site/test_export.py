@@ -92,8 +92,11 @@ def test_export_writes_every_public_page_and_asset(exported: tuple[Path, list[st
         "calendario.ics",
     ):
         assert (site / name).is_file(), name
-    items = list((site / "bollettino").glob("*.html"))
+    items = [p for p in (site / "bollettino").glob("*.html") if p.name != "numeri.html"]
     assert len(items) == ITEMS
+    # The archive of numeri, numero 1 (the seed's numeri.toml) and their feed.
+    for name in ("numeri.html", "numeri/1.html", "numeri/feed.xml"):
+        assert (site / "bollettino" / name).is_file(), name
     assert list((site / "static").glob("style.*.css"))
     # Filters and tags are found by following links.
     assert (site / "bollettino@tipo=bando.html").is_file()
@@ -279,13 +282,17 @@ def test_one_changed_item_rewrites_its_page_and_the_pages_showing_it_only(
     import_seed(settings, seed_copy)
     age(outdir)
     counts = export(settings, outdir).files
+    # Numero 1 is frozen: it says what it said of the item when it was published.
+    frozen = {name for name in showing if name.startswith("bollettino/numeri/")}
+    assert frozen == {"bollettino/numeri/1.html", "bollettino/numeri/feed.xml"}
     expected = {
         name + suffix
-        for name in showing
+        for name in showing - frozen
         for suffix in ("", ".br", ".gz")
         if (site / (name + suffix)).exists()
     }
     assert rewritten(site) == expected
+    assert shown in (site / "bollettino/numeri/1.html").read_bytes()
     assert (counts.written, counts.removed) == (len(expected), 0)
     assert counts.unchanged == counts.files - len(expected)
     assert not rewritten(outdir) - {f"site/{name}" for name in expected}  # nginx.conf kept
@@ -303,6 +310,8 @@ def test_an_item_gone_takes_its_files_with_it(
     ]
     before = set(files_of(outdir / "site"))
     (seed_copy / "04-horizon-europe.md").unlink()
+    numeri_toml = seed_copy / "numeri.toml"  # numero 1 lists it
+    numeri_toml.write_text(numeri_toml.read_text().replace('    "horizon-europe",\n', ""))
     import_seed(settings, seed_copy)
     report = export(settings, outdir)
     gone = before - set(files_of(outdir / "site"))

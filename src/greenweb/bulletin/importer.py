@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from greenweb import changes
+from greenweb.bulletin import numeri_file
 from greenweb.bulletin.files import BulletinFileError, ItemSource, parse_item
 from greenweb.db import Database, fetch_all
 
@@ -79,8 +80,13 @@ def _iso(value: date | datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-async def import_items(db: Database, items: Sequence[ItemSource]) -> ImportReport:
-    """Make the stored bulletin equal to ``items``, in one transaction."""
+async def import_items(
+    db: Database,
+    items: Sequence[ItemSource],
+    numeri: Sequence[numeri_file.NumeroSource] | None = None,
+) -> ImportReport:
+    """Make the stored bulletin equal to ``items`` (and the file numeri to ``numeri``, unless
+    None), in one transaction."""
     now = datetime.now(UTC).replace(microsecond=0).isoformat()
     added: list[str] = []
     updated: list[str] = []
@@ -151,6 +157,7 @@ async def import_items(db: Database, items: Sequence[ItemSource]) -> ImportRepor
             item_id = existing[slug][0]
             await conn.execute("DELETE FROM bulletin_search WHERE rowid = ?", (item_id,))
             await conn.execute("DELETE FROM bulletin_item WHERE id = ?", (item_id,))
+        await numeri_file.store_numeri(conn, numeri, now)
         report = ImportReport(added=added, updated=updated, removed=removed, unchanged=unchanged)
         if report.changed:
             # The bulletin's pages only: the board shows nothing of the bulletin.
@@ -160,4 +167,9 @@ async def import_items(db: Database, items: Sequence[ItemSource]) -> ImportRepor
 
 async def import_directory(db: Database, directory: Path) -> ImportReport:
     """Store the bulletin files of ``directory``, or raise ImportAborted and store nothing."""
-    return await import_items(db, load_directory(directory))
+    items = load_directory(directory)
+    try:
+        numeri = await numeri_file.load_numeri(directory, items, db.reader)
+    except numeri_file.NumeriFileError as error:
+        raise ImportAborted([error]) from None
+    return await import_items(db, items, numeri)

@@ -43,14 +43,8 @@ class ItemFacts:
     tags: tuple[str, ...] = ()
     author: str | None = None
 
-
-@dataclass(frozen=True, kw_only=True)
-class Item(ItemFacts):
-    """A stored item, as the pages, feeds and calendar read it."""
-
-    id: int
-    updated_at: datetime
-
+    # On the facts rather than the stored Item: a numero's frozen entries are facts too, and
+    # the key-facts box reads these of both.
     @property
     def kind_label(self) -> str:
         return KINDS[self.kind][0]
@@ -63,6 +57,14 @@ class Item(ItemFacts):
 
     def days_left(self, today: date) -> int | None:
         return None if self.deadline is None else (self.deadline - today).days
+
+
+@dataclass(frozen=True, kw_only=True)
+class Item(ItemFacts):
+    """A stored item, as the pages, feeds and calendar read it."""
+
+    id: int
+    updated_at: datetime
 
     def is_open(self, today: date) -> bool:
         return self.deadline is not None and self.deadline >= today

@@ -1,13 +1,16 @@
-"""Atom feed, iCalendar file and sitemap of the bulletin, as plain functions."""
+"""Atom feeds (items and numeri), iCalendar file and sitemap of the bulletin, as plain
+functions."""
 
 from __future__ import annotations
 
+import html
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 from greenweb.bulletin.items import Item
+from greenweb.bulletin.numeri import Numero
 from greenweb.italian import ROME
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -24,44 +27,119 @@ def _rfc3339(value: datetime) -> str:
     return _utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def atom_feed(items: Sequence[Item], *, base_url: str, item_url: str, feed_url: str) -> bytes:
-    """An Atom 1.0 document; ``item_url`` has a ``{slug}`` placeholder."""
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _atom_feed(
+    title: str, *, feed_id: str, alternate: str, feed_url: str, updated: datetime
+) -> ET.Element:
+    """The head of an Atom 1.0 feed; its entries follow."""
     ET.register_namespace("", ATOM_NS)
     feed = ET.Element(f"{{{ATOM_NS}}}feed", {"xml:lang": "it"})
+    _sub(feed, "id", feed_id)
+    _sub(feed, "title", title)
+    _sub(feed, "link", rel="alternate", type="text/html", href=alternate)
+    _sub(feed, "link", rel="self", type="application/atom+xml", href=feed_url)
+    _sub(feed, "updated", _rfc3339(updated))
+    _sub(_sub(feed, "author"), "name", SITE_NAME)
+    return feed
 
-    def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
-        if text is not None:
-            element.text = text
-        return element
 
-    sub(feed, "id", f"{base_url}/")
-    sub(feed, "title", FEED_TITLE)
-    sub(feed, "link", rel="alternate", type="text/html", href=f"{base_url}/")
-    sub(feed, "link", rel="self", type="application/atom+xml", href=feed_url)
-    updated = max((item.updated_at for item in items), default=datetime(2021, 1, 1, tzinfo=UTC))
-    sub(feed, "updated", _rfc3339(updated))
-    sub(sub(feed, "author"), "name", SITE_NAME)
-    for item in items:
-        url = item_url.format(slug=item.slug)
-        entry = sub(feed, "entry")
-        sub(entry, "id", url)
-        sub(entry, "title", item.title)
-        sub(entry, "link", rel="alternate", type="text/html", href=url)
-        # Seed items carry no publication date; `updated` is when greenweb last imported a
-        # change, which is the only honest timestamp we have.
-        sub(entry, "updated", _rfc3339(item.updated_at))
-        if item.published is not None:
-            sub(entry, "published", f"{item.published.isoformat()}T00:00:00Z")
-        if item.author:
-            sub(sub(entry, "author"), "name", item.author)
-        sub(entry, "category", term=item.kind, label=item.kind_label)
-        for tag in item.tags:
-            sub(entry, "category", term=tag)
-        sub(entry, "summary", item.summary)
-        sub(entry, "content", item.body_html, type="html")
+def _atom_bytes(feed: ET.Element) -> bytes:
     body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
     return body
+
+
+def _entry(
+    feed: ET.Element, url: str, title: str, updated: datetime, published: date | None
+) -> ET.Element:
+    """An entry with its id, title, link and dates; the caller adds the rest."""
+    entry = _sub(feed, "entry")
+    _sub(entry, "id", url)
+    _sub(entry, "title", title)
+    _sub(entry, "link", rel="alternate", type="text/html", href=url)
+    _sub(entry, "updated", _rfc3339(updated))
+    if published is not None:
+        _sub(entry, "published", f"{published.isoformat()}T00:00:00Z")
+    return entry
+
+
+# An empty feed's `updated`: before anything the bulletin holds.
+_NO_UPDATE = datetime(2021, 1, 1, tzinfo=UTC)
+
+
+def atom_feed(items: Sequence[Item], *, base_url: str, item_url: str, feed_url: str) -> bytes:
+    """An Atom 1.0 document; ``item_url`` has a ``{slug}`` placeholder."""
+    updated = max((item.updated_at for item in items), default=_NO_UPDATE)
+    feed = _atom_feed(
+        FEED_TITLE,
+        feed_id=f"{base_url}/",
+        alternate=f"{base_url}/",
+        feed_url=feed_url,
+        updated=updated,
+    )
+    for item in items:
+        # Seed items carry no publication date; `updated` is when greenweb last imported a
+        # change, which is the only honest timestamp we have.
+        entry = _entry(
+            feed, item_url.format(slug=item.slug), item.title, item.updated_at, item.published
+        )
+        if item.author:
+            _sub(_sub(entry, "author"), "name", item.author)
+        _sub(entry, "category", term=item.kind, label=item.kind_label)
+        for tag in item.tags:
+            _sub(entry, "category", term=tag)
+        _sub(entry, "summary", item.summary)
+        _sub(entry, "content", item.body_html, type="html")
+    return _atom_bytes(feed)
+
+
+NUMERI_FEED_TITLE = "Numeri del bollettino dell'impatto sociale a Torino"
+
+
+def _numero_html(numero: Numero, item_url: str) -> str:
+    """A numero as its feed entry carries it: the introduction, then each item's title
+    (linked while the item is published) and summary."""
+    parts = [numero.intro_html]
+    for entry in numero.entries:
+        title = html.escape(entry.facts.title)
+        if entry.current_slug is not None:
+            href = html.escape(item_url.format(slug=entry.current_slug))
+            title = f'<a href="{href}">{title}</a>'
+        parts.append(f"<h2>{title}</h2>\n<p>{html.escape(entry.facts.summary)}</p>\n")
+    return "".join(parts)
+
+
+def numeri_atom_feed(
+    numeri: Sequence[Numero],
+    *,
+    archive_url: str,
+    numero_url: str,
+    item_url: str,
+    feed_url: str,
+) -> bytes:
+    """An Atom 1.0 document of published numeri; ``numero_url`` has a ``{number}``
+    placeholder, ``item_url`` a ``{slug}`` one."""
+    updated = max((numero.updated_at for numero in numeri), default=_NO_UPDATE)
+    feed = _atom_feed(
+        NUMERI_FEED_TITLE,
+        feed_id=archive_url,
+        alternate=archive_url,
+        feed_url=feed_url,
+        updated=updated,
+    )
+    for numero in numeri:
+        # The numero's own date, as items give theirs: a numero from a file that gives none
+        # (the seed) has none, and its import time is no publication date.
+        url = numero_url.format(number=numero.number)
+        entry = _entry(feed, url, numero.title, numero.updated_at, numero.issued)
+        _sub(entry, "summary", numero.summary)
+        _sub(entry, "content", _numero_html(numero, item_url), type="html")
+    return _atom_bytes(feed)
 
 
 # --- iCalendar (RFC 5545) ---------------------------------------------------------------

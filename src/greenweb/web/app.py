@@ -37,6 +37,7 @@ from greenweb.web.views import (
     moderation,
     moderation_resources,
     newsroom,
+    numeri,
     staff,
     wellknown,
 )
@@ -52,6 +53,7 @@ def create_app(
     """The greenweb ASGI app. ``today`` and ``clock`` (Unix time) may be replaced in tests
     to fix the date or move time forward without sleeping."""
     routes: list[BaseRoute] = [
+        *numeri.routes,  # before the bulletin's: /bollettino/{slug} would take its paths
         *bulletin.routes,
         *feeds.routes,
         *footprint.routes,
@@ -158,5 +160,6 @@ def create_app(
         # Other areas append async callables (app -> URL paths) for `greenweb export`.
         export_sources=[],
     )
+    numeri.register(site)
     site.install(app)
     return app

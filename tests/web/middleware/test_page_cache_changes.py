@@ -21,7 +21,16 @@ from starlette.testclient import TestClient
 
 from greenweb import changes
 from greenweb.asgi_client import Captured, request, running
-from greenweb.changes import BULLETIN, COUNTS, EVERYTHING, LOG, QUESTIONS, RESOURCES, ChangeLog
+from greenweb.changes import (
+    BULLETIN,
+    COUNTS,
+    EVERYTHING,
+    LOG,
+    NUMERI,
+    QUESTIONS,
+    RESOURCES,
+    ChangeLog,
+)
 from greenweb.config import Settings
 from greenweb.web.app import create_app
 from greenweb.web.middleware.page_cache import PageStore
@@ -133,7 +142,11 @@ DECLARED = {
     "/cerca?q=bando": {BULLETIN},
     "/feed.xml": {BULLETIN},
     "/calendario.ics": {BULLETIN},
-    "/sitemap.xml": {BULLETIN, QUESTIONS},
+    "/sitemap.xml": {BULLETIN, QUESTIONS, NUMERI},
+    "/bollettino/numeri": {NUMERI},
+    # A numero's entries link their items while published and say when they changed since.
+    "/bollettino/numeri/1": {NUMERI, BULLETIN},
+    "/bollettino/numeri/feed.xml": {NUMERI, BULLETIN},
     "/robots.txt": set(),
     "/carbon.txt": set(),
     "/impronta": {EVERYTHING},
@@ -150,7 +163,7 @@ DECLARED = {
 
 def test_every_kept_page_declares_what_it_shows(board: Board) -> None:
     client = board.client
-    item = re.search(r'href="(/bollettino/[^"?]+)"', client.get("/bollettino").text)
+    item = re.search(r'<h2><a href="(/bollettino/[^"?]+)"', client.get("/bollettino").text)
     css = re.search(r'href="(/static/[^"]+)"', client.get("/").text)
     assert item and css
     pages = {**DECLARED, item.group(1): {BULLETIN}, css.group(1): set()}

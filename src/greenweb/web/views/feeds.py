@@ -14,7 +14,7 @@ from greenweb.changes import BULLETIN
 from greenweb.web.session import AREAS
 from greenweb.web.shows import shows
 from greenweb.web.site import site_of
-from greenweb.web.urls import absolute_url
+from greenweb.web.urls import absolute_url, url_pattern
 
 FEED_ENTRIES = 30
 
@@ -22,7 +22,7 @@ FEED_ENTRIES = 30
 
 
 def item_url_pattern(request: Request) -> str:
-    return absolute_url(request, "bulletin_item", slug="SLUG").replace("SLUG", "{slug}")
+    return url_pattern(request, "bulletin_item", "slug", "SLUG")
 
 
 async def feed_GET(request: Request) -> Response:
