@@ -77,6 +77,7 @@ class ItemSource(ItemFacts):
     path: str
     search_text: str
     source_hash: str
+    body_markdown: str  # the body as written, after the closing +++ line
 
 
 def split_front_matter(text: str, path: Path | str) -> tuple[str, str]:
@@ -347,6 +348,7 @@ def check_item(
         summary=summarise(first_paragraph or text_only),
         search_text=text_only,
         source_hash=source_hash,
+        body_markdown=body,
         published=_date(path, meta, "published"),
         deadline=_date(path, meta, "deadline"),
         opens=_date(path, meta, "opens"),
