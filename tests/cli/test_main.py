@@ -18,7 +18,7 @@ from support import REPO, SEED_DIR
 from support.factory import write_item
 from support.servers import LiveServer, greenweb_serve
 
-SUBCOMMANDS = ["serve", "migrate", "import"]
+SUBCOMMANDS = ["serve", "migrate", "import", "bulletin"]
 
 
 @pytest.fixture
@@ -214,6 +214,7 @@ COMMAND_LINES = {
     "serve --workers": ["serve", "--workers", "2"],
     "migrate": ["migrate"],
     "import": ["import"],
+    "bulletin export": ["bulletin", "export", "bollettino"],
     "moderator add": ["moderator", "add", "anna"],
     "moderator list": ["moderator", "list"],
     "moderator remove": ["moderator", "remove", "anna"],

@@ -71,12 +71,17 @@ class ImportReport:
         return bool(self.added or self.updated or self.removed)
 
 
+def bulletin_paths(directory: Path) -> list[Path]:
+    """The bulletin files of ``directory``, sorted: its ``*.md`` files but dotfiles."""
+    # Dotfiles are editors' locks and drafts (Emacs' .#name.md is a dangling symlink).
+    return sorted(p for p in directory.glob("*.md") if not p.name.startswith("."))
+
+
 def load_directory(directory: Path) -> list[ItemSource]:
     """Read and validate every ``*.md`` file; raise ImportAborted listing all problems."""
     if not directory.is_dir():
         raise ImportAborted([BulletinFileError(directory, "directory", "not a directory")])
-    # Dotfiles are editors' locks and drafts (Emacs' .#name.md is a dangling symlink).
-    paths = sorted(p for p in directory.glob("*.md") if not p.name.startswith("."))
+    paths = bulletin_paths(directory)
     if not paths:
         raise ImportAborted([BulletinFileError(directory, "directory", "no .md files found")])
     errors: list[BulletinFileError] = []
