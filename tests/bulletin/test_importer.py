@@ -431,6 +431,8 @@ def test_force_overwrites_an_edited_item_with_its_file_and_keeps_the_edit_as_a_r
     ]
     assert json.loads(kept[1]["fields"])["title"] == "Horizon Europe, dal sito"
     assert json.loads(kept[2]["fields"])["title"] == file_version["title"]
+    assert json.loads(kept[2]["fields"])["tags"] == ", ".join(tags(settings, "horizon-europe"))
+    assert json.loads(kept[2]["fields"])["tags"] == "europa, innovazione, ricerca"
     # Forced once, the item follows its file again.
     assert run_import(settings, seed_copy) == ImportReport(unchanged=12)
 

@@ -158,20 +158,33 @@ def _file_columns(item: ItemSource, now: datetime) -> dict[str, Any]:
     }
 
 
-async def _insert(conn: aiosqlite.Connection, columns: dict[str, Any]) -> int:
+async def _index(conn: aiosqlite.Connection, item_id: int, item: ItemSource) -> None:
+    await conn.executemany(
+        "INSERT INTO bulletin_tag (item_id, tag) VALUES (?, ?)",
+        [(item_id, tag) for tag in item.tags],
+    )
+    await conn.execute(
+        "INSERT INTO bulletin_search (rowid, title, body) VALUES (?, ?, ?)",
+        (item_id, item.title, item.search_text),
+    )
+
+
+async def _insert(conn: aiosqlite.Connection, item: ItemSource, now: datetime) -> None:
+    columns = _file_columns(item, now)
     names = ", ".join(columns)
     placeholders = ", ".join(f":{name}" for name in columns)
     cursor = await conn.execute(
         f"INSERT INTO bulletin_item ({names}) VALUES ({placeholders})", columns
     )
     assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    await _index(conn, cursor.lastrowid, item)
 
 
 async def _update(
-    conn: aiosqlite.Connection, stored: _Stored, columns: dict[str, Any], now: datetime
+    conn: aiosqlite.Connection, stored: _Stored, item: ItemSource, now: datetime
 ) -> None:
     revision = stored.revision + 1
+    columns = _file_columns(item, now)
     assignments = ", ".join(f"{name} = :{name}" for name in columns)
     await conn.execute(
         f"UPDATE bulletin_item SET {assignments}, revision = :revision WHERE id = :id",
@@ -179,6 +192,7 @@ async def _update(
     )
     await conn.execute("DELETE FROM bulletin_tag WHERE item_id = ?", (stored.id,))
     await conn.execute("DELETE FROM bulletin_search WHERE rowid = ?", (stored.id,))
+    await _index(conn, stored.id, item)
     if await fetch_value(
         conn, "SELECT count(*) FROM bulletin_revision WHERE item_id = ?", (stored.id,)
     ):
@@ -198,17 +212,6 @@ async def _update(
         )
 
 
-async def _index(conn: aiosqlite.Connection, item_id: int, item: ItemSource) -> None:
-    await conn.executemany(
-        "INSERT INTO bulletin_tag (item_id, tag) VALUES (?, ?)",
-        [(item_id, tag) for tag in item.tags],
-    )
-    await conn.execute(
-        "INSERT INTO bulletin_search (rowid, title, body) VALUES (?, ?, ?)",
-        (item_id, item.title, item.search_text),
-    )
-
-
 async def _store_items(
     conn: aiosqlite.Connection, items: Sequence[ItemSource], *, force: bool, now: datetime
 ) -> ImportReport:
@@ -218,26 +221,22 @@ async def _store_items(
     for item in items:
         stored = existing.get(item.slug)
         if stored is None:
-            item_id = await _insert(conn, _file_columns(item, now))
+            await _insert(conn, item, now)
             report.added.append(item.slug)
+        elif stored.edited_on_site and not force:
+            report.skipped.append(item.slug)
+        elif (
+            not stored.edited_on_site
+            and stored.has_markdown
+            and stored.source_hash == item.source_hash
+        ):
+            unchanged += 1
         else:
-            if stored.edited_on_site and not force:
-                report.skipped.append(item.slug)
-                continue
-            if (
-                not stored.edited_on_site
-                and stored.has_markdown
-                and stored.source_hash == item.source_hash
-            ):
-                unchanged += 1
-                continue
             # Rows imported before the Markdown was kept are updated to get it.
-            await _update(conn, stored, _file_columns(item, now), now)
-            item_id = stored.id
+            await _update(conn, stored, item, now)
             report.updated.append(item.slug)
             if stored.edited_on_site:
                 report.overwritten.append(item.slug)
-        await _index(conn, item_id, item)
     wanted = {item.slug for item in items}
     for slug, stored in sorted(existing.items()):
         if slug in wanted or stored.made_on_site:
