@@ -151,3 +151,10 @@ def test_a_link_that_is_no_http_address_with_a_host_is_refused(tmp_path: Path, l
         parse_item(path, path.read_text(encoding="utf-8"))
     assert refused.value.field == "links"
     assert refused.value.italian.startswith("Non è un indirizzo http(s)")
+
+
+def test_a_slug_that_is_another_pages_address_is_refused(tmp_path: Path) -> None:
+    path = write_item(tmp_path, "a.md", slug="numeri")
+    with pytest.raises(BulletinFileError) as refused:
+        parse_item(path, path.read_text(encoding="utf-8"))
+    assert refused.value.field == "slug"

@@ -14,11 +14,19 @@ from typing import Any
 
 import pytest
 
+from greenweb.bulletin.files import split_front_matter
 from greenweb.bulletin.importer import ImportAborted, ImportReport, import_directory, load_directory
+from greenweb.bulletin.newsroom import StaleRevision
 from greenweb.config import Settings
 from greenweb.db import Database
 from support import SEED_DIR, folder_holding, import_seed
 from support.factory import item_text, write_item
+from support.site_edits import (
+    edit_on_site,
+    revision_of,
+    withdraw_on_site,
+    write_on_site,
+)
 
 SEED = {
     # slug: (kind, facts that must be stored exactly as the file gives them)
@@ -70,12 +78,12 @@ SEED = {
 }
 
 
-def run_import(settings: Settings, directory: Path) -> ImportReport:
+def run_import(settings: Settings, directory: Path, *, force: bool = False) -> ImportReport:
     async def main() -> ImportReport:
         db = Database(settings.db_path)
         await db.open()
         try:
-            return await import_directory(db, directory)
+            return await import_directory(db, directory, force=force)
         finally:
             await db.close()
 
@@ -312,6 +320,180 @@ def test_renaming_a_slug_replaces_the_item(settings: Settings, seed_copy: Path) 
     report = run_import(settings, seed_copy)
     assert (report.added, report.removed) == (["horizon"], ["horizon-europe"])
     assert len(items(settings)) == 12
+
+
+# --- the Markdown as written, and revisions -------------------------------------------------
+
+
+def test_every_item_keeps_its_markdown_exactly_as_written_after_the_front_matter(
+    seeded_settings: Settings,
+) -> None:
+    stored = items(seeded_settings)
+    for path in sorted(SEED_DIR.glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        meta = tomllib.loads(text.split("+++")[1])
+        body = text.split("\n+++\n", 1)[1]
+        assert stored[meta["slug"]]["body_markdown"] == body, path.name
+        assert split_front_matter(text, path)[1] == body
+
+
+def test_rows_imported_before_the_markdown_was_kept_get_it_from_unchanged_files(
+    settings: Settings, seed_copy: Path
+) -> None:
+    run_import(settings, seed_copy)
+    conn = sqlite3.connect(settings.db_path)
+    with conn:
+        conn.execute("UPDATE bulletin_item SET body_markdown = NULL WHERE slug = 'horizon-europe'")
+    conn.close()
+    report = run_import(settings, seed_copy)
+    assert (report.updated, report.unchanged) == (["horizon-europe"], 11)
+    body = (seed_copy / "04-horizon-europe.md").read_text(encoding="utf-8").split("\n+++\n")[1]
+    assert items(settings)["horizon-europe"]["body_markdown"] == body
+
+
+def test_an_import_moves_the_revision_of_the_items_it_updates_and_of_no_other(
+    settings: Settings, seed_copy: Path
+) -> None:
+    run_import(settings, seed_copy)
+    assert {row["revision"] for row in items(settings).values()} == {1}
+    replace_in(seed_copy / PHOTO, "2021-09-06", "2021-09-10")
+    write_item(seed_copy, "13-nuovo.md", slug="nuovo", position=13)
+    run_import(settings, seed_copy)
+    revisions = {slug: row["revision"] for slug, row in items(settings).items()}
+    assert revisions.pop("italian-sustainability-photo-award") == 2
+    assert revisions.pop("nuovo") == 1
+    assert set(revisions.values()) == {1}
+
+
+def test_a_form_opened_before_an_import_that_updated_its_item_is_stale(
+    settings: Settings, seed_copy: Path
+) -> None:
+    run_import(settings, seed_copy)
+    opened_at = revision_of(settings, "horizon-europe")
+    replace_in(seed_copy / "04-horizon-europe.md", "3 pilastri:", "3 pilastri (dal file):")
+    run_import(settings, seed_copy)
+    with pytest.raises(StaleRevision):
+        edit_on_site(settings, "horizon-europe", revision=opened_at, title="Dal sito")
+    assert "dal file" in items(settings)["horizon-europe"]["body_markdown"]
+
+
+# --- what editors did on the site is never lost ----------------------------------------------
+
+
+def test_an_item_edited_on_the_site_is_skipped_and_reported(
+    settings: Settings, seed_copy: Path
+) -> None:
+    run_import(settings, seed_copy)
+    edit_on_site(settings, "horizon-europe", title="Horizon Europe, dal sito")
+    edited = dict(items(settings)["horizon-europe"])
+    replace_in(seed_copy / "04-horizon-europe.md", "3 pilastri:", "3 pilastri (dal file):")
+    replace_in(seed_copy / PHOTO, "2021-09-06", "2021-09-10")
+    report = run_import(settings, seed_copy)
+    assert report.skipped == ["horizon-europe"]
+    assert report.updated == ["italian-sustainability-photo-award"]
+    assert (report.added, report.removed, report.overwritten, report.kept) == ([], [], [], [])
+    assert dict(items(settings)["horizon-europe"]) == edited
+    assert edited["edited_on_site"] == 1
+
+
+def test_an_edited_item_is_skipped_even_when_its_file_has_not_changed(
+    settings: Settings, seed_copy: Path
+) -> None:
+    run_import(settings, seed_copy)
+    edit_on_site(settings, "horizon-europe", title="Horizon Europe, dal sito")
+    before = snapshot(settings)
+    report = run_import(settings, seed_copy)
+    assert report == ImportReport(unchanged=11, skipped=["horizon-europe"])
+    assert snapshot(settings)[:3] == before[:3]
+
+
+def test_force_overwrites_an_edited_item_with_its_file_and_keeps_the_edit_as_a_revision(
+    settings: Settings, seed_copy: Path
+) -> None:
+    run_import(settings, seed_copy)
+    file_version = dict(items(settings)["horizon-europe"])
+    edit_on_site(settings, "horizon-europe", title="Horizon Europe, dal sito")
+    edited_revision = revision_of(settings, "horizon-europe")
+    report = run_import(settings, seed_copy, force=True)
+    assert report.overwritten == ["horizon-europe"]
+    assert report.updated == ["horizon-europe"]
+    assert (report.skipped, report.unchanged) == ([], 11)
+    row = items(settings)["horizon-europe"]
+    for column in ("title", "body_html", "body_markdown", "summary", "source_file", "state"):
+        assert row[column] == file_version[column], column
+    assert (row["edited_on_site"], row["revision"]) == (0, edited_revision + 1)
+    kept = query(
+        settings,
+        "SELECT revision, editor, action, fields FROM bulletin_revision WHERE item_id = ? "
+        "ORDER BY revision",
+        (row["id"],),
+    )
+    assert [(r["revision"], r["editor"], r["action"]) for r in kept] == [
+        (1, "greenweb import", "importato"),
+        (2, "bea", "modificato"),
+        (3, "greenweb import", "importato"),
+    ]
+    assert json.loads(kept[1]["fields"])["title"] == "Horizon Europe, dal sito"
+    assert json.loads(kept[2]["fields"])["title"] == file_version["title"]
+    assert json.loads(kept[2]["fields"])["tags"] == ", ".join(tags(settings, "horizon-europe"))
+    assert json.loads(kept[2]["fields"])["tags"] == "europa, innovazione, ricerca"
+    # Forced once, the item follows its file again.
+    assert run_import(settings, seed_copy) == ImportReport(unchanged=12)
+
+
+def test_force_publishes_again_an_item_withdrawn_on_the_site(
+    settings: Settings, seed_copy: Path
+) -> None:
+    run_import(settings, seed_copy)
+    withdraw_on_site(settings, "top-of-the-pid")
+    assert run_import(settings, seed_copy).skipped == ["top-of-the-pid"]
+    assert items(settings)["top-of-the-pid"]["state"] == "withdrawn"
+    assert len(query(settings, "SELECT rowid FROM bulletin_search")) == 11
+    run_import(settings, seed_copy, force=True)
+    assert items(settings)["top-of-the-pid"]["state"] == "published"
+    assert len(query(settings, "SELECT rowid FROM bulletin_search")) == 12
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["plain", "forced"])
+def test_items_made_on_the_site_survive_every_import(
+    settings: Settings, seed_copy: Path, force: bool
+) -> None:
+    run_import(settings, seed_copy)
+    write_on_site(settings, "pubblica", slug="pubblicata-sul-sito")
+    write_on_site(settings, "bozza", slug="bozza-del-sito")
+    write_on_site(settings, "programma", slug="programmata-sul-sito")
+    made = {slug: dict(row) for slug, row in items(settings).items() if row["source_file"] == ""}
+    assert sorted(made) == ["bozza-del-sito", "programmata-sul-sito", "pubblicata-sul-sito"]
+    report = run_import(settings, seed_copy, force=force)
+    assert report == ImportReport(unchanged=12)
+    after = items(settings)
+    for slug, row in made.items():
+        assert dict(after[slug]) == row, slug
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["plain", "forced"])
+def test_an_edited_item_whose_file_is_gone_is_kept_and_reported(
+    settings: Settings, seed_copy: Path, force: bool
+) -> None:
+    run_import(settings, seed_copy)
+    edit_on_site(settings, "top-of-the-pid", title="Top of the PID, dal sito")
+    (seed_copy / "06-top-of-the-pid.md").unlink()
+    (seed_copy / "04-horizon-europe.md").unlink()
+    (seed_copy / "numeri.toml").unlink()  # numero 1 lists both
+    report = run_import(settings, seed_copy, force=force)
+    assert (report.kept, report.removed) == (["top-of-the-pid"], ["horizon-europe"])
+    assert items(settings)["top-of-the-pid"]["title"] == "Top of the PID, dal sito"
+    assert "horizon-europe" not in items(settings)
+
+
+def test_a_bad_file_aborts_a_forced_import_too(settings: Settings, seed_copy: Path) -> None:
+    run_import(settings, seed_copy)
+    edit_on_site(settings, "horizon-europe", title="Horizon Europe, dal sito")
+    replace_in(seed_copy / PHOTO, 'kind = "premio"', 'kind = "concorso"')
+    before = snapshot(settings)
+    with pytest.raises(ImportAborted):
+        run_import(settings, seed_copy, force=True)
+    assert snapshot(settings) == before
 
 
 # --- every failure aborts and changes nothing -----------------------------------------------

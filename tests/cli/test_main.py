@@ -18,7 +18,7 @@ from support import REPO, SEED_DIR
 from support.factory import write_item
 from support.servers import LiveServer, greenweb_serve
 
-SUBCOMMANDS = ["serve", "migrate", "import"]
+SUBCOMMANDS = ["serve", "migrate", "import", "bulletin"]
 
 
 @pytest.fixture
@@ -238,6 +238,7 @@ COMMAND_LINES = {
     "staff list": ["staff", "list"],
     "staff remove": ["staff", "remove", "anna"],
     "staff roles": ["staff", "roles", "anna", "moderatore"],
+    "bulletin export": ["bulletin", "export", "bollettino"],
     "moderator add": ["moderator", "add", "anna"],
     "moderator list": ["moderator", "list"],
     "moderator remove": ["moderator", "remove", "anna"],

@@ -285,14 +285,18 @@ def test_one_changed_item_rewrites_its_page_and_the_pages_showing_it_only(
     # Numero 1 is frozen: it says what it said of the item when it was published.
     frozen = {name for name in showing if name.startswith("bollettino/numeri/")}
     assert frozen == {"bollettino/numeri/1.html", "bollettino/numeri/feed.xml"}
+    # Its page gains the link to the item's current version; its feed stays as it was.
+    relinked = showing - frozen | {"bollettino/numeri/1.html"}
     expected = {
         name + suffix
-        for name in showing - frozen
+        for name in relinked
         for suffix in ("", ".br", ".gz")
         if (site / (name + suffix)).exists()
     }
     assert rewritten(site) == expected
-    assert shown in (site / "bollettino/numeri/1.html").read_bytes()
+    numero = (site / "bollettino/numeri/1.html").read_bytes()
+    assert shown in numero
+    assert "versione attuale".encode() in numero
     assert (counts.written, counts.removed) == (len(expected), 0)
     assert counts.unchanged == counts.files - len(expected)
     assert not rewritten(outdir) - {f"site/{name}" for name in expected}  # nginx.conf kept

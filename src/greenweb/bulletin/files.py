@@ -19,6 +19,8 @@ from greenweb.bulletin.items import KINDS, ItemFacts, day_or_time
 from greenweb.italian import ROME
 from greenweb.markup import plain_text, render_markdown, summarise
 
+# Addresses under /bollettino/ that are pages of their own (the numeri's archive).
+RESERVED_SLUGS = frozenset({"numeri"})
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[a-z]{2,}$", re.IGNORECASE)
 URL = re.compile(r"^https?://[^\s<>\"]+$")
@@ -78,6 +80,7 @@ class ItemSource(ItemFacts):
     path: str
     search_text: str
     source_hash: str
+    body_markdown: str  # the body as written, after the closing +++ line
 
 
 def split_front_matter(text: str, path: Path | str) -> tuple[str, str]:
@@ -255,6 +258,13 @@ def check_item(
             "must be lowercase letters, digits and single hyphens (at most 80)",
             "Usa lettere minuscole senza accenti, cifre e trattini singoli (al massimo 80).",
         )
+    if slug in RESERVED_SLUGS:
+        raise BulletinFileError(
+            path,
+            "slug",
+            f"{slug!r} is the address of another page (/bollettino/{slug})",
+            f"/bollettino/{slug} è l'indirizzo di un'altra pagina: scegline un altro.",
+        )
     kind = meta.get("kind")
     if not isinstance(kind, str) or kind not in KINDS:  # a list or table is unhashable
         raise BulletinFileError(
@@ -356,6 +366,7 @@ def check_item(
         summary=summarise(first_paragraph or text_only),
         search_text=text_only,
         source_hash=source_hash,
+        body_markdown=body,
         published=_date(path, meta, "published"),
         deadline=_date(path, meta, "deadline"),
         opens=_date(path, meta, "opens"),

@@ -291,7 +291,9 @@ def _iso(value: date | datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _columns(item: ItemSource, body_markdown: str) -> dict[str, Any]:
+def item_columns(item: ItemSource, body_markdown: str) -> dict[str, Any]:
+    """The ``bulletin_item`` columns an item's fields fill: the same for a save on the site
+    and for ``greenweb import``."""
     return {
         "slug": item.slug,
         "title": item.title,
@@ -337,7 +339,7 @@ async def _index_stored(conn: aiosqlite.Connection, item_id: int) -> None:
     )
 
 
-async def _keep_revision(
+async def keep_revision(
     conn: aiosqlite.Connection,
     item_id: int,
     revision: int,
@@ -347,6 +349,7 @@ async def _keep_revision(
     values: Mapping[str, str],
     now: datetime,
 ) -> None:
+    """Keep ``values`` (the form's fields) as revision ``revision`` of the item."""
     await conn.execute(
         "INSERT INTO bulletin_revision (item_id, revision, editor, saved_at, action, fields) "
         "VALUES (?, ?, ?, ?, ?, ?)",
@@ -441,7 +444,7 @@ async def save(
     if await _slug_taken(conn, item.slug, item_id):
         raise NewsroomError("slug", "Questo indirizzo è già usato da un'altra notizia.")
 
-    columns = _columns(item, values["body"])
+    columns = item_columns(item, values["body"])
     columns.update(
         {
             "state": state,
@@ -479,7 +482,7 @@ async def save(
             # An imported item's first edit: keep what its file said as the first revision.
             before = await stored_form(conn, item_id)
             if before is not None:
-                await _keep_revision(
+                await keep_revision(
                     conn,
                     item_id,
                     current.revision,
@@ -503,7 +506,7 @@ async def save(
         [(item_id, tag) for tag in item.tags],
     )
     await _index(conn, item_id, item if state == PUBLISHED else None)
-    await _keep_revision(
+    await keep_revision(
         conn,
         item_id,
         revision,
@@ -555,7 +558,7 @@ async def withdraw(
         (WITHDRAWN, revision, now.isoformat(), item_id),
     )
     await _index(conn, item_id, None)
-    await _keep_revision(
+    await keep_revision(
         conn,
         item_id,
         revision,

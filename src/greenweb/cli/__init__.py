@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from greenweb import __version__
 from greenweb.cli import backup, database, serve
 from greenweb.cli import board as board_cli
+from greenweb.cli import bulletin as bulletin_cli
 from greenweb.cli import footprint as footprint_cli
 from greenweb.cli import staff as staff_cli
 from greenweb.cli.commands import Handler, Subcommands
@@ -27,6 +28,7 @@ COMMAND_GROUPS: tuple[Register, ...] = (
     serve.register,
     database.register,
     staff_cli.register,
+    bulletin_cli.register,
     board_cli.register,
     footprint_cli.register,
     backup.register,

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from greenweb.bulletin.importer import ImportAborted, import_directory
+from greenweb.bulletin.importer import ImportAborted, ImportReport, import_directory
 from greenweb.cli import board as board_cli
 from greenweb.cli.commands import Subcommands, add_command
 from greenweb.cli.output import EXIT_OK, complain
@@ -41,12 +41,25 @@ def migrate_command(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def _import(settings: Settings, directory: Path) -> str:
-    report = with_database(settings.db_path, lambda db: import_directory(db, directory))
-    return (
+def describe_import(directory: Path, report: ImportReport) -> list[str]:
+    """What ``greenweb import`` prints: the counts, then one line per other fact."""
+    lines = [
         f"{directory}: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.removed)} removed, {report.unchanged} unchanged"
-    )
+    ]
+    if report.overwritten:
+        lines.append(
+            f"overwritten, edited on the site since their last import: "
+            f"{', '.join(report.overwritten)}"
+        )
+    if report.skipped:
+        lines.append(
+            f"skipped, edited on the site since their last import: {', '.join(report.skipped)}"
+        )
+        lines.append("greenweb import --force overwrites them with their files")
+    if report.kept:
+        lines.append(f"kept, edited on the site and without a file here: {', '.join(report.kept)}")
+    return lines
 
 
 def import_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -54,11 +67,18 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
 
     Validate every *.md file of DIRECTORY, then load them all in one transaction: new
     slugs are added, changed files updated, items whose file is gone removed. Any invalid
-    file aborts the whole import and changes nothing."""
+    file aborts the whole import and changes nothing. Items edited on the site since their
+    last import are skipped, and items made on the site kept; --force overwrites the edited
+    ones with their files (their edits stay in the item's revisions)."""
+    directory: Path = args.directory
     try:
-        print(_import(settings, args.directory))
+        report = with_database(
+            settings.db_path, lambda db: import_directory(db, directory, force=args.force)
+        )
     except ImportAborted as aborted:
         return complain("import", *aborted.errors, "nothing was changed")
+    for line in describe_import(directory, report):
+        print(line)
     return EXIT_OK
 
 
@@ -71,4 +91,9 @@ def register(commands: Subcommands) -> None:
         type=Path,
         default=default_bulletin_dir(),
         help="folder of bulletin files (default: data/bulletin)",
+    )
+    imp.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite items edited on the site with their files",
     )
