@@ -296,7 +296,7 @@ def test_one_changed_item_rewrites_its_page_and_the_pages_showing_it_only(
     assert rewritten(site) == expected
     numero = (site / "bollettino/numeri/1.html").read_bytes()
     assert shown in numero
-    assert "versione attuale".encode() in numero
+    assert b"versione attuale" in numero
     assert (counts.written, counts.removed) == (len(expected), 0)
     assert counts.unchanged == counts.files - len(expected)
     assert not rewritten(outdir) - {f"site/{name}" for name in expected}  # nginx.conf kept
