@@ -504,6 +504,11 @@ SITE_PAGES: tuple[SitePage, ...] = (
     SitePage("redazione", "/redazione", moderator=True, keyboard=True),
     SitePage("redazione-pubblicate", "/redazione?stato=pubblicate", moderator=True),
     SitePage("redazione-nuova", "/redazione/nuova", moderator=True, keyboard=True),
+    SitePage("redazione-voce", "/redazione/1", moderator=True),
+    SitePage("redazione-revisioni", "/redazione/1/revisioni", moderator=True),
+    SitePage("redazione-numeri", "/redazione/numeri", moderator=True),
+    SitePage("redazione-numero-nuovo", "/redazione/numeri/nuovo", moderator=True, keyboard=True),
+    SitePage("redazione-numero-pubblicato", "/redazione/numeri/1", moderator=True),
     SitePage(
         "redazione-anteprima",
         "/redazione/nuova",

@@ -37,6 +37,7 @@ from greenweb.web.views import (
     moderation,
     moderation_resources,
     newsroom,
+    newsroom_numeri,
     numeri,
     staff,
     wellknown,
@@ -63,6 +64,7 @@ def create_app(
         *moderation.routes,
         *moderation_resources.routes,
         *newsroom.routes,
+        *newsroom_numeri.routes,
         *wellknown.routes,
         *slashes.routes,  # last: it answers only what no other route matches
     ]
