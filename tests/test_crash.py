@@ -21,7 +21,9 @@ import httpx2
 import pytest
 
 from greenweb.db import Database
+from greenweb.staff import REDATTORE
 from support import import_seed, make_settings
+from support.board import PASSWORD, add_staff, token_for
 from support.hostile import table_counts
 from support.load import assert_no_server_errors, run_load
 from support.servers import LiveServer, integrity_check, python_command, read_only, wait_until
@@ -146,3 +148,40 @@ def test_writer_killed_mid_stream_loses_no_acknowledged_write(tmp_path: Path) ->
 def test_writer_killed_after_many_writes_loses_no_acknowledged_write(tmp_path: Path) -> None:
     db_path, acks = kill_writer(tmp_path, at_least=5000)
     assert_every_acknowledged_write_is_there(db_path, acks)
+
+
+# --- an editor's draft, acknowledged by its 303 ---------------------------------------------
+
+
+def test_a_draft_acknowledged_by_its_303_survives_kill_9(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(tmp_path)
+    import_seed(settings)
+    assert add_staff(monkeypatch, settings, "bea", REDATTORE) == 0
+    server = LiveServer.greenweb(tmp_path / "server", settings.db_path)
+    with server, httpx2.Client(base_url=server.base_url, trust_env=False) as client:
+        login_page = client.get("/moderazione/accesso").text
+        login = {"token": token_for(login_page, "/moderazione/accesso")}
+        answer = client.post(
+            "/moderazione/accesso", data={**login, "nome": "bea", "password": PASSWORD}
+        )
+        assert answer.status_code == 303, answer.text[-300:]
+        form = client.get("/redazione/nuova").text
+        draft = {
+            "token": token_for(form, "/redazione/nuova"),
+            "azione": "bozza",
+            "title": "Bozza da non perdere",
+            "kind": "notizia",
+            "body": "Scritta poco prima del guasto.",
+        }
+        saved = client.post("/redazione/nuova", data=draft)
+        assert saved.status_code == 303, saved.text[-300:]
+        server.kill()  # right after the acknowledgement, before anything else can happen
+    assert integrity_check(settings.db_path) == ["ok"]
+    with closing(sqlite3.connect(settings.db_path)) as conn:
+        stored = conn.execute(
+            "SELECT i.title, i.state, r.action FROM bulletin_item i "
+            "JOIN bulletin_revision r ON r.item_id = i.id WHERE i.slug = 'bozza-da-non-perdere'"
+        ).fetchall()
+    assert stored == [("Bozza da non perdere", "draft", "bozza")]
