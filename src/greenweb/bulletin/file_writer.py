@@ -29,19 +29,13 @@ from typing import Final
 
 import aiosqlite
 
+from greenweb.bulletin.files import FIELDS
 from greenweb.bulletin.importer import bulletin_paths
 from greenweb.bulletin.items import ITEM_COLUMNS, Item, item_from_row
-from greenweb.bulletin.newsroom import FORM_FIELDS
 from greenweb.db import fetch_all
 
-# The front matter's fields in the order a file lists them: the newsroom form's order (what
-# an editor reads first: what, when, where, who, how much, then links and tags), with the
-# bulletin position after the kind, where the seed's files have it.
-FIELD_ORDER: Final = (
-    *FORM_FIELDS[: FORM_FIELDS.index("kind") + 1],
-    "position",
-    *(name for name in FORM_FIELDS[FORM_FIELDS.index("kind") + 1 :] if name != "body"),
-)
+# The front matter's fields in the order a file lists them.
+FIELD_ORDER: Final = FIELDS
 # The Item's attribute for each front-matter field whose name differs.
 _ATTRIBUTE: Final = {"where": "place"}
 # TOML basic strings: these escaped by name; every other control character, and the

@@ -29,7 +29,9 @@ TAG = re.compile(r"^[\w][\w '’-]{0,39}$")
 # text, and \x02/\x03 would pass for search-highlight markers.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-FIELDS = {
+# The front matter's fields, in the order a file lists them and the newsroom's form shows
+# them: what, when, where, who, how much, then links and tags.
+FIELDS = (
     "title",
     "slug",
     "kind",
@@ -48,7 +50,7 @@ FIELDS = {
     "links",
     "tags",
     "author",
-}
+)
 
 # Far past any real value, and well inside SQLite's 64-bit integers (a larger TOML integer
 # would fail at INSERT time instead of with a message naming the file and field).
@@ -241,7 +243,7 @@ def check_item(
 
     Raises BulletinFileError naming the first bad field, in English and in Italian.
     """
-    unknown = sorted(set(meta) - FIELDS)
+    unknown = sorted(set(meta) - set(FIELDS))
     if unknown:
         raise BulletinFileError(path, unknown[0], "unknown field", "Campo sconosciuto.")
 

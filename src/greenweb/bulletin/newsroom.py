@@ -38,27 +38,9 @@ PUBLISHED: Final = "published"
 WITHDRAWN: Final = "withdrawn"
 STATES: Final = (DRAFT, SCHEDULED, PUBLISHED, WITHDRAWN)
 
-# The form's field for each front-matter field, in the form's order; "body" is the Markdown.
-FORM_FIELDS: Final = (
-    "title",
-    "slug",
-    "kind",
-    "published",
-    "deadline",
-    "opens",
-    "starts",
-    "ends",
-    "where",
-    "organisers",
-    "amount_min",
-    "amount_max",
-    "budget",
-    "contact_email",
-    "links",
-    "tags",
-    "author",
-    "body",
-)
+# The form's fields: every front-matter field but the bulletin position (a new item goes
+# last), in the files' order, then "body", the Markdown.
+FORM_FIELDS: Final = (*(name for name in FIELDS if name != "position"), "body")
 _LINES: Final = ("organisers", "links")  # one value per line
 _AMOUNTS: Final = ("amount_min", "amount_max", "budget")
 # The label the form is known by in error messages (the importer says the file's path).
@@ -171,7 +153,7 @@ def _front_matter(values: Mapping[str, str], position: int) -> dict[str, Any]:
             meta[name] = int(digits)
         else:
             meta[name] = text
-    assert set(meta) <= FIELDS
+    assert set(meta) <= set(FIELDS)
     return meta
 
 
