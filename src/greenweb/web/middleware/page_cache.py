@@ -61,6 +61,7 @@ from greenweb.changes import ChangeLog
 from greenweb.web.http.headers import cache_directives
 from greenweb.web.http.negotiation import choose_coding
 from greenweb.web.middleware.representation import STORE_HINT
+from greenweb.web.middleware.schedule import SEQUENCE_KEY
 from greenweb.web.shows import shown
 
 Key = tuple[str, bytes, str]
@@ -242,7 +243,8 @@ class PageCacheMiddleware:
             elif name == b"cookie" or name == b"authorization":
                 await self.app(scope, receive, send)
                 return
-        sequence = self.changes.read()
+        # Read once per request: by the scheduled-publishing middleware outside, if present.
+        sequence = scope[SEQUENCE_KEY] if SEQUENCE_KEY in scope else self.changes.read()
         if sequence is None:
             await self.app(scope, receive, send)
             return

@@ -21,6 +21,11 @@ from greenweb.bulletin import newsroom
 from greenweb.changes import ChangeLog
 from greenweb.db import Database
 
+# The write sequence this middleware read for the request, kept in its scope: the page
+# cache inside uses it instead of reading it a second time. Read after the request came in
+# (and after any due item was published), it keeps the cache's guarantee.
+SEQUENCE_KEY = "greenweb.write_sequence"
+
 
 class ScheduledPublishingMiddleware:
     def __init__(
@@ -34,21 +39,23 @@ class ScheduledPublishingMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            self.changes.read()
+            sequence = self.changes.read()
             due = self.changes.next_due
             if due is not None and self.clock() >= due:
-                await self._publish_due()
+                sequence = await self._publish_due()
+            scope[SEQUENCE_KEY] = sequence
         await self.app(scope, receive, send)
 
-    async def _publish_due(self) -> None:
+    async def _publish_due(self) -> int | None:
+        """Publish what is due; the write sequence after it."""
         async with self.lock:
             # Another request of this worker may have published them while this one waited.
-            self.changes.read()
+            sequence = self.changes.read()
             due = self.changes.next_due
             now = self.clock()
             if due is None or now < due:
-                return
+                return sequence
             moment = datetime.fromtimestamp(now, UTC).replace(microsecond=0)
             async with self.db.transaction() as conn:
                 await newsroom.publish_due(conn, moment)
-            self.changes.read()
+            return self.changes.read()
