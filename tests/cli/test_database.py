@@ -68,3 +68,16 @@ def test_import_help_tells_of_force(capsys: pytest.CaptureFixture[str]) -> None:
     out = " ".join(capsys.readouterr().out.split())
     assert "--force" in out
     assert "edited on the site" in out
+
+
+def test_import_says_which_numeri_the_numeri_file_published(
+    cli_env: Settings, seed_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    numeri = seed_copy / "numeri.toml"
+    numeri.write_text(numeri.read_text().replace('"Numero 1"', '"Il numero 1"'))
+    assert main(["import", str(seed_copy)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"{seed_copy}: 0 added, 0 updated, 0 removed, 12 unchanged",
+        "numeri.toml: numero 1 published from the file",
+    ]
+    assert query(cli_env, "SELECT title FROM bulletin_numero") == [("Il numero 1",)]

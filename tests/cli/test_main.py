@@ -129,12 +129,15 @@ def test_import_loads_the_seed_and_reports_counts(
     db_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["import", str(SEED_DIR)]) == 0
-    assert capsys.readouterr().out.strip() == (
-        f"{SEED_DIR}: 12 added, 0 updated, 0 removed, 0 unchanged"
-    )
+    assert capsys.readouterr().out.splitlines() == [
+        f"{SEED_DIR}: 12 added, 0 updated, 0 removed, 0 unchanged",
+        "numeri.toml: numero 1 published from the file",
+    ]
     assert count_items(db_path) == 12
     assert main(["import", str(SEED_DIR)]) == 0
-    assert "0 added, 0 updated, 0 removed, 12 unchanged" in capsys.readouterr().out
+    assert capsys.readouterr().out.splitlines() == [
+        f"{SEED_DIR}: 0 added, 0 updated, 0 removed, 12 unchanged"
+    ]
 
 
 def test_import_defaults_to_data_bulletin(

@@ -51,12 +51,13 @@ class ImportAborted(Exception):
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What an import changed, by slug, and how many items were already as their files say.
+    """What an import changed, by slug, and how many items were already as their files say
+    (and which numeri numeri.toml changed).
 
-    ``skipped``: items edited on the site that the import left as they are, although the
-    directory has a file for them; ``overwritten``: those a forced import overwrote (they
-    are in ``updated`` too); ``kept``: items edited on the site whose file is gone, which
-    no import removes.
+        ``skipped``: items edited on the site that the import left as they are, although the
+        directory has a file for them; ``overwritten``: those a forced import overwrote (they
+        are in ``updated`` too); ``kept``: items edited on the site whose file is gone, which
+        no import removes.
     """
 
     added: list[str] = field(default_factory=list)
@@ -66,6 +67,8 @@ class ImportReport:
     skipped: list[str] = field(default_factory=list)
     overwritten: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    # The numbers of the numeri that numeri.toml added, changed or removed.
+    numeri: list[int] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -264,7 +267,8 @@ async def import_items(
     now = datetime.now(UTC).replace(microsecond=0)
     async with db.transaction() as conn:
         report = await _store_items(conn, items, force=force, now=now)
-        await numeri_file.store_numeri(conn, numeri, now.isoformat())
+        touched = await numeri_file.store_numeri(conn, numeri, now.isoformat())
+        report = replace(report, numeri=touched)
         if report.changed:
             # The bulletin's pages only: the board shows nothing of the bulletin.
             await changes.record(conn, changes.BULLETIN)

@@ -59,6 +59,9 @@ def describe_import(directory: Path, report: ImportReport) -> list[str]:
         lines.append("greenweb import --force overwrites them with their files")
     if report.kept:
         lines.append(f"kept, edited on the site and without a file here: {', '.join(report.kept)}")
+    if report.numeri:
+        numbers = ", ".join(str(n) for n in report.numeri)
+        lines.append(f"numeri.toml: numero {numbers} published from the file")
     return lines
 
 
