@@ -41,7 +41,7 @@ import pytest
 
 from greenweb.italian import today_in_rome
 from support import board_seed
-from support.board_seed import MODERATOR, MODERATOR_PASSWORD
+from support.board_seed import EDITOR, MODERATOR, MODERATOR_PASSWORD
 from support.factory import item_text
 from support.servers import LiveServer, server_env
 
@@ -247,12 +247,14 @@ def greenweb_server(
     run_cli(["migrate"], env)
     if bulletin_dir is not None:
         run_cli(["import", str(bulletin_dir)], env)
-    # One account for both staff areas: the moderation and the newsroom pages.
+    # One account for both staff areas: the moderation and the newsroom pages; and one
+    # editor alone, who meets the moderation's 403 page.
     run_cli(
         ["staff", "add", MODERATOR, "--role=moderatore", "--role=redattore"],
         env,
         stdin=MODERATOR_PASSWORD + "\n",
     )
+    run_cli(["staff", "add", EDITOR, "--role=redattore"], env, stdin=MODERATOR_PASSWORD + "\n")
     board_seed.seed_board(db_path, time.time())
     live = LiveServer.greenweb(root, db_path, args=["--log-level", "warning"], **settings)
     with live:
@@ -404,8 +406,11 @@ class SitePage:
     keyboard: bool = False
     # Reached by sending a form from ``path`` rather than by its address.
     form: FormState | None = None
-    # Seen by a logged-in moderator (whose only cookies are the session's).
+    # Seen logged in (whose only cookies are the session's): by the suite's staff account
+    # (both roles), or with ``editor_only`` by an account holding the redattore role alone
+    # (it meets the moderation's 403 page).
     moderator: bool = False
+    editor_only: bool = False
 
     @property
     def is_home(self) -> bool:
@@ -509,6 +514,7 @@ SITE_PAGES: tuple[SitePage, ...] = (
     SitePage("redazione-numeri", "/redazione/numeri", moderator=True),
     SitePage("redazione-numero-nuovo", "/redazione/numeri/nuovo", moderator=True, keyboard=True),
     SitePage("redazione-numero-pubblicato", "/redazione/numeri/1", moderator=True),
+    SitePage("staff-403", "/moderazione", status=403, moderator=True, editor_only=True),
     SitePage(
         "redazione-anteprima",
         "/redazione/nuova",
@@ -565,20 +571,32 @@ def log_in(page: Page, name: str = MODERATOR, password: str = MODERATOR_PASSWORD
     page.get_by_role("button", name="Entra").click()
 
 
+def logged_in_state(browser: Browser, server: GreenwebServer, name: str, lands: str) -> Any:
+    """Cookies of one staff session, logged in through the login form (landing on
+    ``lands``)."""
+    context = browser.new_context(base_url=server.base_url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        log_in(page, name)
+        assert page.url == server.url(lands), f"login failed: {page.url}"
+        state: dict[str, Any] = dict(context.storage_state())
+    finally:
+        context.close()
+    return state
+
+
 @pytest.fixture(scope="session")
 def moderator_state(browser: Browser, server: GreenwebServer) -> dict[str, Any]:
     """Cookies of one moderator session, logged in once for the whole suite through the
     login form; each moderator page's context starts from them (argon2 costs a quarter
     second a login)."""
-    context = browser.new_context(base_url=server.base_url, java_script_enabled=False)
-    try:
-        page = context.new_page()
-        log_in(page)
-        assert page.url == server.url("/moderazione"), f"login failed: {page.url}"
-        state: dict[str, Any] = dict(context.storage_state())
-    finally:
-        context.close()
-    return state
+    return dict(logged_in_state(browser, server, MODERATOR, "/moderazione"))
+
+
+@pytest.fixture(scope="session")
+def editor_state(browser: Browser, server: GreenwebServer) -> dict[str, Any]:
+    """Cookies of the session of an account holding the redattore role alone."""
+    return dict(logged_in_state(browser, server, EDITOR, "/redazione"))
 
 
 @pytest.fixture
@@ -587,7 +605,9 @@ def page_context(new_context: ContextFactory, request: pytest.FixtureRequest) ->
     the moderator's session cookie when the page is a moderator's."""
 
     def make(site_page: SitePage, **options: Any) -> BrowserContext:
-        if site_page.moderator:
+        if site_page.editor_only:
+            options["storage_state"] = request.getfixturevalue("editor_state")
+        elif site_page.moderator:
             options["storage_state"] = request.getfixturevalue("moderator_state")
         return new_context(**options)
 

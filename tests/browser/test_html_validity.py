@@ -72,10 +72,11 @@ def message_kind(raw: dict[str, Any]) -> str:
     return str(raw.get("type", "error"))
 
 
-def fetch(client: httpx2.Client, page: Any, moderator_cookie: str) -> httpx2.Response:
+def fetch(client: httpx2.Client, page: Any, cookies: dict[str, str]) -> httpx2.Response:
     """The page's HTML as the browser gets it: with the moderator's session cookie on
     moderator pages; for a form state, the answer to its form sent from the form page."""
-    headers = {"Cookie": moderator_cookie} if page.moderator else {}
+    account = "editor" if page.editor_only else "moderator" if page.moderator else None
+    headers = {"Cookie": cookies[account]} if account else {}
     response = client.get(page.path, headers=headers)
     if page.form is None:
         return response
@@ -115,15 +116,19 @@ def vnu_report(
     server: Any,
     site_pages: Any,
     moderator_state: dict[str, Any],
+    editor_state: dict[str, Any],
     vnu_jar: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> VnuReport:
     folder = tmp_path_factory.mktemp("vnu")
     files: dict[str, Path] = {}
-    moderator_cookie = "; ".join(f"{c['name']}={c['value']}" for c in moderator_state["cookies"])
+    cookies = {
+        account: "; ".join(f"{c['name']}={c['value']}" for c in state["cookies"])
+        for account, state in (("moderator", moderator_state), ("editor", editor_state))
+    }
     with httpx2.Client(base_url=server.base_url, trust_env=False, timeout=10) as client:
         for page in site_pages:
-            response = fetch(client, page, moderator_cookie)
+            response = fetch(client, page, cookies)
             assert response.status_code == page.status, page.path
             files[page.name] = folder / f"{page.name}.html"
             files[page.name].write_bytes(response.content)

@@ -21,6 +21,8 @@ from pathlib import Path
 from greenweb.markup import render_markdown
 
 MODERATOR = "redazione"
+# The browser suite's account holding the redattore role alone.
+EDITOR = "bea"
 # At least 10 characters (greenweb moderator add refuses shorter ones).
 MODERATOR_PASSWORD = "una password lunga solo per i test"
 HOUR = 3600
