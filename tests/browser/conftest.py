@@ -458,6 +458,7 @@ SITE_PAGES: tuple[SitePage, ...] = (
     SitePage("cerca-errore-400", "/cerca?q=" + "a" * 201, status=400),
     SitePage("errore-400", "/bollettino?page=0", status=400),
     SitePage("errore-404", "/pagina-che-non-esiste", status=404, keyboard=True),
+    SitePage("impronta", "/impronta"),
     # --- the question board, as visitors see it ---
     SitePage("domande", "/domande", keyboard=True),
     SitePage("domande-pagina-2", "/domande?page=2"),

@@ -351,6 +351,10 @@ KNOWN_ATTRIBUTES = frozenset(
     "required selected checked disabled multiple open start media sizes http-equiv "
     "placeholder inputmode readonly reversed".split()
 )
+# greenweb's one SVG, the bar chart of /impronta (<svg class="chart">), and what it holds:
+# known inside that chart only, so a bare <svg> or a <rect> smuggled in anywhere is found.
+KNOWN_CHART_TAGS = frozenset("svg title desc rect text".split())
+KNOWN_CHART_ATTRIBUTES = frozenset("width height x y dx".split())
 _TEXT_ALIGN = re.compile(r"text-align:(left|right|center)")
 
 
@@ -358,17 +362,30 @@ class MarkupFinder(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.unknown: list[str] = []
+        self._in_chart = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in KNOWN_TAGS:
+        if tag == "svg" and not self._in_chart and ("class", "chart") in attrs:
+            self._in_chart = True
+        tags, attributes = KNOWN_TAGS, KNOWN_ATTRIBUTES
+        if self._in_chart:
+            tags, attributes = tags | KNOWN_CHART_TAGS, attributes | KNOWN_CHART_ATTRIBUTES
+        if tag not in tags:
             self.unknown.append(f"<{tag}>")
         for name, value in attrs:
             if name == "style" and tag in {"th", "td"} and _TEXT_ALIGN.fullmatch(value or ""):
                 continue  # Markdown table alignment
-            if name not in KNOWN_ATTRIBUTES:
+            if name not in attributes:
                 self.unknown.append(f"<{tag} {name}=...>")
 
-    handle_startendtag = handle_starttag
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag == "svg":
+            self._in_chart = False
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "svg":
+            self._in_chart = False
 
 
 def unknown_markup(html: str) -> list[str]:

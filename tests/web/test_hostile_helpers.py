@@ -164,6 +164,11 @@ def test_assert_local_redirect(location: str, safe: bool) -> None:
     [
         "<p><img src=x></p>",
         "<svg></svg>",
+        '<svg role="img"><rect width="1"/></svg>',
+        '<p><rect y="1"/><text x="0">x</text></p>',
+        '<svg class="chart"><image href="x"/></svg>',
+        '<svg class="chart"><rect style="fill:red"/></svg>',
+        '<svg class="chart"></svg><rect width="1"/>',
         "<math><mtext></mtext></math>",
         '<input value="" autofocus>',
         '<p style="color:red">x</p>',
@@ -183,6 +188,9 @@ def test_markup_greenweb_never_writes_is_found(html: str) -> None:
         '<ol start="3"><li>x</li></ol>',
         '<input id="nome" name="nome" value="&#34; autofocus x=&#34;" maxlength="40">',
         "<p>&lt;img src=x onerror=alert(1)&gt;</p>",
+        '<svg class="chart" role="img" aria-labelledby="t" width="100%" height="22">'
+        '<title id="t">x</title><desc>y</desc><rect class="ref" y="3" width="100.0%" '
+        'height="16"/><text x="0.0%" dx="6" y="15">z</text></svg>',
     ],
 )
 def test_markup_greenweb_writes_and_escaped_text_pass(html: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html as html_text
 import re
 import tomllib
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from starlette.routing import Router
 from starlette.testclient import TestClient
 
 from greenweb import changes
@@ -20,13 +22,17 @@ from greenweb.config import Settings
 from greenweb.db import Database
 from greenweb.footprint.budget import check, load_budget, parse_budget
 from greenweb.footprint.carbon import CarbonModel
+from greenweb.footprint.chart import Chart, bar_chart
 from greenweb.footprint.measure import Report, Target, measure_page
 from greenweb.footprint.page import parse_html
+from greenweb.italian import format_int
 from greenweb.web.app import create_app
 from greenweb.web.site import site_of
-from greenweb.web.views.footprint import collect_targets
+from greenweb.web.templating import make_templates
+from greenweb.web.views.footprint import ALMANAC_DESKTOP_BYTES, collect_targets
 from support import SEED_TODAY, import_seed, make_settings
 from support.board import publish_directly
+from support.hostile import assert_known_markup, assert_no_active_content
 
 REPO = Path(__file__).resolve().parents[3]
 BUDGET = load_budget(REPO / "footprint-budget.toml")
@@ -314,6 +320,70 @@ def test_impronta_uses_the_configured_grid_and_green_hosting(tmp_path: Path) -> 
         html = client.get("/impronta").text
     assert "287,75 g CO2e/kWh (ITA)" in html
     assert "Hosting alimentato da energia rinnovabile: sì" in html
+
+
+MEDIAN_PAGE = ("Pagina web mediana, desktop", ALMANAC_DESKTOP_BYTES)
+_CHART = re.compile(r'<svg class="chart".*?</svg>', re.S)
+
+
+def render_chart(chart: Chart) -> str:
+    template = make_templates(Router()).get_template("footprint/_chart.html")
+    return template.render(chart=chart, almanac_desktop_kb=format_int(2412))
+
+
+def test_impronta_draws_every_page_beside_the_median_web_page(impronta: TestClient) -> None:
+    html = impronta.get("/impronta").text
+    [svg] = _CHART.findall(html)
+    assert 'role="img" aria-labelledby="grafico-titolo" aria-describedby="grafico-cifre"' in svg
+    assert '<title id="grafico-titolo">I byte di ogni pagina di greenweb' in svg
+    report = site_of(impronta.app).footprint.report
+    assert report is not None
+    pages = [p for p in report.pages if p.is_html]
+    assert len(pages) >= 10
+    desc = re.search(r'<desc id="grafico-cifre">(.*?)</desc>', svg)
+    assert desc and "2.412 KB su desktop (HTTP Archive, Web Almanac 2025)" in desc.group(1)
+    assert f"le {len(pages)} pagine di greenweb misurate" in desc.group(1)
+    # One bar and one label per page, after the median page's, with the table's figures.
+    labels = [html_text.unescape(t) for t in re.findall(r"<text [^>]*>(.*?)</text>", svg)]
+    assert labels == ["Pagina web mediana, desktop: 2.412 KB"] + [
+        f"{p.target.label}: {format_int(p.first_view.wire_bytes)} byte" for p in pages
+    ]
+    widths = [float(w) for w in re.findall(r'<rect [^>]*width="([\d.]+)%"', svg)]
+    expected = bar_chart([(p.target.label, p.first_view.wire_bytes) for p in pages], MEDIAN_PAGE)
+    assert widths == [bar.width for bar in expected.bars]
+    assert widths[0] == 100.0 and all(0 < w < 1 for w in widths[1:])  # 0.1 to 0.3 %
+    assert svg.count('class="ref"') == 1
+    # The page draws the chart of its figures, byte for byte; it fetches nothing for it.
+    assert svg == render_chart(expected)
+    assert_no_active_content(html)
+    assert_known_markup(html)
+    assert report.page("footprint").first_view.requests == 2
+
+
+def test_the_chart_of_the_same_figures_is_the_same_bytes() -> None:
+    rows = [("Pagina iniziale", 4_423), ("Ricerca «bando»", 3_669)]
+    svg = render_chart(bar_chart(rows, MEDIAN_PAGE))
+    assert svg == render_chart(bar_chart(list(rows), MEDIAN_PAGE))
+    assert svg == (
+        '<svg class="chart" role="img" aria-labelledby="grafico-titolo" '
+        'aria-describedby="grafico-cifre" width="100%" height="66">\n'
+        '<title id="grafico-titolo">I byte di ogni pagina di greenweb accanto alla pagina web '
+        "mediana</title>\n"
+        '<desc id="grafico-cifre">Barre nella stessa scala: la prima è la pagina web mediana, '
+        "2.412 KB su desktop (HTTP Archive, Web Almanac 2025); le altre sono le 2 pagine di "
+        "greenweb misurate, da 3.669 a 4.423 byte. Le cifre di ogni pagina sono nella "
+        "tabella.</desc>\n"
+        '<rect class="ref" y="3" width="100.0%" height="16"/><text x="0.0%" dx="6" y="15">'
+        "Pagina web mediana, desktop: 2.412 KB</text>\n"
+        '<rect y="25" width="0.18%" height="16"/><text x="0.18%" dx="6" y="37">'
+        "Pagina iniziale: 4.423 byte</text>\n"
+        '<rect y="47" width="0.15%" height="16"/><text x="0.15%" dx="6" y="59">'
+        "Ricerca «bando»: 3.669 byte</text>\n"
+        "</svg>"
+    )
+    # What two pages and the median cost in the document before compression; each further
+    # page or e-mail adds one <rect> and one <text>: about 80 bytes besides its label.
+    assert len(svg.encode("utf-8")) == 829
 
 
 def test_every_page_links_impronta_in_the_footer(client: TestClient) -> None:

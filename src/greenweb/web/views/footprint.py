@@ -40,6 +40,7 @@ from greenweb.footprint import carbon
 from greenweb.footprint.budget import Budget, check, default_budget_path, load_budget
 from greenweb.footprint.carbon import CarbonModel
 from greenweb.footprint.carbon_txt import carbon_txt
+from greenweb.footprint.chart import Chart, bar_chart
 from greenweb.footprint.measure import (
     PageResult,
     Report,
@@ -60,6 +61,7 @@ logger = logging.getLogger("greenweb")
 # Figures of the median web page, cited on /impronta (HTTP Archive, Web Almanac 2025).
 ALMANAC_DESKTOP_KB = 2412
 ALMANAC_MOBILE_KB = 2164
+ALMANAC_DESKTOP_BYTES = ALMANAC_DESKTOP_KB * 1024  # the Almanac's KB are 1,024 bytes
 ALMANAC_GRAMS_PER_VISIT = 0.36
 ALMANAC_PAGE_WEIGHT_URL = "https://almanac.httparchive.org/en/2025/page-weight"
 
@@ -335,11 +337,24 @@ def _comparison(pages: Sequence[PageResult]) -> dict[str, str]:
     return {
         "median_bytes": format_int(median_bytes),
         "median_grams": format_grams(median_grams),
-        "times_lighter": format_int(ALMANAC_DESKTOP_KB * 1024 / median_bytes),
+        "times_lighter": format_int(ALMANAC_DESKTOP_BYTES / median_bytes),
         "times_less_co2": format_int(ALMANAC_GRAMS_PER_VISIT / median_grams)
         if median_grams
         else "",
     }
+
+
+def _chart(pages: Sequence[PageResult]) -> Chart | None:
+    """Every measured page's bytes beside the median web page (none before a measurement).
+
+    Pages are the HTML documents, as the budget's ``[page]`` limits: feeds and files for
+    programs are not pages a visitor opens. The reference is the same median desktop page
+    the comparison cites.
+    """
+    rows = [(p.target.label, p.first_view.wire_bytes) for p in pages if p.is_html]
+    if not rows:
+        return None
+    return bar_chart(rows, ("Pagina web mediana, desktop", ALMANAC_DESKTOP_BYTES))
 
 
 async def footprint_GET(request: Request) -> Response:
@@ -359,6 +374,7 @@ async def footprint_GET(request: Request) -> Response:
         "rows": _rows(request, report) if report else [],
         "measured_at": report.generated_at.astimezone(ROME) if report else None,
         **_comparison(pages),
+        "chart": _chart(pages),
         "almanac_desktop_kb": format_int(ALMANAC_DESKTOP_KB),
         "almanac_mobile_kb": format_int(ALMANAC_MOBILE_KB),
         "almanac_grams": format_number(ALMANAC_GRAMS_PER_VISIT),
