@@ -221,6 +221,14 @@ BAD_VALUES = {
     "GREENWEB_MAX_BODY_BYTES": "10",
     "GREENWEB_PAGE_CACHE_BYTES": "-1",
     "GREENWEB_PAGE_MAX_AGE": "un minuto",
+    "GREENWEB_SMTP_HOST": "smtp host",
+    "GREENWEB_SMTP_PORT": "0",
+    "GREENWEB_SMTP_USERNAME": "nome\x07",
+    "GREENWEB_SMTP_PASSWORD": "chiave\x07",
+    "GREENWEB_SMTP_TLS": "ssl",
+    "GREENWEB_MAIL_FROM": "a@example.org, b@example.org",
+    "GREENWEB_MAIL_RATE_PER_MINUTE": "0",
+    "GREENWEB_MAIL_DELIVERY": "sempre",
 }
 
 
