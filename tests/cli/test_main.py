@@ -255,6 +255,7 @@ COMMAND_LINES = {
     "backup": ["backup", "copia.db"],
     "restore": ["restore", "copia.db"],
     "export": ["export", "sito"],
+    "newsletter send": ["newsletter", "send"],
 }
 
 
