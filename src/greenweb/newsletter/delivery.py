@@ -28,7 +28,8 @@ import aiosmtplib
 
 from greenweb.config import Settings
 from greenweb.db import Database
-from greenweb.newsletter import lease, outbox, subscribers
+from greenweb.newsletter import digest, lease, outbox, subscribers
+from greenweb.newsletter.messages import Letterhead
 from greenweb.newsletter.outbox import Queued
 
 BATCH: Final = 100  # messages read from the outbox at a time
@@ -99,6 +100,7 @@ class Sender:
         self.holder = holder or lease.new_holder()
         self.timeout = timeout
         self.sender = envelope_sender(settings.mail_from)
+        self.letterhead = Letterhead.from_settings(settings)
         self.interval = 60.0 / settings.mail_rate_per_minute
         self._last_start: float | None = None
 
@@ -111,6 +113,8 @@ class Sender:
                 report.busy = True
                 return report
             await subscribers.delete_expired_pending(conn, datetime.fromtimestamp(now, UTC))
+        async with self.db.transaction() as conn:
+            await digest.enqueue_due(conn, self.letterhead, datetime.fromtimestamp(now, UTC))
         try:
             await self._deliver_due(report)
         finally:
