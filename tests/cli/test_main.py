@@ -256,6 +256,8 @@ COMMAND_LINES = {
     "restore": ["restore", "copia.db"],
     "export": ["export", "sito"],
     "newsletter send": ["newsletter", "send"],
+    "newsletter subscribers": ["newsletter", "subscribers", "export"],
+    "newsletter forget": ["newsletter", "forget", "anna@example.org"],
 }
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
 
 from greenweb.cli import main
+from greenweb.config import Settings
+from support.board import query
 from support.mail import mail_settings
 from support.newsletter import add_subscribers, queue_messages, states
 from support.servers import free_port
@@ -72,3 +76,57 @@ def test_send_to_a_server_that_is_down_exits_1_and_keeps_every_message(
     assert err.startswith("greenweb newsletter send: sent 0, retrying 1, ")
     assert err.count("\n") == 1 and "Traceback" not in err
     assert sorted(states(settings).values()) == ["queued", "retrying"]
+
+
+def test_subscribers_export_writes_every_subscriber_as_csv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = mail_settings(tmp_path)
+    add_subscribers(settings, ["anna@example.org"], kinds=["bando", "premio"])
+    add_subscribers(settings, ["bruno@example.org"], choice="settimanale")
+    mail_env(monkeypatch, tmp_path, 25)
+    assert main(["newsletter", "subscribers", "export"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0] == [
+        "address",
+        "choice",
+        "kinds",
+        "state",
+        "created_at",
+        "confirmed_at",
+        "bounces",
+    ]
+    assert [row[:4] for row in rows[1:]] == [
+        ["anna@example.org", "numero", "bando premio", "confirmed"],
+        ["bruno@example.org", "settimanale", "", "confirmed"],
+    ]
+
+
+def test_forget_erases_the_address_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = mail_settings(tmp_path)
+    add_subscribers(settings, ADDRESSES)
+    queue_messages(settings, ADDRESSES)
+    mail_env(monkeypatch, tmp_path, 25)
+    assert main(["newsletter", "forget", "Anna@Example.org"]) == 0
+    assert "Anna@Example.org: erased" in capsys.readouterr().out
+    assert list(states(settings)) == ["bruno@example.org"]
+    assert main(["newsletter", "forget", "anna@example.org"]) == 0
+    assert capsys.readouterr().out == "anna@example.org: nothing stored\n"
+
+
+def test_forget_refuses_what_is_no_address_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = mail_settings(tmp_path)
+    add_subscribers(settings, ADDRESSES)
+    mail_env(monkeypatch, tmp_path, 25)
+    assert main(["newsletter", "forget", "anna@example.org, bruno@example.org"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("greenweb newsletter forget: ") and err.count("\n") == 1
+    assert len(export_rows(settings)) == 2
+
+
+def export_rows(settings: Settings) -> list[str]:
+    return [row[0] for row in query(settings, "SELECT address FROM newsletter_subscriber")]
