@@ -4,7 +4,6 @@ subscriber of *ogni numero* who wants one of its kinds; the newsroom's publish d
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
@@ -23,20 +22,14 @@ from support.board import token_for
 from support.mail import mail_settings, text_and_html
 from support.moderation import staff_desk
 from support.newsletter import add_subscribers, outbox_rows
-from support.smtp import MailServer, mail_server
+from support.smtp import MailServer
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def server() -> Iterator[MailServer]:
-    with mail_server() as running:
-        yield running
-
-
-@pytest.fixture
-def settings(tmp_path: Path, server: MailServer) -> Settings:
-    made = mail_settings(tmp_path, smtp_port=server.port, mail_rate_per_minute=6000)
+def settings(tmp_path: Path, smtp_server: MailServer) -> Settings:
+    made = mail_settings(tmp_path, smtp_port=smtp_server.port, mail_rate_per_minute=6000)
     import_seed(made)
     add_subscribers(made, ["anna@example.org"])  # every kind
     add_subscribers(made, ["bruno@example.org"], kinds=["bando"])
@@ -128,11 +121,14 @@ def test_without_e_mail_publishing_enqueues_nothing(tmp_path: Path) -> None:
 
 
 def test_the_newsrooms_publish_enqueues_and_the_sender_delivers(
-    tmp_path: Path, server: MailServer, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, smtp_server: MailServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The desk's client speaks http: its session cookie is not Secure with an http base URL.
     settings = mail_settings(
-        tmp_path, smtp_port=server.port, base_url="http://testserver", mail_rate_per_minute=6000
+        tmp_path,
+        smtp_port=smtp_server.port,
+        base_url="http://testserver",
+        mail_rate_per_minute=6000,
     )
     import_seed(settings)
     add_subscribers(settings, ["anna@example.org", "bruno@example.org"])
@@ -162,8 +158,8 @@ def test_the_newsrooms_publish_enqueues_and_the_sender_delivers(
         return (await Sender(db, settings).deliver()).sent
 
     assert with_database(settings.db_path, deliver) == 2
-    assert sorted(server.handler.delivered_to()) == ["anna@example.org", "bruno@example.org"]
-    for received in server.handler.acknowledged:
+    assert sorted(smtp_server.handler.delivered_to()) == ["anna@example.org", "bruno@example.org"]
+    for received in smtp_server.handler.acknowledged:
         message = received.message
         assert message["Subject"] == "Numero 2"
         text, _ = text_and_html(message)

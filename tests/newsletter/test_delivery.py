@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,14 +38,8 @@ class Clock:
 
 
 @pytest.fixture
-def server() -> Iterator[MailServer]:
-    with mail_server() as running:
-        yield running
-
-
-@pytest.fixture
-def settings(tmp_path: Path, server: MailServer) -> Settings:
-    made = mail_settings(tmp_path, smtp_port=server.port, mail_rate_per_minute=6000)
+def settings(tmp_path: Path, smtp_server: MailServer) -> Settings:
+    made = mail_settings(tmp_path, smtp_port=smtp_server.port, mail_rate_per_minute=6000)
     add_subscribers(made, ADDRESSES)
     queue_messages(made, ADDRESSES)
     return made
@@ -61,23 +54,23 @@ def deliver(settings: Settings, clock: Clock, **options: object) -> Report:
 
 
 def test_every_due_message_is_delivered_once_and_marked_sent(
-    settings: Settings, server: MailServer
+    settings: Settings, smtp_server: MailServer
 ) -> None:
     clock = Clock()
     report = deliver(settings, clock)
     assert (report.sent, report.retrying, report.bounced, report.problem) == (3, 0, 0, None)
-    assert sorted(server.handler.delivered_to()) == ADDRESSES
+    assert sorted(smtp_server.handler.delivered_to()) == ADDRESSES
     assert set(states(settings).values()) == {"sent"}
     again = deliver(settings, clock)
     assert again.sent == 0
-    assert len(server.handler.acknowledged) == 3
+    assert len(smtp_server.handler.acknowledged) == 3
 
 
 def test_every_received_message_parses_with_both_parts_and_the_list_headers(
-    settings: Settings, server: MailServer
+    settings: Settings, smtp_server: MailServer
 ) -> None:
     deliver(settings, Clock())
-    for received in server.handler.acknowledged:
+    for received in smtp_server.handler.acknowledged:
         message = received.message
         assert message["To"] == received.address
         assert message["From"] == "Bollettino <bollettino@example.org>"
@@ -110,9 +103,9 @@ def test_a_server_that_is_down_loses_nothing(tmp_path: Path) -> None:
     "answer", ["451 4.3.0 Try again later", "452 4.2.2 Mailbox full", "450 4.2.1 Busy"]
 )
 def test_a_4xx_answer_is_retried_after_the_backoff(
-    settings: Settings, server: MailServer, answer: str
+    settings: Settings, smtp_server: MailServer, answer: str
 ) -> None:
-    server.handler.answer("bruno@example.org", answer)
+    smtp_server.handler.answer("bruno@example.org", answer)
     clock = Clock()
     report = deliver(settings, clock)
     assert (report.sent, report.retrying) == (2, 1)
@@ -122,11 +115,11 @@ def test_a_4xx_answer_is_retried_after_the_backoff(
     assert deliver(settings, clock).sent == 0  # not before its time
     clock.now += outbox.backoff(1)
     assert deliver(settings, clock).sent == 1
-    assert sorted(server.handler.delivered_to()) == ADDRESSES
+    assert sorted(smtp_server.handler.delivered_to()) == ADDRESSES
 
 
-def test_a_421_ends_the_pass_and_loses_nothing(settings: Settings, server: MailServer) -> None:
-    server.handler.answer("anna@example.org", "421 4.3.2 Shutting down")
+def test_a_421_ends_the_pass_and_loses_nothing(settings: Settings, smtp_server: MailServer) -> None:
+    smtp_server.handler.answer("anna@example.org", "421 4.3.2 Shutting down")
     clock = Clock()
     report = deliver(settings, clock)
     assert report.sent == 0 and report.retrying == 1 and report.problem is not None
@@ -137,11 +130,11 @@ def test_a_421_ends_the_pass_and_loses_nothing(settings: Settings, server: MailS
     }
     clock.now += outbox.backoff(1)
     assert deliver(settings, clock).sent == 3
-    assert sorted(server.handler.delivered_to()) == ADDRESSES
+    assert sorted(smtp_server.handler.delivered_to()) == ADDRESSES
 
 
-def test_a_dropped_connection_loses_nothing(settings: Settings, server: MailServer) -> None:
-    server.handler.answer("bruno@example.org", DROP)
+def test_a_dropped_connection_loses_nothing(settings: Settings, smtp_server: MailServer) -> None:
+    smtp_server.handler.answer("bruno@example.org", DROP)
     clock = Clock()
     report = deliver(settings, clock)
     assert report.sent == 1 and report.retrying == 1 and report.problem is not None
@@ -149,12 +142,12 @@ def test_a_dropped_connection_loses_nothing(settings: Settings, server: MailServ
     assert states(settings)["carla@example.org"] == "queued"
     clock.now += outbox.backoff(1)
     assert deliver(settings, clock).sent == 2
-    assert sorted(server.handler.delivered_to()) == ADDRESSES
+    assert sorted(smtp_server.handler.delivered_to()) == ADDRESSES
 
 
 @pytest.mark.slow
-def test_a_slow_server_loses_nothing(settings: Settings, server: MailServer) -> None:
-    server.handler.answer("anna@example.org", SLOW)
+def test_a_slow_server_loses_nothing(settings: Settings, smtp_server: MailServer) -> None:
+    smtp_server.handler.answer("anna@example.org", SLOW)
     clock = Clock()
     report = deliver(settings, clock, timeout=0.5)
     assert report.sent == 0 and report.problem is not None and "Timeout" in report.problem
@@ -167,10 +160,10 @@ def test_a_slow_server_loses_nothing(settings: Settings, server: MailServer) -> 
 
 
 def test_a_5xx_bounces_and_the_third_unsubscribes(
-    settings: Settings, server: MailServer, caplog: pytest.LogCaptureFixture
+    settings: Settings, smtp_server: MailServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     refusal = "550 5.1.1 No such user"
-    server.handler.answer("carla@example.org", refusal, refusal, refusal)
+    smtp_server.handler.answer("carla@example.org", refusal, refusal, refusal)
     for ref in ("2", "3"):
         queue_messages(settings, ["carla@example.org"], ref=ref)
     with caplog.at_level(logging.WARNING, logger="greenweb.newsletter"):
@@ -190,26 +183,28 @@ def test_a_5xx_bounces_and_the_third_unsubscribes(
     assert with_database(settings.db_path, subscriber_count) == 2
 
 
-def test_a_5xx_at_rcpt_to_is_a_bounce_too(settings: Settings, server: MailServer) -> None:
-    server.handler.script.rcpt_refusals["bruno@example.org"] = "550 5.1.1 Unknown user"
+def test_a_5xx_at_rcpt_to_is_a_bounce_too(settings: Settings, smtp_server: MailServer) -> None:
+    smtp_server.handler.script.rcpt_refusals["bruno@example.org"] = "550 5.1.1 Unknown user"
     report = deliver(settings, Clock())
     assert (report.sent, report.bounced, report.unsubscribed) == (2, 1, 0)
     assert states(settings)["bruno@example.org"] == "bounced"
 
 
-def test_a_250_clears_the_bounces_of_an_address(settings: Settings, server: MailServer) -> None:
+def test_a_250_clears_the_bounces_of_an_address(
+    settings: Settings, smtp_server: MailServer
+) -> None:
     refusal = "554 5.7.1 Rejected"
     for ref in ("2", "3", "4"):
         queue_messages(settings, ["carla@example.org"], ref=ref)
-    server.handler.answer("carla@example.org", refusal, refusal, "250 ok", refusal)
+    smtp_server.handler.answer("carla@example.org", refusal, refusal, "250 ok", refusal)
     report = deliver(settings, Clock())
     # 2 refusals, a 250, a refusal: never three in a row, still subscribed.
     assert (report.bounced, report.unsubscribed) == (3, 0)
     assert "carla@example.org" in states(settings)
 
 
-def test_the_rate_per_minute_spaces_the_messages(tmp_path: Path, server: MailServer) -> None:
-    settings = mail_settings(tmp_path, smtp_port=server.port, mail_rate_per_minute=2)
+def test_the_rate_per_minute_spaces_the_messages(tmp_path: Path, smtp_server: MailServer) -> None:
+    settings = mail_settings(tmp_path, smtp_port=smtp_server.port, mail_rate_per_minute=2)
     add_subscribers(settings, ADDRESSES)
     queue_messages(settings, ADDRESSES)
     clock = Clock()
@@ -218,7 +213,7 @@ def test_the_rate_per_minute_spaces_the_messages(tmp_path: Path, server: MailSer
 
 
 def test_while_another_sender_holds_the_lease_nothing_is_sent(
-    settings: Settings, server: MailServer
+    settings: Settings, smtp_server: MailServer
 ) -> None:
     clock = Clock()
 
@@ -229,7 +224,7 @@ def test_while_another_sender_holds_the_lease_nothing_is_sent(
 
     report = with_database(settings.db_path, hold_then_deliver)
     assert report.busy and report.sent == 0
-    assert server.handler.acknowledged == []
+    assert smtp_server.handler.acknowledged == []
     clock.now += lease.LEASE_SECONDS + 1  # the holder stopped renewing
     assert deliver(settings, clock).sent == 3
 
@@ -246,7 +241,7 @@ def test_a_lease_of_a_dead_process_is_taken_at_once(settings: Settings) -> None:
 
 
 def test_concurrent_senders_deliver_each_message_once(
-    settings: Settings, server: MailServer
+    settings: Settings, smtp_server: MailServer
 ) -> None:
     clock = Clock()
 
@@ -257,4 +252,4 @@ def test_concurrent_senders_deliver_each_message_once(
     reports = with_database(settings.db_path, race)
     assert sum(report.sent for report in reports) == 3
     assert sum(report.busy for report in reports) >= 1
-    assert sorted(server.handler.delivered_to()) == ADDRESSES
+    assert sorted(smtp_server.handler.delivered_to()) == ADDRESSES

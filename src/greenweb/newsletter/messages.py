@@ -96,25 +96,15 @@ def one_line(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def unsubscribe_url(letterhead: Letterhead, recipient: Recipient, issued: int) -> str:
+def signed_url(
+    letterhead: Letterhead, recipient: Recipient, purpose: tokens.Purpose, issued: int
+) -> str:
+    """``/iscriviti/<purpose>/<token>`` on the site: the link that confirms (``conferma``),
+    cancels (``annulla``) or manages (``gestisci``) this recipient's subscription."""
     token = tokens.sign(
-        letterhead.secret, "annulla", recipient.subscriber_id, recipient.address, issued
+        letterhead.secret, purpose, recipient.subscriber_id, recipient.address, issued
     )
-    return letterhead.url(f"/iscriviti/annulla/{token}")
-
-
-def confirm_url(letterhead: Letterhead, recipient: Recipient, issued: int) -> str:
-    token = tokens.sign(
-        letterhead.secret, "conferma", recipient.subscriber_id, recipient.address, issued
-    )
-    return letterhead.url(f"/iscriviti/conferma/{token}")
-
-
-def manage_url(letterhead: Letterhead, recipient: Recipient, issued: int) -> str:
-    token = tokens.sign(
-        letterhead.secret, "gestisci", recipient.subscriber_id, recipient.address, issued
-    )
-    return letterhead.url(f"/iscriviti/gestisci/{token}")
+    return letterhead.url(f"/iscriviti/{purpose}/{token}")
 
 
 # --- the body: text and HTML side by side ----------------------------------------------
@@ -234,7 +224,7 @@ def _assemble(
         f"<{kind}.{ref}.{tokens.address_tag(letterhead.secret, address)}@{letterhead.domain}>"
     )
     issued = int(now.timestamp())
-    unsubscribe = unsubscribe_url(letterhead, recipient, issued)
+    unsubscribe = signed_url(letterhead, recipient, "annulla", issued)
     stated = 0
     built = b""
     for _ in range(_SIZE_ROUNDS):
@@ -266,7 +256,7 @@ def _assemble(
 def _list_footer(
     letterhead: Letterhead, recipient: Recipient, now: datetime, why: str
 ) -> Callable[[Body, int], None]:
-    unsubscribe = unsubscribe_url(letterhead, recipient, int(now.timestamp()))
+    unsubscribe = signed_url(letterhead, recipient, "annulla", int(now.timestamp()))
 
     def footer(body: Body, size: int) -> None:
         _footer(body, letterhead, size, unsubscribe, why)
@@ -359,7 +349,7 @@ def _request_message(
     url: str,
     now: datetime,
 ) -> Built:
-    unsubscribe = unsubscribe_url(letterhead, recipient, int(now.timestamp()))
+    unsubscribe = signed_url(letterhead, recipient, "annulla", int(now.timestamp()))
     why = "La ricevi perché questo indirizzo è stato scritto nel modulo del bollettino."
 
     def write(body: Body, size: int) -> None:
@@ -390,7 +380,7 @@ def confirmation_message(
             "Per confermare apri il collegamento qui sotto e premi «Conferma» (vale 48 ore).",
         ],
         label="Conferma l'iscrizione",
-        url=confirm_url(letterhead, recipient, int(now.timestamp())),
+        url=signed_url(letterhead, recipient, "conferma", int(now.timestamp())),
         now=now,
     )
 
@@ -407,6 +397,6 @@ def management_message(
         subject="La tua iscrizione al bollettino",
         lines=["Hai chiesto il collegamento per gestire la tua iscrizione al bollettino."],
         label="Gestisci l'iscrizione",
-        url=manage_url(letterhead, recipient, int(now.timestamp())),
+        url=signed_url(letterhead, recipient, "gestisci", int(now.timestamp())),
         now=now,
     )

@@ -39,6 +39,7 @@ from greenweb.web.views import (
     moderation,
     moderation_resources,
     newsroom,
+    newsroom_mail,
     newsroom_numeri,
     numeri,
     staff,
@@ -67,6 +68,7 @@ def create_app(
         *moderation_resources.routes,
         *newsroom.routes,
         *newsroom_numeri.routes,
+        *newsroom_mail.routes,
         *wellknown.routes,
         *slashes.routes,  # last: it answers only what no other route matches
     ]
