@@ -18,6 +18,7 @@ from greenweb.web.app import create_app
 from support import SEED_DIR, SEED_TODAY, import_seed, make_settings
 from support.factory import write_generated
 from support.servers import LiveServer
+from support.smtp import MailServer, mail_server
 
 # "ci" gates `make test`: derandomized, so every run tries the same examples and a verdict
 # never changes from one run to the next; no example database, so a fresh clone and a
@@ -111,3 +112,10 @@ def live_server(seeded_settings: Settings, tmp_path: Path) -> Iterator[LiveServe
     (see tests/servers.py for kill(), restart(), run_load() and raw requests)."""
     with LiveServer.greenweb(tmp_path / "server", seeded_settings.db_path) as server:
         yield server
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[MailServer]:
+    """A real SMTP server on 127.0.0.1 whose answers the test scripts (support/smtp.py)."""
+    with mail_server() as running:
+        yield running

@@ -285,3 +285,96 @@ def test_unwritable_secret_location_is_a_settings_error(tmp_path: Path) -> None:
 def test_port_bounds_are_accepted(tmp_path: Path) -> None:
     assert Settings.from_env(env(tmp_path, GREENWEB_PORT="0")).port == 0
     assert Settings.from_env(env(tmp_path, GREENWEB_PORT=" 65535 ")).port == 65535
+
+
+# --- e-mail -------------------------------------------------------------------------------
+
+MAIL = {
+    "GREENWEB_SMTP_HOST": "smtp.example.org",
+    "GREENWEB_SMTP_PORT": "465",
+    "GREENWEB_SMTP_USERNAME": "bollettino",
+    "GREENWEB_SMTP_PASSWORD": "p4ss word",
+    "GREENWEB_SMTP_TLS": "TLS",
+    "GREENWEB_MAIL_FROM": "Bollettino <bollettino@example.org>",
+    "GREENWEB_MAIL_RATE_PER_MINUTE": "30",
+    "GREENWEB_MAIL_DELIVERY": "serve",
+    "GREENWEB_BASE_URL": "https://bollettino.example.org",
+}
+
+
+def test_mail_is_off_by_default(tmp_path: Path) -> None:
+    settings = Settings.from_env(env(tmp_path))
+    assert settings.mail_enabled is False
+    assert (settings.smtp_port, settings.smtp_tls, settings.mail_delivery) == (
+        587,
+        "starttls",
+        "cron",
+    )
+    assert settings.mail_rate_per_minute == 60
+
+
+def test_every_mail_variable_is_read_from_the_environment(tmp_path: Path) -> None:
+    settings = Settings.from_env(env(tmp_path, **MAIL))
+    assert settings.mail_enabled is True
+    assert settings.smtp_host == "smtp.example.org"
+    assert settings.smtp_port == 465
+    assert (settings.smtp_username, settings.smtp_password) == ("bollettino", "p4ss word")
+    assert settings.smtp_tls == "tls"
+    assert settings.mail_from == "Bollettino <bollettino@example.org>"
+    assert settings.mail_rate_per_minute == 30
+    assert settings.mail_delivery == "serve"
+
+
+def test_smtp_password_is_not_shown_in_repr(tmp_path: Path) -> None:
+    assert "p4ss word" not in repr(Settings.from_env(env(tmp_path, **MAIL)))
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw"),
+    [
+        ("GREENWEB_SMTP_HOST", "smtp example.org"),
+        ("GREENWEB_SMTP_HOST", "smtp.example.org\r\nRCPT"),
+        ("GREENWEB_SMTP_PORT", "0"),
+        ("GREENWEB_SMTP_PORT", "65536"),
+        ("GREENWEB_SMTP_PORT", "smtp"),
+        ("GREENWEB_SMTP_USERNAME", "bol\nlettino"),
+        ("GREENWEB_SMTP_PASSWORD", "a\x07b"),
+        ("GREENWEB_SMTP_TLS", "ssl"),
+        ("GREENWEB_SMTP_TLS", "1"),
+        ("GREENWEB_MAIL_FROM", "bollettino"),
+        ("GREENWEB_MAIL_FROM", "a@example.org, b@example.org"),
+        ("GREENWEB_MAIL_FROM", "Bollettino <bollettino@example.org>\r\nBcc: x@y.org"),
+        ("GREENWEB_MAIL_FROM", "bollettino@localhost"),
+        ("GREENWEB_MAIL_RATE_PER_MINUTE", "0"),
+        ("GREENWEB_MAIL_RATE_PER_MINUTE", "many"),
+        ("GREENWEB_MAIL_DELIVERY", "always"),
+    ],
+)
+def test_a_bad_mail_value_raises_settings_error_naming_the_variable(
+    tmp_path: Path, variable: str, raw: str
+) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(env(tmp_path, **{**MAIL, variable: raw}))
+    assert str(caught.value).startswith(variable + ":")
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw", "named"),
+    [
+        ("GREENWEB_MAIL_FROM", "", "GREENWEB_MAIL_FROM"),
+        ("GREENWEB_SMTP_PASSWORD", "", "GREENWEB_SMTP_PASSWORD"),
+        ("GREENWEB_SMTP_USERNAME", "", "GREENWEB_SMTP_USERNAME"),
+        ("GREENWEB_BASE_URL", "http://bollettino.example.org", "GREENWEB_BASE_URL"),
+    ],
+)
+def test_mail_settings_that_need_each_other(
+    tmp_path: Path, variable: str, raw: str, named: str
+) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(env(tmp_path, **{**MAIL, variable: raw}))
+    assert str(caught.value).startswith(named + ":")
+
+
+def test_background_delivery_needs_an_smtp_host(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="^GREENWEB_MAIL_DELIVERY:"):
+        Settings.from_env(env(tmp_path, GREENWEB_MAIL_DELIVERY="serve"))

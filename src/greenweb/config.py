@@ -12,6 +12,7 @@ import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from email.headerregistry import AddressHeader, HeaderRegistry
 from pathlib import Path
 from typing import Any, Final, TypeVar
 from urllib.parse import SplitResult, urlsplit
@@ -132,6 +133,39 @@ def _security_contact(env: str, raw: str) -> str:
     raise SettingsError(
         f"{env}: expected a mailto:, https: or tel: URI or an e-mail address, got {raw!r}"
     )
+
+
+def _choice(*allowed: str) -> Callable[[str, str], str]:
+    def parse(env: str, raw: str) -> str:
+        value = raw.lower()
+        if value not in allowed:
+            raise SettingsError(f"{env}: expected one of {', '.join(allowed)}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def _login(env: str, raw: str) -> str:
+    if not raw.isprintable():
+        raise SettingsError(f"{env}: expected printable characters")
+    return raw
+
+
+def _mail_from(env: str, raw: str) -> str:
+    """One address, optionally with a display name: ``Bollettino <bollettino@example.org>``."""
+    header = HeaderRegistry()("from", raw) if raw.isprintable() else None
+    addresses = header.addresses if isinstance(header, AddressHeader) else ()
+    if (
+        header is None
+        or header.defects
+        or len(addresses) != 1
+        or "." not in addresses[0].domain
+        or not addresses[0].username
+    ):
+        raise SettingsError(
+            f"{env}: expected one address such as Bollettino <bollettino@example.org>, got {raw!r}"
+        )
+    return raw
 
 
 # --- the declaration ---------------------------------------------------------------------
@@ -301,6 +335,61 @@ class Settings:
         _whole(0),
         "Seconds public pages may be cached by browsers and proxies.",
     )
+    smtp_host: str = setting(
+        "GREENWEB_SMTP_HOST",
+        "",
+        _host,
+        "SMTP server the bulletin's e-mails are sent through. Unset: e-mail is not "
+        "available (the subscription form says so and stores nothing).",
+    )
+    smtp_port: int = setting(
+        "GREENWEB_SMTP_PORT", 587, _whole(1, 65535), "Port of the SMTP server."
+    )
+    smtp_username: str = setting(
+        "GREENWEB_SMTP_USERNAME",
+        "",
+        _login,
+        "Login name at the SMTP server; unset: no login (GREENWEB_SMTP_PASSWORD goes with it).",
+    )
+    smtp_password: str = setting(
+        "GREENWEB_SMTP_PASSWORD",
+        "",
+        _secret,
+        "Password at the SMTP server, with GREENWEB_SMTP_USERNAME.",
+        repr=False,
+    )
+    smtp_tls: str = setting(
+        "GREENWEB_SMTP_TLS",
+        "starttls",
+        _choice("none", "starttls", "tls"),
+        "`starttls` (upgrade a plain connection, port 587), `tls` (TLS from the start, "
+        "port 465) or `none` (a relay on this machine only).",
+    )
+    mail_from: str = setting(
+        "GREENWEB_MAIL_FROM",
+        "",
+        _mail_from,
+        "Sender of the e-mails, such as `Bollettino <bollettino@example.org>`; needed with "
+        "GREENWEB_SMTP_HOST.",
+    )
+    mail_rate_per_minute: int = setting(
+        "GREENWEB_MAIL_RATE_PER_MINUTE",
+        60,
+        _whole(1),
+        "Most e-mails sent per minute (the provider's limit, or less).",
+    )
+    mail_delivery: str = setting(
+        "GREENWEB_MAIL_DELIVERY",
+        "cron",
+        _choice("cron", "serve"),
+        "`cron`: `greenweb newsletter send` delivers the outbox, from cron; `serve`: "
+        "`greenweb serve` also delivers it in the background.",
+    )
+
+    @property
+    def mail_enabled(self) -> bool:
+        """E-mail can be sent: a subscription form is offered and the outbox delivered."""
+        return bool(self.smtp_host)
 
     @property
     def carbon_model(self) -> CarbonModel:
@@ -350,6 +439,29 @@ def _check_together(values: Mapping[str, Any]) -> None:
         raise SettingsError(
             f"GREENWEB_TOKEN_MAX_AGE: must be more than GREENWEB_TOKEN_MIN_AGE ({youngest}), "
             f"got {oldest}"
+        )
+    _check_mail(values, defaults)
+
+
+def _check_mail(values: Mapping[str, Any], defaults: Settings) -> None:
+    def given(name: str) -> Any:
+        return values.get(name, getattr(defaults, name))
+
+    if given("smtp_username") and not given("smtp_password"):
+        raise SettingsError("GREENWEB_SMTP_PASSWORD: required with GREENWEB_SMTP_USERNAME")
+    if given("smtp_password") and not given("smtp_username"):
+        raise SettingsError("GREENWEB_SMTP_USERNAME: required with GREENWEB_SMTP_PASSWORD")
+    if not given("smtp_host"):
+        if given("mail_delivery") == "serve":
+            raise SettingsError("GREENWEB_MAIL_DELIVERY: serve needs GREENWEB_SMTP_HOST")
+        return
+    if not given("mail_from"):
+        raise SettingsError("GREENWEB_MAIL_FROM: required with GREENWEB_SMTP_HOST")
+    # RFC 8058: the one-click unsubscribe address in every e-mail must be https.
+    if urlsplit(given("base_url")).scheme != "https":
+        raise SettingsError(
+            "GREENWEB_BASE_URL: must be an https URL when GREENWEB_SMTP_HOST is set "
+            "(e-mails carry an https unsubscribe link)"
         )
 
 

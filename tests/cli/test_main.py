@@ -224,6 +224,14 @@ BAD_VALUES = {
     "GREENWEB_MAX_BODY_BYTES": "10",
     "GREENWEB_PAGE_CACHE_BYTES": "-1",
     "GREENWEB_PAGE_MAX_AGE": "un minuto",
+    "GREENWEB_SMTP_HOST": "smtp host",
+    "GREENWEB_SMTP_PORT": "0",
+    "GREENWEB_SMTP_USERNAME": "nome\x07",
+    "GREENWEB_SMTP_PASSWORD": "chiave\x07",
+    "GREENWEB_SMTP_TLS": "ssl",
+    "GREENWEB_MAIL_FROM": "a@example.org, b@example.org",
+    "GREENWEB_MAIL_RATE_PER_MINUTE": "0",
+    "GREENWEB_MAIL_DELIVERY": "sempre",
 }
 
 
@@ -250,6 +258,9 @@ COMMAND_LINES = {
     "backup": ["backup", "copia.db"],
     "restore": ["restore", "copia.db"],
     "export": ["export", "sito"],
+    "newsletter send": ["newsletter", "send"],
+    "newsletter subscribers": ["newsletter", "subscribers", "export"],
+    "newsletter forget": ["newsletter", "forget", "anna@example.org"],
 }
 
 

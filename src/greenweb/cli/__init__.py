@@ -15,6 +15,7 @@ from greenweb.cli import backup, database, serve
 from greenweb.cli import board as board_cli
 from greenweb.cli import bulletin as bulletin_cli
 from greenweb.cli import footprint as footprint_cli
+from greenweb.cli import newsletter as newsletter_cli
 from greenweb.cli import staff as staff_cli
 from greenweb.cli.commands import Handler, Subcommands
 from greenweb.cli.export import register as register_export
@@ -31,6 +32,7 @@ COMMAND_GROUPS: tuple[Register, ...] = (
     bulletin_cli.register,
     board_cli.register,
     footprint_cli.register,
+    newsletter_cli.register,
     backup.register,
     register_export,
 )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from greenweb.changes import ChangeLog
 from greenweb.config import Settings
 from greenweb.db import Database
 from greenweb.italian import today_in_rome
+from greenweb.newsletter.delivery import Sender
 from greenweb.paths import board_data_dir
 from greenweb.web import errors
 from greenweb.web.middleware import access_log, limits, security_headers, slashes
@@ -37,6 +39,7 @@ from greenweb.web.views import (
     moderation,
     moderation_resources,
     newsroom,
+    newsroom_mail,
     newsroom_numeri,
     numeri,
     staff,
@@ -65,6 +68,7 @@ def create_app(
         *moderation_resources.routes,
         *newsroom.routes,
         *newsroom_numeri.routes,
+        *newsroom_mail.routes,
         *wellknown.routes,
         *slashes.routes,  # last: it answers only what no other route matches
     ]
@@ -77,11 +81,19 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await db.open()
+        mail: asyncio.Task[None] | None = None
         try:
             # The board's topics and seed resources: idempotent, writes only what changed.
             await load_board_data(db, board_data_dir(), now())
+            if settings.mail_delivery == "serve":
+                # Every worker runs one; the sender's lease lets one of them send at a time.
+                mail = asyncio.create_task(Sender(db, settings, clock=now).run())
             yield
         finally:
+            if mail is not None:
+                mail.cancel()
+                with suppress(asyncio.CancelledError):
+                    await mail
             await site_of(app).footprint.settled()  # a measurement for /impronta reads the db
             changes.close()
             await db.close()

@@ -50,6 +50,7 @@ def make_templates(router: Router, globals_: dict[str, Any] | None = None) -> Ji
     env.filters["when_it"] = italian.format_when
     env.filters["euro"] = italian.format_euro
     env.filters["int_it"] = italian.format_int
+    env.filters["grams_it"] = italian.format_grams
     env.filters["days_left"] = italian.days_left_phrase
     env.filters["highlight"] = highlight
     env.filters["iso"] = iso

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from greenweb.bulletin import numeri, queries
 from greenweb.bulletin.items import Item
 from greenweb.bulletin.numeri import Numero, NumeroError
+from greenweb.newsletter import announce
 from greenweb.staff import REDATTORE
 from greenweb.web.forms import NO_STORE, Form, refuse
 from greenweb.web.params import ROW_ID, existing_page, page_number
@@ -179,7 +180,9 @@ async def _save(request: Request, session: Session, numero: Numero | None) -> Re
                 now=now,
             )
             if action == "pubblica":
-                await numeri.publish(conn, number, now)
+                await announce.publish_numero(
+                    conn, number, now, announce.letterhead_for(site_of(request).settings)
+                )
     except NumeroError as error:
         return await render_numero_form(
             request,
