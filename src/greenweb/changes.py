@@ -44,6 +44,8 @@ COUNTS: Final = "counts"
 LOG: Final = "log"
 # The resources: /risorse (a question's page lists its own: see :func:`question`).
 RESOURCES: Final = "resources"
+# How many confirmed subscribers the e-mail bulletin has: /impronta's grams per numero sent.
+SUBSCRIBERS: Final = "subscribers"
 # When the next scheduled item is due: no page shows it, but every worker re-reads it.
 SCHEDULE: Final = "schedule"
 # Anything at all: the safe default of a write or a page that says nothing more precise.

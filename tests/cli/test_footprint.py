@@ -103,3 +103,21 @@ def test_a_bad_budget_file_is_refused_naming_file_and_key(
     missing = tmp_path / "missing.toml"
     assert check_against(missing) == 2
     assert f"{missing}: cannot read" in capsys.readouterr().err
+
+
+def test_the_newest_numeros_email_is_measured_and_checked(
+    cli_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main([*ARGS, "--check"]) == 0
+    line = capsys.readouterr().out.splitlines()[-1]
+    size = re.fullmatch(
+        r"e-mail of numero 1: ([\d,]+) bytes as sent, [\d.]+ g CO2e each; "
+        r"to its 0 subscribers 0\.0000000 g",
+        line,
+    )
+    assert size is not None, line
+    bytes_each = int(size.group(1).replace(",", ""))
+    assert bytes_each <= 20_000
+    tight = f"schema = 1\n[email]\nnumero_bytes = {bytes_each - 1}\n"
+    assert check_against(tmp_path / "tight.toml", tight) == 1
+    assert "email-numero-1 (e-mail): numero_bytes" in capsys.readouterr().err

@@ -20,6 +20,7 @@ from greenweb.footprint.budget import (
     Budget,
     BudgetError,
     check,
+    check_email,
     default_budget_path,
     load_budget,
     parse_budget,
@@ -77,6 +78,7 @@ def test_the_repository_budget_holds_the_numbers_of_budget_md() -> None:
     }
     assert repo.routes["home"] == {"transfer_bytes": 10_240}
     assert repo.resource["cookies"] == 0 and repo.resource["third_party"] == 0
+    assert repo.email == {"numero_bytes": 20_000}  # issue 13: a numero e-mail of the seed
 
 
 def test_the_default_budget_is_the_repository_one_in_a_checkout() -> None:
@@ -93,6 +95,8 @@ def test_the_default_budget_is_the_repository_one_in_a_checkout() -> None:
         ("schema = 1\n[page]\nrequests = true\n", "page.requests: expected a whole number"),
         ("schema = 1\n[page]\nrequests = 1.5\n", "page.requests: expected a whole number"),
         ("schema = 1\npage = 3\n", "page: expected a table"),
+        ("schema = 1\n[email]\ntransfer_bytes = 1\n", "email.transfer_bytes: unknown key"),
+        ("schema = 1\n[email]\nnumero_bytes = -1\n", "email.numero_bytes: expected a whole"),
         ("[page]\n", "schema: expected 1"),
         ("schema = [", "not valid TOML"),
     ],
@@ -168,3 +172,12 @@ def test_a_page_within_budget_passes_the_check(page_app: Callable[..., Starlette
     repo = load_budget(REPO / "footprint-budget.toml")
     assert output(report, repo, fmt="table", check=True, out=out) == 0
     assert "budget: all 1 pages within budget" in out.getvalue()
+
+
+def test_a_numero_email_over_its_limit_is_a_violation() -> None:
+    budget = parse_budget("schema = 1\n[email]\nnumero_bytes = 100\n")
+    assert check_email(100, 1, budget) is None
+    violation = check_email(101, 1, budget)
+    assert violation is not None
+    assert str(violation) == "email-numero-1 (e-mail): numero_bytes 101 > 100 (over by 1)"
+    assert check_email(10**6, 1, parse_budget("schema = 1\n")) is None

@@ -105,3 +105,28 @@ def test_times_are_stored_in_utc(settings: Settings) -> None:
     assert query(settings, "SELECT created_at, confirmed_at FROM newsletter_subscriber") == [
         ("2026-12-01T10:00:00+00:00", "2026-12-01T10:00:00+00:00")
     ]
+
+
+def test_confirming_and_leaving_record_a_change_of_the_subscribers_count(
+    settings: Settings,
+) -> None:
+    """/impronta shows grams per numero sent to every subscriber: it must not be kept past
+    a change of their number."""
+
+    def changed() -> list[tuple[str, int]]:
+        return [
+            (name, version)
+            for name, version in query(settings, "SELECT name, version FROM content_changes")
+            if name == "subscribers"
+        ]
+
+    made = run(
+        settings, lambda conn: subscribers.subscribe(conn, "anna@example.org", "numero", [], START)
+    )
+    assert isinstance(made, subscribers.Subscriber)
+    assert changed() == []  # a pending address counts for nothing yet
+    run(settings, lambda conn: subscribers.confirm(conn, made.id, START))
+    [(_, confirmed)] = changed()
+    run(settings, lambda conn: subscribers.remove(conn, made.id))
+    [(_, removed)] = changed()
+    assert removed > confirmed

@@ -24,11 +24,19 @@ from greenweb.asgi_client import running
 from greenweb.cli.commands import Subcommands, add_command
 from greenweb.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, complain
 from greenweb.config import Settings
-from greenweb.footprint.budget import Budget, BudgetError, default_budget_path, load_budget
+from greenweb.db import with_database
+from greenweb.footprint.budget import (
+    Budget,
+    BudgetError,
+    check_email,
+    default_budget_path,
+    load_budget,
+)
 from greenweb.footprint.budget import check as check_budget
 from greenweb.footprint.carbon import CarbonModel
 from greenweb.footprint.measure import Report, Skipped, Target, measure_site
 from greenweb.footprint.report import dumps, render_markdown, render_table, to_json
+from greenweb.newsletter.footprint import newest_numero_email
 
 EXIT_OVER_BUDGET = EXIT_FAILED
 
@@ -108,9 +116,28 @@ def footprint_command(args: argparse.Namespace, settings: Settings) -> int:
     app = create_app(settings, today=(lambda: today) if today else None)
     report = asyncio.run(measure_app(app, model=model, repeats=args.repeats))
     fmt = "json" if args.json else "markdown" if args.markdown else "table"
-    return output(
+    status = output(
         report, budget, fmt=fmt, check=args.check, write_json=args.write_json, out=sys.stdout
     )
+    if fmt == "json":
+        return status
+    email = with_database(settings.db_path, lambda db: newest_numero_email(db.reader, settings))
+    if email is None:
+        print("e-mail: no numero published yet, nothing to measure")
+        return status
+    print(
+        f"e-mail of numero {email.number}: {email.bytes_each:,} bytes as sent, "
+        f"{email.grams_each:.7f} g CO2e each; to its {email.subscribers:,} subscribers "
+        f"{email.grams_all:.7f} g"
+    )
+    violation = check_email(email.bytes_each, email.number, budget) if budget else None
+    if violation is None:
+        return status
+    print(f"over budget: {violation}")
+    if args.check:
+        complain("footprint", f"over budget: {violation}")
+        return EXIT_OVER_BUDGET
+    return status
 
 
 async def measure_app(

@@ -9,7 +9,7 @@ than expected.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
@@ -31,6 +31,11 @@ LIMITS: Final = {
 }
 """Every limit a budget may set (each is a maximum), with what it measures."""
 
+EMAIL_LIMITS: Final = {
+    "numero_bytes": "bytes of the newest numero's e-mail as sent, headers included",
+}
+"""The limits of ``[email]``: the e-mail bulletin's messages."""
+
 _SECTIONS: Final = ("page", "resource")
 
 
@@ -46,19 +51,22 @@ class Budget:
     resource: dict[str, int]
     routes: dict[str, dict[str, int]]
     source: str = "footprint-budget.toml"
+    email: dict[str, int] = field(default_factory=dict)
 
     def limits_for(self, result: PageResult) -> dict[str, int]:
         base = self.page if result.is_html else self.resource
         return {**base, **self.routes.get(result.id, {})}
 
 
-def _limits(table: object, where: str, source: str) -> dict[str, int]:
+def _limits(
+    table: object, where: str, source: str, known_limits: dict[str, str] = LIMITS
+) -> dict[str, int]:
     if not isinstance(table, dict):
         raise BudgetError(f"{source}: {where}: expected a table")
     limits = {}
     for key, value in table.items():
-        if key not in LIMITS:
-            known = ", ".join(LIMITS)
+        if key not in known_limits:
+            known = ", ".join(known_limits)
             raise BudgetError(f"{source}: {where}.{key}: unknown key (known: {known})")
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise BudgetError(f"{source}: {where}.{key}: expected a whole number >= 0")
@@ -72,9 +80,9 @@ def parse_budget(text: str, source: str = "footprint-budget.toml") -> Budget:
     except tomllib.TOMLDecodeError as error:
         raise BudgetError(f"{source}: not valid TOML: {error}") from None
     for key in data:
-        if key not in ("schema", *_SECTIONS, "routes"):
+        if key not in ("schema", *_SECTIONS, "routes", "email"):
             raise BudgetError(
-                f"{source}: {key}: unknown key (known: schema, page, resource, routes)"
+                f"{source}: {key}: unknown key (known: schema, page, resource, routes, email)"
             )
     if data.get("schema") != 1:
         raise BudgetError(f"{source}: schema: expected 1, got {data.get('schema')!r}")
@@ -88,6 +96,7 @@ def parse_budget(text: str, source: str = "footprint-budget.toml") -> Budget:
             name: _limits(table, f"routes.{name}", source) for name, table in routes_table.items()
         },
         source=source,
+        email=_limits(data.get("email", {}), "email", source, EMAIL_LIMITS),
     )
 
 
@@ -151,6 +160,14 @@ def check(report: Report, budget: Budget) -> list[Violation]:
             if value is not None and value > maximum:
                 violations.append(Violation(result.id, result.target.path, limit, value, maximum))
     return violations
+
+
+def check_email(numero_bytes: int, number: int, budget: Budget) -> Violation | None:
+    """The violation of ``[email]`` by numero ``number``'s e-mail of this size, if any."""
+    maximum = budget.email.get("numero_bytes")
+    if maximum is None or numero_bytes <= maximum:
+        return None
+    return Violation(f"email-numero-{number}", "e-mail", "numero_bytes", numero_bytes, maximum)
 
 
 def default_budget_path() -> Path:

@@ -15,6 +15,7 @@ from typing import Final, Literal
 
 import aiosqlite
 
+from greenweb import changes
 from greenweb.bulletin.items import KINDS
 from greenweb.db import fetch_all, fetch_one
 from greenweb.newsletter.addresses import clean_address
@@ -117,7 +118,10 @@ async def confirm(conn: aiosqlite.Connection, subscriber_id: int, now: datetime)
         "WHERE id = ? AND state = 'pending'",
         (now.isoformat(), subscriber_id),
     )
-    return cursor.rowcount == 1
+    if cursor.rowcount != 1:
+        return False
+    await changes.record(conn, changes.SUBSCRIBERS)
+    return True
 
 
 async def remove(conn: aiosqlite.Connection, subscriber_id: int) -> bool:
@@ -134,7 +138,10 @@ async def remove(conn: aiosqlite.Connection, subscriber_id: int) -> bool:
         (subscriber_id,),
     )
     cursor = await conn.execute("DELETE FROM newsletter_subscriber WHERE id = ?", (subscriber_id,))
-    return cursor.rowcount == 1
+    if cursor.rowcount != 1:
+        return False
+    await changes.record(conn, changes.SUBSCRIBERS)
+    return True
 
 
 async def forget(conn: aiosqlite.Connection, address: str) -> bool:

@@ -8,6 +8,7 @@ import re
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,13 +20,14 @@ from greenweb.asgi_client import running
 from greenweb.bulletin.importer import import_directory
 from greenweb.cli.footprint import measure_app
 from greenweb.config import Settings
-from greenweb.db import Database
+from greenweb.db import Database, with_database
 from greenweb.footprint.budget import check, load_budget, parse_budget
 from greenweb.footprint.carbon import CarbonModel
 from greenweb.footprint.chart import Chart, bar_chart
 from greenweb.footprint.measure import Report, Target, measure_page
 from greenweb.footprint.page import parse_html
 from greenweb.italian import format_int
+from greenweb.newsletter.footprint import newest_numero_email
 from greenweb.web.app import create_app
 from greenweb.web.site import site_of
 from greenweb.web.templating import make_templates
@@ -326,9 +328,9 @@ MEDIAN_PAGE = ("Pagina web mediana, desktop", ALMANAC_DESKTOP_BYTES)
 _CHART = re.compile(r'<svg class="chart".*?</svg>', re.S)
 
 
-def render_chart(chart: Chart) -> str:
+def render_chart(chart: Chart, email: Any = None) -> str:
     template = make_templates(Router()).get_template("footprint/_chart.html")
-    return template.render(chart=chart, almanac_desktop_kb=format_int(2412))
+    return template.render(chart=chart, almanac_desktop_kb=format_int(2412), email=email)
 
 
 def test_impronta_draws_every_page_beside_the_median_web_page(impronta: TestClient) -> None:
@@ -343,18 +345,28 @@ def test_impronta_draws_every_page_beside_the_median_web_page(impronta: TestClie
     desc = re.search(r'<desc id="grafico-cifre">(.*?)</desc>', svg)
     assert desc and "2.412 KB su desktop (HTTP Archive, Web Almanac 2025)" in desc.group(1)
     assert f"le {len(pages)} pagine di greenweb misurate" in desc.group(1)
-    # One bar and one label per page, after the median page's, with the table's figures.
+    # One bar and one label per page, after the median page's, with the table's figures;
+    # then numero 1's e-mail, as `greenweb footprint` measures it.
+    email = with_database(
+        site_of(impronta.app).settings.db_path,
+        lambda db: newest_numero_email(db.reader, site_of(impronta.app).settings),
+    )
+    assert email is not None and email.number == 1
     labels = [html_text.unescape(t) for t in re.findall(r"<text [^>]*>(.*?)</text>", svg)]
-    assert labels == ["Pagina web mediana, desktop: 2.412 KB"] + [
-        f"{p.target.label}: {format_int(p.first_view.wire_bytes)} byte" for p in pages
+    assert labels == [
+        "Pagina web mediana, desktop: 2.412 KB",
+        *(f"{p.target.label}: {format_int(p.first_view.wire_bytes)} byte" for p in pages),
+        f"E-mail del numero 1: {format_int(email.bytes_each)} byte",
     ]
+    assert f"il messaggio del numero 1 pesa {format_int(email.bytes_each)} byte" in html
     widths = [float(w) for w in re.findall(r'<rect [^>]*width="([\d.]+)%"', svg)]
-    expected = bar_chart([(p.target.label, p.first_view.wire_bytes) for p in pages], MEDIAN_PAGE)
+    rows = [(p.target.label, p.first_view.wire_bytes) for p in pages]
+    expected = bar_chart([*rows, ("E-mail del numero 1", email.bytes_each)], MEDIAN_PAGE)
     assert widths == [bar.width for bar in expected.bars]
     assert widths[0] == 100.0 and all(0 < w < 1 for w in widths[1:])  # 0.1 to 0.3 %
     assert svg.count('class="ref"') == 1
     # The page draws the chart of its figures, byte for byte; it fetches nothing for it.
-    assert svg == render_chart(expected)
+    assert svg == render_chart(expected, email)
     assert_no_active_content(html)
     assert_known_markup(html)
     assert report.page("footprint").first_view.requests == 2

@@ -50,6 +50,7 @@ from greenweb.footprint.measure import (
     measure_site,
 )
 from greenweb.italian import ROME, format_grams, format_int, format_number
+from greenweb.newsletter.footprint import EmailFootprint, newest_numero_email
 from greenweb.web.shows import shows
 from greenweb.web.site import TargetSource, site_of
 from greenweb.web.templating import render
@@ -344,7 +345,7 @@ def _comparison(pages: Sequence[PageResult]) -> dict[str, str]:
     }
 
 
-def _chart(pages: Sequence[PageResult]) -> Chart | None:
+def _chart(pages: Sequence[PageResult], email: EmailFootprint | None = None) -> Chart | None:
     """Every measured page's bytes beside the median web page (none before a measurement).
 
     Pages are the HTML documents, as the budget's ``[page]`` limits: feeds and files for
@@ -354,6 +355,8 @@ def _chart(pages: Sequence[PageResult]) -> Chart | None:
     rows = [(p.target.label, p.first_view.wire_bytes) for p in pages if p.is_html]
     if not rows:
         return None
+    if email is not None:
+        rows.append((f"E-mail del numero {email.number}", email.bytes_each))
     return bar_chart(rows, ("Pagina web mediana, desktop", ALMANAC_DESKTOP_BYTES))
 
 
@@ -370,11 +373,14 @@ async def footprint_GET(request: Request) -> Response:
         headers["Cache-Control"] = "no-store"
     model = model_for(request.app)
     pages = report.pages if report else ()
+    site = site_of(request)
+    email = await newest_numero_email(site.db.reader, site.settings)
     context = {
+        "email": email,
         "rows": _rows(request, report) if report else [],
         "measured_at": report.generated_at.astimezone(ROME) if report else None,
         **_comparison(pages),
-        "chart": _chart(pages),
+        "chart": _chart(pages, email),
         "almanac_desktop_kb": format_int(ALMANAC_DESKTOP_KB),
         "almanac_mobile_kb": format_int(ALMANAC_MOBILE_KB),
         "almanac_grams": format_number(ALMANAC_GRAMS_PER_VISIT),
