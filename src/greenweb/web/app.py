@@ -177,5 +177,6 @@ def create_app(
         export_sources=[],
     )
     numeri.register(site)
+    subscription.register(site)
     site.install(app)
     return app

@@ -15,11 +15,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Final, cast
 
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from greenweb.bulletin.items import KINDS
+from greenweb.footprint.measure import Skipped, Target
 from greenweb.newsletter import links, tokens
 from greenweb.newsletter.addresses import AddressError, clean_address
 from greenweb.newsletter.announce import letterhead_for
@@ -38,9 +40,9 @@ from greenweb.web.forms import (
     visitor_write,
 )
 from greenweb.web.shows import shows
-from greenweb.web.site import site_of
+from greenweb.web.site import Site, site_of
 from greenweb.web.templating import render
-from greenweb.web.urls import url_for
+from greenweb.web.urls import path_for, url_for
 
 SUBSCRIBE_FORM: Final = "subscribe"
 MANAGE_FORM: Final = "manage"
@@ -337,6 +339,20 @@ async def manage_token_GET(request: Request) -> Response:
         "manage_link.html",
         {**_choices_of(subscriber), "unsubscribe": url_for(request, "unsubscribe", token=cancel)},
     )
+
+
+async def footprint_targets(app: Starlette) -> list[Target | Skipped]:
+    """The forms and the "controlla" page; the token pages differ only by a sentence."""
+    return [
+        Target("subscribe", path_for(app, "subscribe"), "Ricevi il bollettino per e-mail"),
+        Target("subscription_check", path_for(app, "subscription_check"), "Controlla la casella"),
+        Target("manage", path_for(app, "manage"), "Gestisci l'iscrizione"),
+    ]
+
+
+def register(site: Site) -> None:
+    """Add the subscription pages to the footprint's targets."""
+    site.footprint_targets.append(footprint_targets)
 
 
 TOKEN: Final = "{token:str}"
