@@ -12,9 +12,13 @@ form token. Pages with a token or a subscription's state are sent with
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, cast
 
+import aiosqlite
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -26,6 +30,7 @@ from greenweb.newsletter import links, tokens
 from greenweb.newsletter.addresses import AddressError, clean_address
 from greenweb.newsletter.announce import letterhead_for
 from greenweb.newsletter.links import LinkError, LinkProblem
+from greenweb.newsletter.messages import Letterhead
 from greenweb.newsletter.subscribers import CHOICES, Choice, Subscriber, clean_kinds
 from greenweb.security import RateLimited, RateRule, TokenProblem
 from greenweb.web.forms import (
@@ -88,41 +93,83 @@ def _link_error(request: Request, error: LinkError) -> Response:
 
 # --- the address forms -------------------------------------------------------------------
 
+# Each address form: its token's name, its template and its fields when first shown.
+FORMS: Final[dict[str, tuple[str, dict[str, Any]]]] = {
+    SUBSCRIBE_FORM: ("subscribe.html", {"indirizzo": "", "scelta": "numero", "tipi": []}),
+    MANAGE_FORM: ("manage.html", {"indirizzo": ""}),
+}
 
-def _render_subscribe(
+
+def _render_form(
     request: Request,
+    form_name: str,
     *,
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     token: str | None = None,
     notice: str | None = None,
     status_code: int = 200,
-    headers: dict[str, str] | None = None,
 ) -> Response:
+    """The form, or without an SMTP host the page saying e-mail is not available (503 to
+    a POST, which then reads and stores nothing)."""
     available = letterhead_for(site_of(request).settings) is not None
+    template, blank = FORMS[form_name]
     return _page(
         request,
-        "subscribe.html",
+        template,
         {
             "available": available,
-            "values": values or {"indirizzo": "", "scelta": "numero", "tipi": []},
+            "values": values or blank,
             "errors": errors or {},
-            "token": token or Tokens.of(request)(SUBSCRIBE_FORM),
+            "token": token or Tokens.of(request)(form_name),
             "notice": notice,
             "choices": CHOICE_LABELS,
             "kinds": {kind: labels[1] for kind, labels in KINDS.items()},
         },
         status_code=UNAVAILABLE if not available and request.method == "POST" else status_code,
-        headers=headers,
     )
 
 
-def _subscribe_values(form: Form) -> dict[str, Any]:
+def _values(form: Form) -> dict[str, Any]:
     return {
         "indirizzo": form.get("indirizzo") or "",
         "scelta": form.get("scelta") or "",
         "tipi": form.getlist("tipi"),
     }
+
+
+async def _admit(request: Request, form_name: str) -> tuple[Letterhead, Admitted] | Response:
+    """The letterhead and the admitted form, or the page to answer with instead."""
+    settings = site_of(request).settings
+    letterhead = letterhead_for(settings)
+    if letterhead is None:
+        return _render_form(request, form_name)
+    try:
+        return letterhead, await admit(request, TokenRules.visitors(settings), form_name)
+    except Recoverable as again:
+        # What was typed stays; a too-young token stays too (it ages while they wait).
+        kept = again.sent_token if again.problem is TokenProblem.TOO_YOUNG else None
+        return _render_form(
+            request,
+            form_name,
+            values=_values(again.form),
+            token=kept,
+            notice=again.message,
+            status_code=again.status_code,
+        )
+
+
+@asynccontextmanager
+async def _request_write(
+    request: Request, admitted: Admitted
+) -> AsyncIterator[aiosqlite.Connection]:
+    """The form's transaction, counted by the subscription forms' rate limit (429)."""
+    rule = RateRule("subscription", site_of(request).settings.rate_subscriptions_per_hour)
+    try:
+        async with visitor_write(request, admitted, rule) as conn:
+            yield conn
+    except RateLimited as limited:
+        too_many(limited.retry_after, TOO_OFTEN)
 
 
 def _check_address(raw: str, errors: dict[str, str]) -> str | None:
@@ -131,52 +178,6 @@ def _check_address(raw: str, errors: dict[str, str]) -> str | None:
     except AddressError as error:
         errors["indirizzo"] = error.message
         return None
-
-
-async def subscribe_GET(request: Request) -> Response:
-    return _render_subscribe(request)
-
-
-async def subscribe_POST(request: Request) -> Response:
-    settings = site_of(request).settings
-    letterhead = letterhead_for(settings)
-    if letterhead is None:
-        return _render_subscribe(request)  # says e-mail is not available; reads nothing
-    try:
-        admitted = await admit(request, TokenRules.visitors(settings), SUBSCRIBE_FORM)
-    except Recoverable as again:
-        kept = again.sent_token if again.problem is TokenProblem.TOO_YOUNG else None
-        return _render_subscribe(
-            request,
-            values=_subscribe_values(again.form),
-            token=kept,
-            notice=again.message,
-            status_code=again.status_code,
-        )
-    values = _subscribe_values(admitted.form)
-    errors: dict[str, str] = {}
-    address = _check_address(values["indirizzo"], errors)
-    choice = values["scelta"]
-    if choice not in CHOICES:
-        errors["scelta"] = "Scegli che cosa ricevere: ogni numero o il riepilogo settimanale."
-    kinds: tuple[str, ...] = ()
-    try:
-        kinds = clean_kinds(values["tipi"])
-    except ValueError:
-        errors["tipi"] = "Scegli i tipi tra quelli elencati."
-    if address is None or errors:
-        return _render_subscribe(
-            request, values=values, errors=errors, token=admitted.sent_token, status_code=422
-        )
-    rule = RateRule("subscription", settings.rate_subscriptions_per_hour)
-    try:
-        async with visitor_write(request, admitted, rule) as conn:
-            await links.request_subscription(
-                conn, letterhead, address, cast(Choice, choice), kinds, _moment(admitted)
-            )
-    except RateLimited as limited:
-        too_many(limited.retry_after, TOO_OFTEN)
-    return _to_check(request)
 
 
 def _moment(admitted: Admitted) -> datetime:
@@ -189,73 +190,83 @@ def _to_check(request: Request) -> Response:
     )
 
 
+async def subscribe_GET(request: Request) -> Response:
+    return _render_form(request, SUBSCRIBE_FORM)
+
+
+@dataclass
+class Sent:
+    """An address form through the gate: what was typed, its address if it is one, and
+    the errors found so far (beside each field)."""
+
+    letterhead: Letterhead
+    admitted: Admitted
+    values: dict[str, Any]
+    address: str | None
+    errors: dict[str, str]
+
+    def again(self, request: Request, form_name: str) -> Response:
+        """The form with the errors beside the fields, text and token kept: 422."""
+        return _render_form(
+            request,
+            form_name,
+            values=self.values,
+            errors=self.errors,
+            token=self.admitted.sent_token,
+            status_code=422,
+        )
+
+
+async def _sent(request: Request, form_name: str) -> Sent | Response:
+    checked = await _admit(request, form_name)
+    if isinstance(checked, Response):
+        return checked
+    letterhead, admitted = checked
+    values = _values(admitted.form)
+    errors: dict[str, str] = {}
+    address = _check_address(values["indirizzo"], errors)
+    return Sent(letterhead, admitted, values, address, errors)
+
+
+async def subscribe_POST(request: Request) -> Response:
+    sent = await _sent(request, SUBSCRIBE_FORM)
+    if isinstance(sent, Response):
+        return sent
+    choice = sent.values["scelta"]
+    if choice not in CHOICES:
+        sent.errors["scelta"] = "Scegli che cosa ricevere: ogni numero o il riepilogo settimanale."
+    kinds: tuple[str, ...] = ()
+    try:
+        kinds = clean_kinds(sent.values["tipi"])
+    except ValueError:
+        sent.errors["tipi"] = "Scegli i tipi tra quelli elencati."
+    if sent.address is None or sent.errors:
+        return sent.again(request, SUBSCRIBE_FORM)
+    async with _request_write(request, sent.admitted) as conn:
+        await links.request_subscription(
+            conn, sent.letterhead, sent.address, cast(Choice, choice), kinds, _moment(sent.admitted)
+        )
+    return _to_check(request)
+
+
 async def check_GET(request: Request) -> Response:
     # The same bytes for everyone, whatever the form did: no state, so the cache may keep it.
     shows(request)
     return render(request, "subscription/check.html", {})
 
 
-def _render_manage(
-    request: Request,
-    *,
-    address: str = "",
-    error: str | None = None,
-    token: str | None = None,
-    notice: str | None = None,
-    status_code: int = 200,
-) -> Response:
-    available = letterhead_for(site_of(request).settings) is not None
-    return _page(
-        request,
-        "manage.html",
-        {
-            "available": available,
-            "address": address,
-            "errors": {"indirizzo": error} if error else {},
-            "token": token or Tokens.of(request)(MANAGE_FORM),
-            "notice": notice,
-        },
-        status_code=UNAVAILABLE if not available and request.method == "POST" else status_code,
-    )
-
-
 async def manage_GET(request: Request) -> Response:
-    return _render_manage(request)
+    return _render_form(request, MANAGE_FORM)
 
 
 async def manage_POST(request: Request) -> Response:
-    settings = site_of(request).settings
-    letterhead = letterhead_for(settings)
-    if letterhead is None:
-        return _render_manage(request)
-    try:
-        admitted = await admit(request, TokenRules.visitors(settings), MANAGE_FORM)
-    except Recoverable as again:
-        kept = again.sent_token if again.problem is TokenProblem.TOO_YOUNG else None
-        return _render_manage(
-            request,
-            address=again.form.get("indirizzo") or "",
-            token=kept,
-            notice=again.message,
-            status_code=again.status_code,
-        )
-    raw = admitted.form.get("indirizzo") or ""
-    errors: dict[str, str] = {}
-    address = _check_address(raw, errors)
-    if address is None:
-        return _render_manage(
-            request,
-            address=raw,
-            error=errors["indirizzo"],
-            token=admitted.sent_token,
-            status_code=422,
-        )
-    rule = RateRule("subscription", settings.rate_subscriptions_per_hour)
-    try:
-        async with visitor_write(request, admitted, rule) as conn:
-            await links.request_management(conn, letterhead, address, _moment(admitted))
-    except RateLimited as limited:
-        too_many(limited.retry_after, TOO_OFTEN)
+    sent = await _sent(request, MANAGE_FORM)
+    if isinstance(sent, Response):
+        return sent
+    if sent.address is None:
+        return sent.again(request, MANAGE_FORM)
+    async with _request_write(request, sent.admitted) as conn:
+        await links.request_management(conn, sent.letterhead, sent.address, _moment(sent.admitted))
     return _to_check(request)
 
 
