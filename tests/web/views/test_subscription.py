@@ -6,6 +6,7 @@ and a whole flow through a real SMTP server on 127.0.0.1."""
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +18,16 @@ from starlette.testclient import TestClient
 
 from greenweb.config import Settings
 from greenweb.newsletter.messages import Letterhead, Recipient, signed_url
-from support import make_settings
-from support.board import Clock, as_client, board_client, query, token_for
+from support import REPO, make_settings
+from support.board import (
+    Clock,
+    as_client,
+    board_client,
+    brotli_size,
+    dom_elements,
+    query,
+    token_for,
+)
 from support.mail import mail_settings, text_and_html
 from support.newsletter import deliver_outbox, newsletter_counts
 from support.smtp import MailServer
@@ -364,6 +373,27 @@ def test_the_management_link_shows_the_choices_and_a_button_that_unsubscribes(
         site.client.post(action.group(1), data={"List-Unsubscribe": "One-Click"}).status_code == 200
     )
     assert site.state() is None
+
+
+def test_every_page_is_within_the_page_budget(site: Site) -> None:
+    """Only the form is among the footprint's targets (/impronta lists them all): the
+    others are held to the same limits here."""
+    limits = tomllib.loads((REPO / "footprint-budget.toml").read_text(encoding="utf-8"))["page"]
+    confirmed(site)
+    paths = [
+        "/iscriviti",
+        "/iscriviti/controlla",
+        "/iscriviti/gestisci",
+        site.link("conferma"),
+        site.link("annulla"),
+        site.link("gestisci"),
+        "/iscriviti/conferma/forged",
+    ]
+    for path in paths:
+        page = site.client.get(path, headers={"accept-encoding": "identity"})
+        assert brotli_size(page.content) <= limits["document_br_bytes"], path
+        assert dom_elements(page.text) <= limits["dom_elements"], path
+        assert "<script" not in page.text and "set-cookie" not in page.headers
 
 
 def test_the_bulletin_list_links_to_the_form(site: Site) -> None:

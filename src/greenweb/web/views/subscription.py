@@ -353,12 +353,9 @@ async def manage_token_GET(request: Request) -> Response:
 
 
 async def footprint_targets(app: Starlette) -> list[Target | Skipped]:
-    """The forms and the "controlla" page; the token pages differ only by a sentence."""
-    return [
-        Target("subscribe", path_for(app, "subscribe"), "Ricevi il bollettino per e-mail"),
-        Target("subscription_check", path_for(app, "subscription_check"), "Controlla la casella"),
-        Target("manage", path_for(app, "manage"), "Gestisci l'iscrizione"),
-    ]
+    """The form only: /impronta lists every target, within its own DOM budget, and the
+    other pages of the e-mail bulletin are smaller (tests/web/views/test_subscription.py)."""
+    return [Target("subscribe", path_for(app, "subscribe"), "Ricevi il bollettino per e-mail")]
 
 
 def register(site: Site) -> None:
