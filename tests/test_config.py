@@ -111,6 +111,8 @@ def test_flags_accept_the_usual_spellings(tmp_path: Path, raw: str, expected: bo
         ("GREENWEB_QUESTION_MAX", "10"),  # below the minimum of 15
         ("GREENWEB_PAGE_CACHE_BYTES", "-5"),
         ("GREENWEB_PAGE_MAX_AGE", "1.5"),
+        ("GREENWEB_RATE_SUBSCRIPTIONS_PER_HOUR", "-1"),
+        ("GREENWEB_RATE_SUBSCRIPTIONS_PER_HOUR", "cinque"),
     ],
 )
 def test_a_bad_value_raises_settings_error_naming_the_variable(

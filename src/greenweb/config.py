@@ -273,6 +273,12 @@ class Settings:
         _whole(0),
         "Reports one client may send per hour; 0 lifts the limit.",
     )
+    rate_subscriptions_per_hour: int = setting(
+        "GREENWEB_RATE_SUBSCRIPTIONS_PER_HOUR",
+        5,
+        _whole(0),
+        "Subscription and management requests one client may send per hour; 0 lifts the limit.",
+    )
     login_max_failures: int = setting(
         "GREENWEB_LOGIN_MAX_FAILURES",
         5,

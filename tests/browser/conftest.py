@@ -459,6 +459,12 @@ SITE_PAGES: tuple[SitePage, ...] = (
     SitePage("errore-400", "/bollettino?page=0", status=400),
     SitePage("errore-404", "/pagina-che-non-esiste", status=404, keyboard=True),
     SitePage("impronta", "/impronta"),
+    # --- the e-mail bulletin's public pages (the suite's server has no SMTP host: the form
+    # says e-mail is not available; tests/web/views/test_subscription.py covers the rest) ---
+    SitePage("iscriviti", "/iscriviti", keyboard=True),
+    SitePage("iscriviti-controlla", "/iscriviti/controlla"),
+    SitePage("iscriviti-gestisci", "/iscriviti/gestisci"),
+    SitePage("iscriviti-collegamento-non-valido", "/iscriviti/conferma/non-valido", status=400),
     # --- the question board, as visitors see it ---
     SitePage("domande", "/domande", keyboard=True),
     SitePage("domande-pagina-2", "/domande?page=2"),

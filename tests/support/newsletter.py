@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from greenweb.config import Settings
 from greenweb.db import Database, fetch_all, with_database
 from greenweb.newsletter import outbox, subscribers
+from greenweb.newsletter.delivery import Sender
 from greenweb.newsletter.messages import Letterhead, confirmation_message
 from greenweb.newsletter.subscribers import Choice
 
@@ -68,3 +69,28 @@ def outbox_rows(settings: Settings) -> list[dict[str, object]]:
 def states(settings: Settings) -> dict[str, str]:
     """{address: state} of the outbox."""
     return {str(row["address"]): str(row["state"]) for row in outbox_rows(settings)}
+
+
+def deliver_outbox(settings: Settings, now: float) -> None:
+    """One pass of the sender over the outbox at Unix time ``now`` (its waits take no time)."""
+
+    async def no_wait(seconds: float) -> None:
+        return None
+
+    async def work(db: Database) -> None:
+        await Sender(db, settings, clock=lambda: now, sleep=no_wait).deliver()
+
+    with_database(settings.db_path, work)
+
+
+def newsletter_counts(settings: Settings) -> dict[str, int]:
+    """Rows of the subscribers and the outbox: what a refused form must leave as it was."""
+
+    async def work(db: Database) -> dict[str, int]:
+        counts = {}
+        for table in ("newsletter_subscriber", "newsletter_outbox"):
+            rows = await fetch_all(db.reader, f"SELECT count(*) AS n FROM {table}")
+            counts[table] = int(rows[0]["n"])
+        return counts
+
+    return with_database(settings.db_path, work)

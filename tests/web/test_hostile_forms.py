@@ -38,6 +38,8 @@ from greenweb.board import moderation, questions, resources, visitors
 from greenweb.board.text import check_text, clean_line, clean_text
 from greenweb.bulletin import newsroom
 from greenweb.config import Settings
+from greenweb.newsletter.addresses import AddressError, clean_address
+from greenweb.newsletter.subscribers import CHOICES, clean_kinds
 from greenweb.pagination import PageNumberError, parse_page
 from greenweb.staff import MODERATORE, REDATTORE
 from greenweb.staff import NAME as NAME_RE
@@ -72,6 +74,7 @@ from support.hostile import (
     hidden_fields,
 )
 from support.load import client_address
+from support.mail import mail_settings
 from support.moderation import PUBLIC_STAFF_PATHS
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
@@ -242,7 +245,13 @@ def moderated_site(settings: Settings) -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    with moderated_site(make_settings(tmp_path_factory.mktemp("hostile-forms"))) as site:
+    # With an SMTP host (nothing is delivered: the sender runs from cron), so that the
+    # subscription forms take addresses instead of saying e-mail is not available. The
+    # test client speaks http: an https base URL would make the session cookie Secure.
+    settings = mail_settings(
+        tmp_path_factory.mktemp("hostile-forms"), smtp_port=2525, base_url="http://testserver"
+    )
+    with moderated_site(settings) as site:
         yield site
 
 
@@ -409,6 +418,56 @@ def question_expect(site: Site, target: Target, fields: dict[str, str]) -> Expec
         },
         check,
     )
+
+
+# The e-mail bulletin's forms ----------------------------------------------------------------
+
+
+def subscribe_target(site: Site) -> Target:
+    fields = {
+        "token": site.token("subscribe"),
+        "indirizzo": f"lettore{next(site.texts)}@example.org",
+        "scelta": "numero",
+        "tipi": "bando",
+        "sito_web": "",
+    }
+    return Target("/iscriviti", fields)
+
+
+def address_ok(fields: Mapping[str, str]) -> bool:
+    try:
+        clean_address(fields.get("indirizzo", ""))
+    except AddressError:
+        return False
+    return True
+
+
+def subscribe_expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
+    if (refused := visitors_gate(target, fields)) is not None:
+        return refused
+    try:
+        clean_kinds([fields["tipi"]] if "tipi" in fields else [])
+    except ValueError:
+        return Expect(422)
+    if not address_ok(fields) or fields.get("scelta") not in CHOICES:
+        return Expect(422)
+    # A new address: pending, with its confirmation e-mail queued.
+    changes = {"newsletter_subscriber": 1, "newsletter_outbox": 1}
+    return Expect(303, {**changes, "rate_events": 1, "used_nonces": 1})
+
+
+def manage_target(site: Site) -> Target:
+    fields = {"token": site.token("manage"), "indirizzo": "nessuno@example.org", "sito_web": ""}
+    return Target("/iscriviti/gestisci", fields)
+
+
+def manage_expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
+    if (refused := visitors_gate(target, fields)) is not None:
+        return refused
+    if not address_ok(fields):
+        return Expect(422)
+    # Nobody subscribed: the same answer, and nothing queued.
+    return Expect(303, {"rate_events": 1, "used_nonces": 1})
 
 
 # "Anch'io" and "segnala" -------------------------------------------------------------------
@@ -732,6 +791,13 @@ FORMS: dict[str, Form] = {
             ("token", "testo", "nome", "tema", "sito_web", "anteprima"),
         ),
         Form("anchio", vote_target, vote_expect, ("token", "sito_web")),
+        Form(
+            "iscriviti",
+            subscribe_target,
+            subscribe_expect,
+            ("token", "indirizzo", "scelta", "tipi", "sito_web"),
+        ),
+        Form("gestisci", manage_target, manage_expect, ("token", "indirizzo", "sito_web")),
         Form("segnala", report_target, report_expect, ("token", "sito_web", "motivo")),
         Form(
             "approva",
@@ -1149,7 +1215,7 @@ def test_every_hostile_value_in_every_query_parameter(site: Site, page: Page) ->
 
 # Fields read with getlist (several checkboxes) may repeat; anteprima is only tested for
 # presence. Every other field a form reads is refused when sent twice.
-MULTIPLE = {"risorse", "temi", "anteprima"}
+MULTIPLE = {"risorse", "temi", "tipi", "anteprima"}
 REPEATED = [
     (form.name, name)
     for form in FORMS.values()
@@ -1182,6 +1248,8 @@ def test_a_field_sent_twice_is_refused(site: Site, form_name: str, field_name: s
 MISSING_FIELDS = {
     "domanda": {"token": 403, "testo": 422, "nome": 303, "tema": 303, "sito_web": 303},
     "anchio": {"token": 403, "sito_web": 303},
+    "iscriviti": {"token": 403, "indirizzo": 422, "scelta": 422, "tipi": 303, "sito_web": 303},
+    "gestisci": {"token": 403, "indirizzo": 422, "sito_web": 303},
     "segnala": {"token": 403, "motivo": 422, "sito_web": 303},
     "approva": {"token": 403},
     "ripristina": {"token": 403},

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from starlette.testclient import TestClient
@@ -85,6 +86,17 @@ TARGETS = (
         lambda t: 200 if t == "" else 404,
     ),
     Target("static-name", lambda c: f"/static/{c.segment()}", lambda t: 404),
+    # The e-mails' signed links: anything but a token is a forged link, a clear 400 page
+    # (a value with a slash, even one encoded twice, is refused as a path of no route).
+    *(
+        Target(
+            f"iscriviti-{purpose}",
+            lambda c, purpose=purpose: f"/iscriviti/{purpose}/{c.segment()}",
+            lambda t, empty=empty: empty if t == "" else 404 if "/" in unquote(t) else 400,
+        )
+        # Without a token, "/iscriviti/gestisci/" is redirected to the form (and followed).
+        for purpose, empty in (("conferma", 404), ("annulla", 404), ("gestisci", 200))
+    ),
     Target("unknown-path", lambda c: f"/pagina-{c.segment()}", lambda t: 404),
     Target("home-extra-param", lambda c: f"/?x={c.query()}", lambda t: 200),
 )

@@ -43,6 +43,7 @@ from greenweb.web.views import (
     newsroom_numeri,
     numeri,
     staff,
+    subscription,
     wellknown,
 )
 from greenweb.web.views import board as board_web
@@ -69,6 +70,7 @@ def create_app(
         *newsroom.routes,
         *newsroom_numeri.routes,
         *newsroom_mail.routes,
+        *subscription.routes,
         *wellknown.routes,
         *slashes.routes,  # last: it answers only what no other route matches
     ]
@@ -175,5 +177,6 @@ def create_app(
         export_sources=[],
     )
     numeri.register(site)
+    subscription.register(site)
     site.install(app)
     return app

@@ -20,6 +20,8 @@ themselves, so no token is ever served to two visitors.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import NoReturn
 from urllib.parse import parse_qsl, urlsplit
@@ -30,7 +32,7 @@ from starlette.requests import Request
 
 from greenweb import security
 from greenweb.config import Settings
-from greenweb.security import FormToken, TokenError, TokenProblem
+from greenweb.security import FormToken, RateRule, TokenError, TokenProblem
 from greenweb.web.middleware import limits
 from greenweb.web.site import site_of
 
@@ -285,6 +287,18 @@ async def admit(
     if rules.honeypot:
         _check_honeypot(form)
     return Admitted(form, token, sent, rules, moment)
+
+
+@asynccontextmanager
+async def visitor_write(
+    request: Request, admitted: Admitted, rule: RateRule
+) -> AsyncIterator[aiosqlite.Connection]:
+    """The write transaction of a visitor's form: the rate limit counts it and the token is
+    spent before the caller writes, all or nothing. Raises RateLimited."""
+    async with site_of(request).db.transaction() as conn:
+        await security.hit_rate(conn, client_hash(request, "rate"), rule, admitted.moment)
+        await admitted.consume(conn)
+        yield conn
 
 
 def wait_phrase(seconds: int) -> str:

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from greenweb import changes, security
+from greenweb import changes
 from greenweb.board import (
     moderation_log,
     questions,
@@ -41,6 +41,7 @@ from greenweb.web.forms import (
     client_hash,
     refuse,
     too_many,
+    visitor_write,
     wait_phrase,
 )
 from greenweb.web.params import ROW_ID, existing_page, page_number
@@ -51,18 +52,6 @@ from greenweb.web.urls import url_for, url_pattern
 
 QUESTION_FORM = "question"
 NOT_PUBLISHED = "Questa domanda non esiste o non è pubblicata."
-
-
-@asynccontextmanager
-async def visitor_write(
-    request: Request, admitted: Admitted, rule: RateRule
-) -> AsyncIterator[aiosqlite.Connection]:
-    """The write transaction of a visitor's form: the rate limit counts it and the token is
-    spent before the caller writes, all or nothing. Raises RateLimited."""
-    async with site_of(request).db.transaction() as conn:
-        await security.hit_rate(conn, client_hash(request, "rate"), rule, admitted.moment)
-        await admitted.consume(conn)
-        yield conn
 
 
 # --- lists -----------------------------------------------------------------------------------
