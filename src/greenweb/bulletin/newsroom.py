@@ -301,24 +301,27 @@ def item_columns(item: ItemSource, body_markdown: str) -> dict[str, Any]:
 
 async def _index(conn: aiosqlite.Connection, item_id: int, item: ItemSource | None) -> None:
     """Keep the search index to published items: ``item`` None takes this one out."""
+    await _search_entry(conn, item_id, None if item is None else (item.title, item.search_text))
+
+
+async def _search_entry(
+    conn: aiosqlite.Connection, item_id: int, entry: tuple[str, str] | None
+) -> None:
+    """Make the item's search entry (title, plain text) this one, or none."""
     await conn.execute("DELETE FROM bulletin_search WHERE rowid = ?", (item_id,))
-    if item is not None:
+    if entry is not None:
         await conn.execute(
             "INSERT INTO bulletin_search (rowid, title, body) VALUES (?, ?, ?)",
-            (item_id, item.title, item.search_text),
+            (item_id, *entry),
         )
 
 
 async def _index_stored(conn: aiosqlite.Connection, item_id: int) -> None:
     row = await fetch_one(
-        conn, "SELECT title, body_markdown, body_html FROM bulletin_item WHERE id = ?", (item_id,)
+        conn, "SELECT title, body_html FROM bulletin_item WHERE id = ?", (item_id,)
     )
     assert row is not None
-    await conn.execute("DELETE FROM bulletin_search WHERE rowid = ?", (item_id,))
-    await conn.execute(
-        "INSERT INTO bulletin_search (rowid, title, body) VALUES (?, ?, ?)",
-        (item_id, row["title"], plain_text(row["body_html"])),
-    )
+    await _search_entry(conn, item_id, (row["title"], plain_text(row["body_html"])))
 
 
 async def keep_revision(

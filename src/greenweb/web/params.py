@@ -42,6 +42,14 @@ register_url_convertor("rowid", RowId())
 ROW_ID: Final = "{id:rowid}"
 
 
+def small_number(text: str | None, max_digits: int) -> int | None:
+    """A form's whole number of at most ``max_digits`` ASCII digits; None for anything else
+    (int() would also take "١٢", "1_000" and strings of thousands of digits)."""
+    if text is not None and text.isascii() and text.isdigit() and len(text) <= max_digits:
+        return int(text)
+    return None
+
+
 def page_number(request: Request) -> int:
     """``?page=``: 1 when absent, else a positive whole number (400 otherwise)."""
     try:

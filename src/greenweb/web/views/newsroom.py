@@ -20,7 +20,7 @@ from greenweb.bulletin.newsroom import EditorItem, NewsroomError, StaleRevision
 from greenweb.italian import ROME
 from greenweb.staff import REDATTORE
 from greenweb.web.forms import NO_STORE, Form, refuse
-from greenweb.web.params import ROW_ID, existing_page, page_number
+from greenweb.web.params import ROW_ID, existing_page, page_number, small_number
 from greenweb.web.session import Session, admit_staff_form, render_staff_page, staff_page
 from greenweb.web.site import site_of
 from greenweb.web.urls import url_for
@@ -168,13 +168,6 @@ def _preview(values: dict[str, str], item: EditorItem | None, now: datetime) -> 
     return Item(**facts, id=0 if item is None else item.id, updated_at=now)
 
 
-def _revision(text: str) -> int | None:
-    """The revision a form was made from; None (stale for any item) if it is no number."""
-    if text.isascii() and text.isdigit() and len(text) <= 9:
-        return int(text)
-    return None
-
-
 def _read_values(form: Form) -> dict[str, str]:
     values = newsroom.form_values({name: form.get(name) for name in newsroom.FORM_FIELDS})
     for name in ("publish_day", "publish_time", "revision"):
@@ -193,7 +186,8 @@ async def _save(request: Request, session: Session, item: EditorItem | None) -> 
         refuse(400, "Azione sconosciuta per questa notizia.")
     site = site_of(request)
     now = datetime.fromtimestamp(admitted.moment, UTC).replace(microsecond=0)
-    expected = _revision(values["revision"])
+    # The revision the form was made from; no number is stale for any item.
+    expected = small_number(values["revision"], 9)
     try:
         if action == "anteprima":
             preview = _preview(values, item, now)

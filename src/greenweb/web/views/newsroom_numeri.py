@@ -20,7 +20,7 @@ from greenweb.bulletin.numeri import Numero, NumeroError
 from greenweb.newsletter import announce
 from greenweb.staff import REDATTORE
 from greenweb.web.forms import NO_STORE, Form, refuse
-from greenweb.web.params import ROW_ID, existing_page, page_number
+from greenweb.web.params import ROW_ID, existing_page, page_number, small_number
 from greenweb.web.session import Session, admit_staff_form, render_staff_page, staff_page
 from greenweb.web.site import site_of
 from greenweb.web.urls import url_for
@@ -132,19 +132,17 @@ async def numero_GET(request: Request, session: Session) -> Response:
 
 
 def _place(text: str | None) -> int:
-    text = (text or "").strip()
-    if text.isascii() and text.isdigit() and len(text) <= 4:
-        return int(text)
-    return 10_000  # no place given (or no number): after the numbered ones
+    place = small_number((text or "").strip(), 4)
+    return 10_000 if place is None else place  # no place given (or no number): after the rest
 
 
 def _chosen_items(form: Form) -> list[int]:
     """The ticked item ids by their place numbers, ties in the form's order."""
     ticked: list[tuple[int, int, int]] = []
     for index, raw in enumerate(form.getlist("voce")):
-        if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        item_id = small_number(raw, 18)
+        if item_id is None:
             refuse(400, "Il modulo contiene una notizia che non esiste.")
-        item_id = int(raw)
         ticked.append((_place(form.get(f"posto_{item_id}")), index, item_id))
     return [item_id for _, _, item_id in sorted(ticked)]
 
