@@ -492,6 +492,18 @@ def vote_expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
     return Expect(303, changes, check)
 
 
+def unvote_target(site: Site) -> Target:
+    qid = site.published()
+    fields = {"token": site.token(f"unvote-{qid}"), "sito_web": ""}
+    return Target(f"/domande/{qid}/anchio/ritira", fields, question_id=qid)
+
+
+def unvote_expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
+    """Every request comes from a new visitor, who never said "anch'io": through the gate,
+    409 (nothing to take back) and nothing changed, not even the token's nonce."""
+    return visitors_gate(target, fields) or Expect(409)
+
+
 def report_target(site: Site) -> Target:
     qid = site.published()
     fields = {"token": site.token(f"report-{qid}"), "sito_web": "", "motivo": "spam"}
@@ -791,6 +803,7 @@ FORMS: dict[str, Form] = {
             ("token", "testo", "nome", "tema", "sito_web", "anteprima"),
         ),
         Form("anchio", vote_target, vote_expect, ("token", "sito_web")),
+        Form("ritira-anchio", unvote_target, unvote_expect, ("token", "sito_web")),
         Form(
             "iscriviti",
             subscribe_target,
@@ -1248,6 +1261,7 @@ def test_a_field_sent_twice_is_refused(site: Site, form_name: str, field_name: s
 MISSING_FIELDS = {
     "domanda": {"token": 403, "testo": 422, "nome": 303, "tema": 303, "sito_web": 303},
     "anchio": {"token": 403, "sito_web": 303},
+    "ritira-anchio": {"token": 403, "sito_web": 409},
     "iscriviti": {"token": 403, "indirizzo": 422, "scelta": 422, "tipi": 303, "sito_web": 303},
     "gestisci": {"token": 403, "indirizzo": 422, "sito_web": 303},
     "segnala": {"token": 403, "motivo": 422, "sito_web": 303},

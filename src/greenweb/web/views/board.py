@@ -28,6 +28,7 @@ from greenweb.board import (
 from greenweb.board.questions import Question
 from greenweb.board.text import Checked
 from greenweb.board.topics import Topic, list_topics
+from greenweb.board.voters import Voter, VoterKeys
 from greenweb.security import RateLimited, RateRule, TokenProblem
 from greenweb.web.errors import bad_request
 from greenweb.web.forms import (
@@ -38,6 +39,7 @@ from greenweb.web.forms import (
     TokenRules,
     Tokens,
     admit,
+    client_address,
     client_hash,
     refuse,
     too_many,
@@ -52,6 +54,7 @@ from greenweb.web.urls import url_for, url_pattern
 
 QUESTION_FORM = "question"
 NOT_PUBLISHED = "Questa domanda non esiste o non è pubblicata."
+NO_VOTE = "Non avevi detto «anch'io» per questa domanda: non è cambiato nulla."
 
 
 # --- lists -----------------------------------------------------------------------------------
@@ -134,6 +137,11 @@ async def log_GET(request: Request) -> Response:
     return render(request, "board/log.html", {"page": page})
 
 
+def voter_of(request: Request) -> Voter:
+    """The person behind the request, as the board's votes know them (board/voters.py)."""
+    return VoterKeys(site_of(request).settings.secret_bytes).voter(client_address(request))
+
+
 # --- one question ----------------------------------------------------------------------------
 
 
@@ -149,7 +157,7 @@ async def render_question(
     # Never kept (a token, and whether this visitor said "anch'io"), declared all the same.
     shows(request, changes.question(question.id))
     conn = site_of(request).db.reader
-    voter = client_hash(request, f"vote:{question.id}")
+    voted = await visitors.has_voted(conn, question.id, voter_of(request))
     tokens = Tokens.of(request)
     return render(
         request,
@@ -157,8 +165,8 @@ async def render_question(
         {
             "question": question,
             "links": await resources.resources_for_question(conn, question.id),
-            "voted": await visitors.has_voted(conn, question.id, voter),
-            "vote_token": tokens(f"vote-{question.id}"),
+            "voted": voted,
+            "vote_token": tokens(f"{'unvote' if voted else 'vote'}-{question.id}"),
             "report_token": tokens(f"report-{question.id}"),
             "reasons": visitors.REPORT_REASONS,
             "vote_notice": vote_notice,
@@ -223,11 +231,29 @@ async def vote_POST(request: Request) -> Response:
     if isinstance(checked, Response):
         return checked
     admitted, question = checked
-    voter = client_hash(request, f"vote:{question.id}")
     rule = RateRule("vote", site_of(request).settings.rate_votes_per_hour)
     too_often = "Hai detto «anch'io» molte volte in poco tempo."
     async with _question_write(request, admitted, rule, too_often) as conn:
-        await visitors.add_vote(conn, question.id, voter, admitted.moment)
+        await visitors.add_vote(conn, question.id, voter_of(request), admitted.moment)
+    target = url_for(request, "question", id=question.id) + "#anchio"
+    return RedirectResponse(target, status_code=303, headers=NO_STORE)
+
+
+async def unvote_POST(request: Request) -> Response:
+    """Take back an "anch'io": the same gate and rate limit as saying it."""
+    checked = await _admit_question_form(request, "unvote", "vote_notice")
+    if isinstance(checked, Response):
+        return checked
+    admitted, question = checked
+    rule = RateRule("vote", site_of(request).settings.rate_votes_per_hour)
+    too_often = "Hai detto o ritirato «anch'io» molte volte in poco tempo."
+    async with _question_write(request, admitted, rule, too_often) as conn:
+        taken_back = await visitors.take_back_vote(
+            conn, question.id, voter_of(request), admitted.moment
+        )
+        if not taken_back:
+            # Raised inside the transaction: the token and the rate count roll back too.
+            refuse(409, NO_VOTE)
     target = url_for(request, "question", id=question.id) + "#anchio"
     return RedirectResponse(target, status_code=303, headers=NO_STORE)
 
@@ -394,6 +420,7 @@ routes = [
     Route("/domande/segnalazione-ricevuta", report_thanks_GET, name="report_thanks"),
     Route(f"/domande/{ROW_ID}", question_GET, name="question"),
     Route(f"/domande/{ROW_ID}/anchio", vote_POST, name="vote", methods=["POST"]),
+    Route(f"/domande/{ROW_ID}/anchio/ritira", unvote_POST, name="unvote", methods=["POST"]),
     Route(f"/domande/{ROW_ID}/segnala", report_POST, name="report", methods=["POST"]),
     Route("/pillole", pieces_GET, name="pieces"),
     Route("/risorse", resources_GET, name="resources"),
