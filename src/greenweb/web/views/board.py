@@ -25,6 +25,7 @@ from greenweb.board import (
     resources,
     visitors,
 )
+from greenweb.board.following import follow_token, followed_question
 from greenweb.board.questions import Question
 from greenweb.board.text import Checked
 from greenweb.board.topics import Topic, list_topics
@@ -50,7 +51,8 @@ from greenweb.web.params import ROW_ID, existing_page, page_number
 from greenweb.web.shows import shows
 from greenweb.web.site import site_of
 from greenweb.web.templating import render
-from greenweb.web.urls import url_for, url_pattern
+from greenweb.web.urls import absolute_url, url_for, url_pattern
+from greenweb.web.views.board_feeds import NO_PRIVATE_FEED, PRIVATE
 
 QUESTION_FORM = "question"
 NOT_PUBLISHED = "Questa domanda non esiste o non è pubblicata."
@@ -377,7 +379,9 @@ async def new_question_POST(request: Request) -> Response:
     try:
         async with visitor_write(request, admitted, rule) as conn:
             publish = not settings.premoderation
-            await visitors.create_question(conn, draft, admitted.moment, publish=publish)
+            question_id = await visitors.create_question(
+                conn, draft, admitted.moment, publish=publish
+            )
     except RateLimited as limited:
         wait = limited.retry_after
         return await render_new(
@@ -389,13 +393,27 @@ async def new_question_POST(request: Request) -> Response:
             status_code=429,
             headers={"Retry-After": str(wait)},
         )
-    return RedirectResponse(url_for(request, "question_thanks"), status_code=303, headers=NO_STORE)
+    # The thank-you page carries the private feed's address: only in this 303's target,
+    # which nobody else is sent to, and on a page no cache keeps.
+    token = follow_token(settings.secret_bytes, question_id)
+    target = url_for(request, "question_thanks", {"t": token})
+    return RedirectResponse(target, status_code=303, headers=NO_STORE)
 
 
 async def question_thanks_GET(request: Request) -> Response:
     shows(request)  # the settings only
-    premoderation = site_of(request).settings.premoderation
-    return render(request, "board/thanks.html", {"premoderation": premoderation})
+    site = site_of(request)
+    context: dict[str, object] = {
+        "premoderation": site.settings.premoderation,
+        "private_feed": None,
+    }
+    token = request.query_params.get("t")
+    if token is None:  # the page without the address: the same for everyone, cacheable
+        return render(request, "board/thanks.html", context)
+    if followed_question(site.settings.secret_bytes, token) is None:
+        refuse(404, NO_PRIVATE_FEED, {"X-Robots-Tag": "noindex"})
+    context["private_feed"] = absolute_url(request, "private_feed", token=token)
+    return render(request, "board/thanks.html", context, headers=PRIVATE)
 
 
 # --- sitemap ----------------------------------------------------------------------------------
