@@ -45,7 +45,7 @@ from greenweb.staff import MODERATORE, REDATTORE
 from greenweb.staff import NAME as NAME_RE
 from greenweb.web.middleware.limits import DEFAULT_MAX_URL_BYTES
 from greenweb.web.session import COOKIE
-from greenweb.web.views.moderation import QUEUE_VIEWS
+from greenweb.web.views.moderation import QUEUE_VIEWS, parse_kept_id
 from greenweb.web.views.staff import safe_next
 from support import make_settings
 from support.board import (
@@ -563,6 +563,25 @@ def reason_expect(field_name: str, state: str) -> Callable[[Site, Target, dict[s
     return expect
 
 
+def merge_target(site: Site) -> Target:
+    kept = site.published()
+    fields = {"doppione_di": str(kept), "motivo_unisci": "Stessa domanda"}
+    return mod_target(site, "unisci", site.pending(), **fields)
+
+
+def merge_expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
+    """A hostile kept number is never one (422), or names no published question (409)."""
+    if not token_ok(target, fields):
+        return Expect(403)
+    kept = parse_kept_id(fields.get("doppione_di"))
+    _, problem = moderation.check_reason(fields.get("motivo_unisci"))
+    if kept is None or problem:
+        return Expect(422)
+    if str(kept) != target.fields["doppione_di"]:
+        return Expect(409)
+    return Expect(303, MOD_CHANGE, state_check("respinta", "motivo_unisci"))
+
+
 def plain_expect(state: str) -> Callable[[Site, Target, dict[str, str]], Expect]:
     def expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
         if not token_ok(target, fields):
@@ -830,6 +849,7 @@ FORMS: dict[str, Form] = {
             reason_expect("motivo_ritira", "nascosta"),
             ("token", "motivo_ritira"),
         ),
+        Form("unisci", merge_target, merge_expect, ("token", "doppione_di", "motivo_unisci")),
         Form(
             "ripristina",
             lambda s: mod_target(s, "ripristina", s.hidden()),
@@ -1268,6 +1288,7 @@ MISSING_FIELDS = {
     "approva": {"token": 403},
     "ripristina": {"token": 403},
     "respingi": {"token": 403, "motivo_respingi": 422},
+    "unisci": {"token": 403, "doppione_di": 422, "motivo_unisci": 422},
     "ritira": {"motivo_ritira": 422},
     "modifica": {"testo": 422, "motivo_modifica": 303},
     "rispondi": {"risposta": 422},

@@ -191,7 +191,14 @@ async def _public_question(request: Request) -> Question:
 
 
 async def question_GET(request: Request) -> Response:
-    return await render_question(request, await _public_question(request))
+    question = await questions.get_question(site_of(request).db.reader, request.path_params["id"])
+    if question is not None and question.duplicate_of is not None:
+        # Merged into the question it repeated: for good, so permanently.
+        kept = url_for(request, "question", id=question.duplicate_of)
+        return RedirectResponse(kept, status_code=301, headers=NO_STORE)
+    if question is None or not question.is_public:
+        refuse(404, NOT_PUBLISHED)
+    return await render_question(request, question)
 
 
 async def _admit_question_form(
