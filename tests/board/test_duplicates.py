@@ -205,3 +205,16 @@ def test_merging_a_missing_question_is_a_lookup_error(settings: Settings, keys: 
     (kept,) = publish_directly(settings)
     with pytest.raises(LookupError):
         merge(settings, keys, 999_999, kept)
+
+
+def test_rows_in_no_known_form_move_as_they_are(settings: Settings, keys: VoterKeys) -> None:
+    kept, duplicate = publish_directly(settings, 2)
+    with sqlite3.connect(settings.db_path) as conn:
+        conn.execute(
+            "INSERT INTO votes (question_id, voter_hash, created_at) VALUES (?, 'seed-1-0', 1)",
+            (duplicate,),
+        )
+        conn.execute("UPDATE questions SET me_too = 1 WHERE id = ?", (duplicate,))
+    merge(settings, keys, duplicate, kept)
+    assert query(settings, "SELECT question_id, voter_hash FROM votes") == [(kept, "seed-1-0")]
+    assert count_and_rows(settings, kept) == (1, 1)

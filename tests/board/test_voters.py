@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from greenweb.board import visitors
-from greenweb.board.voters import LEGACY_CHARS, VALUE_CHARS, VoterKeys, is_legacy
+from greenweb.board.voters import LEGACY_CHARS, VALUE_CHARS, VoterKeys, is_rekeyable
 from greenweb.config import Settings
 from greenweb.db import Database, content_version, with_database
 from support.board import T0, publish_directly, query
@@ -21,7 +21,9 @@ KEYS = VoterKeys(SECRET)
 def test_one_persons_values_differ_from_question_to_question() -> None:
     person = KEYS.voter("192.0.2.1")
     assert person.value(1) != person.value(2)
-    assert len(person.value(1)) == VALUE_CHARS and not is_legacy(person.value(1))
+    assert len(person.value(1)) == VALUE_CHARS
+    assert is_rekeyable(person.value(1))
+    assert not is_rekeyable(person.legacy(1)) and not is_rekeyable("seed-1-0")
 
 
 def test_the_same_address_gives_the_same_value_and_another_address_another() -> None:
@@ -50,7 +52,7 @@ def test_the_old_form_is_the_client_hash_of_before() -> None:
 
     person = KEYS.voter("192.0.2.1")
     assert person.legacy(4) == client_hash(SECRET, "192.0.2.1", "vote:4")
-    assert len(person.legacy(4)) == LEGACY_CHARS and is_legacy(person.legacy(4))
+    assert len(person.legacy(4)) == LEGACY_CHARS
 
 
 def test_a_persons_forms_cover_every_question_of_the_merge_group() -> None:

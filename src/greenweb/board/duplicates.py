@@ -29,7 +29,7 @@ from greenweb import changes
 from greenweb.board.moderation import ModerationError
 from greenweb.board.moderation_log import log_action
 from greenweb.board.questions import STATE_LABELS
-from greenweb.board.voters import VoterKeys, is_legacy
+from greenweb.board.voters import VoterKeys, is_rekeyable
 from greenweb.db import fetch_all, fetch_one
 
 
@@ -93,7 +93,7 @@ async def merge(
     moved = [
         (
             kept_id,
-            value if is_legacy(value) else keys.rekey(value, duplicate_id, kept_id),
+            keys.rekey(value, duplicate_id, kept_id) if is_rekeyable(value) else value,
             created_at,
         )
         for value, created_at in ((str(r["voter_hash"]), int(r["created_at"])) for r in rows)

@@ -40,8 +40,13 @@ LEGACY_CHARS: Final = 32
 VALUE_CHARS: Final = 2 * sodium.crypto_core_ed25519_BYTES
 
 
-def is_legacy(voter_hash: str) -> bool:
-    return len(voter_hash) == LEGACY_CHARS
+_HEX = frozenset("0123456789abcdef")
+
+
+def is_rekeyable(voter_hash: str) -> bool:
+    """Whether a stored value is of the re-keyable form (anything else, old HMACs or rows
+    written by hand, moves through a merge as it is)."""
+    return len(voter_hash) == VALUE_CHARS and _HEX.issuperset(voter_hash)
 
 
 @dataclass(frozen=True)
