@@ -5,9 +5,10 @@ question: the set of people who said "anch'io" on it) on a real SQLite file."""
 from __future__ import annotations
 
 import asyncio
-import shutil
+import sqlite3
 import tempfile
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import aiosqlite
@@ -151,5 +152,8 @@ def test_votes_take_backs_and_merges_never_lose_or_double_count_a_person(
     source, ids = template
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "greenweb.db"
-        shutil.copy(source, path)
+        # SQLite's backup, not a file copy: the template's last writes may still be in its
+        # WAL file, which a copy of the main file would leave behind.
+        with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(path)) as dst:
+            src.backup(dst)
         asyncio.run(play(path, ids, sequence))
