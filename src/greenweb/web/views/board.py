@@ -1,10 +1,13 @@
-"""Pages of the question board: lists, a question, the question form, "anch'io", reports,
-the resources, the theatre pieces and the public moderation log.
+"""Pages of the question board: lists, a question, the question form, "anch'io" and its
+take-back, reports, the resources, the theatre pieces and the public moderation log (the
+feeds are in views/board_feeds.py).
 
 Caching: the lists (/domande, /risorse, /pillole, /moderazione/registro) and the thank-you
-pages are the same for everyone and carry no form token, so the page cache may keep them.
-The question page and the question form carry tokens (and the question page knows whether
-this visitor already said "anch'io"): they are sent with ``Cache-Control: no-store``.
+pages are the same for everyone and carry no form token, so the page cache may keep them;
+but the thank-you page that gives the asker their private feed address (``?t=``) is sent
+``no-store``. The question page and the question form carry tokens (and the question page
+knows whether this visitor already said "anch'io"): they are sent with
+``Cache-Control: no-store``. A merged duplicate's page answers 301 to the kept question.
 """
 
 from __future__ import annotations
