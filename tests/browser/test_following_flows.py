@@ -1,13 +1,18 @@
 """Following the board in a real browser, JavaScript off: a visitor says "anch'io" and takes
 it back with the same button, a moderator merges a duplicate with the question page's form
-and its old address leads to the kept question; the voted page passes axe."""
+and its old address leads to the kept question; the voted page passes axe and the Nu
+checker (the catalogue sees every page as a visitor who has not voted)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import subprocess
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx2
 import pytest
 
 from support.axe import violations
@@ -49,8 +54,25 @@ def press(page: Page, button: str) -> Response:
     return response
 
 
+def nu_errors(vnu_jar: Path, html_file: Path) -> list[str]:
+    """The Nu Html Checker's errors on one file (warnings are not errors)."""
+    done = subprocess.run(
+        ["java", "-jar", str(vnu_jar), "--format", "json", "--stdout", str(html_file)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    messages = json.loads(done.stdout).get("messages", [])
+    return [
+        f"line {m.get('lastLine')}: {m.get('message')}"
+        for m in messages
+        if m.get("type") == "error" or m.get("type") == "non-document-error"
+    ]
+
+
 def test_the_me_too_button_says_it_and_takes_it_back(
-    new_context: Any, server: Any, axe_source: str
+    new_context: Any, server: Any, axe_source: str, vnu_jar: Path, tmp_path: Path
 ) -> None:
     question = published(server, "Le pompe di calore funzionano anche a Torino d'inverno?")
     visitor = new_context().new_page()
@@ -71,6 +93,13 @@ def test_the_me_too_button_says_it_and_takes_it_back(
     measured.add_script_tag(content=axe_source)
     found = violations(measured)
     assert not found, "\n".join(found)
+    # And through the Nu checker, fetched from the same address (so still voted).
+    with httpx2.Client(base_url=server.base_url, trust_env=False, timeout=10) as client:
+        voted = client.get(f"/domande/{question}")
+    assert "Ritira il mio «anch'io»" in voted.text
+    (tmp_path / "voted.html").write_bytes(voted.content)
+    errors = nu_errors(vnu_jar, tmp_path / "voted.html")
+    assert not errors, "\n".join(errors)
 
 
 def test_a_moderator_merges_a_duplicate_with_the_question_pages_form(
