@@ -268,8 +268,8 @@ async def moderation_queue(
     )
     rows = await fetch_all(
         conn,
-        f"SELECT {SUMMARY_COLUMNS}, (SELECT count(*) FROM reports r WHERE r.question_id = q.id "
-        "AND r.reviewed_at IS NULL) AS open_reports "
+        f"SELECT {SUMMARY_COLUMNS}, q.duplicate_of, (SELECT count(*) FROM reports r "
+        "WHERE r.question_id = q.id AND r.reviewed_at IS NULL) AS open_reports "
         f"FROM questions q LEFT JOIN topics t ON t.slug = q.topic WHERE q.state IN ({marks}) "
         "ORDER BY q.created_at, q.id LIMIT ? OFFSET ?",
         [*states, per_page, offset_for(page, per_page)],

@@ -128,6 +128,12 @@ def test_a_chain_of_duplicates_is_refused(desk: Desk) -> None:
     assert row_counts(desk.settings) == before
 
 
+def test_the_queue_of_rejected_questions_says_which_are_duplicates(desk: Desk) -> None:
+    assert desk.act(desk.pending, "unisci", doppione_di=str(desk.public), motivo_unisci="x")
+    queue = desk.page("/moderazione?stato=respinte")
+    assert f"Respinta · doppione della n. {desk.public}" in queue
+
+
 def test_a_merged_question_has_no_merge_form_left(desk: Desk) -> None:
     assert desk.act(desk.pending, "unisci", doppione_di=str(desk.public), motivo_unisci="x")
     page = desk.page(f"/moderazione/domande/{desk.pending}")
