@@ -355,3 +355,36 @@ def test_stored_session_hash_is_not_the_cookie_value() -> None:
     session_id = security.new_session_id()
     assert security.session_id_hash(session_id) != session_id
     assert len(security.session_id_hash(session_id)) == 64
+
+
+# --- signed values ----------------------------------------------------------------------
+
+
+def test_a_signed_value_reads_back_for_its_purpose_only() -> None:
+    token = security.sign_value(b"secret", "follow-question", "42")
+    assert token.startswith("42.") and len(token) == 3 + 43
+    assert security.read_signed(b"secret", "follow-question", token) == "42"
+    assert security.read_signed(b"secret", "another-purpose", token) is None
+    assert security.read_signed(b"another secret", "follow-question", token) is None
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t[:-1],
+        lambda t: t + "A",
+        lambda t: "43" + t[2:],
+        lambda t: t.replace(".", ""),
+        lambda t: t + ".x",
+        lambda t: "",
+        lambda t: "<script>." + t.split(".")[1],
+    ],
+)
+def test_a_mangled_signed_value_reads_as_none(mangle: Callable[[str], str]) -> None:
+    token = security.sign_value(b"secret", "follow-question", "42")
+    assert security.read_signed(b"secret", "follow-question", mangle(token)) is None
+
+
+def test_only_plain_values_can_be_signed() -> None:
+    with pytest.raises(ValueError):
+        security.sign_value(b"secret", "p", "a.b")

@@ -1,4 +1,5 @@
-"""Form tokens, client hashing, rate limits, password hashing and session values.
+"""Form tokens, signed values, client hashing, rate limits, password hashing and session
+values.
 
 Nothing here knows about HTTP: callers pass the server secret, the time (``now``, Unix
 seconds, so tests can move the clock instead of sleeping) and, for the parts that keep
@@ -164,6 +165,37 @@ async def consume_nonce(
         )
     except sqlite3.IntegrityError:
         raise TokenError(TokenProblem.USED) from None
+
+
+# --- signed values --------------------------------------------------------------------
+
+_SIGNED_VALUE = re.compile(r"^([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{43})$")
+
+
+def _value_signature(secret: bytes, purpose: str, value: str) -> str:
+    message = f"greenweb-signed-v1|{purpose}|{value}".encode()
+    return _b64(hmac.new(secret, message, hashlib.sha256).digest())
+
+
+def sign_value(secret: bytes, purpose: str, value: str) -> str:
+    """``value.signature``: an address that opens one thing for whoever holds it (the
+    asker's private feed), with no account and no row to look up. No expiry: the value
+    names what it opens, and the purpose keeps it from opening anything else."""
+    if not _SIGNED_VALUE.match(f"{value}.{'A' * 43}"):
+        raise ValueError(f"cannot sign {value!r}: letters, digits, '-' and '_' only")
+    return f"{value}.{_value_signature(secret, purpose, value)}"
+
+
+def read_signed(secret: bytes, purpose: str, token: str) -> str | None:
+    """The value of a token made by :func:`sign_value` for ``purpose``; None for any
+    other text (malformed, truncated, forged, or made for another purpose)."""
+    match = _SIGNED_VALUE.match(token)
+    if match is None:
+        return None
+    value, signature = match.groups()
+    if not hmac.compare_digest(_value_signature(secret, purpose, value), signature):
+        return None
+    return value
 
 
 # --- client hashing -------------------------------------------------------------------

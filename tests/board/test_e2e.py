@@ -63,10 +63,11 @@ def test_a_question_from_preview_to_answer_to_review(
 
         sent = client.post("/domande/nuova", data=fields, headers=visitor, follow_redirects=False)
         assert sent.status_code == 303
-        assert sent.headers["location"] == "/domande/grazie"
+        assert sent.headers["location"].startswith("/domande/grazie?t=")
         assert "set-cookie" not in sent.headers
-        thanks = client.get("/domande/grazie", headers=visitor)
+        thanks = client.get(sent.headers["location"], headers=visitor)
         assert "dopo la moderazione" in thanks.text
+        assert thanks.headers["cache-control"] == "no-store"
         question_id = query(settings, "SELECT id FROM questions")[0][0]
         assert query(settings, "SELECT state, topic, display_name FROM questions") == [
             ("ricevuta", "clima", "Giulia")

@@ -15,6 +15,7 @@ import pytest
 from greenweb import changes
 from greenweb.board import moderation, resources, visitors
 from greenweb.board.seed import load_board_data
+from greenweb.board.voters import VoterKeys
 from greenweb.changes import COUNTS, EVERYTHING, LOG, QUESTIONS, RESOURCES
 from greenweb.config import Settings
 from greenweb.db import Database, content_version, with_database
@@ -69,9 +70,20 @@ def first_resource(settings: Settings) -> int:
 
 
 def test_a_vote_records_its_question_and_the_counts_only(board: Settings, question: int) -> None:
-    vote: Write = lambda conn: visitors.add_vote(conn, question, "persona-1", T0)  # noqa: E731
+    person = VoterKeys(board.secret_bytes).voter("192.0.2.1")
+    vote: Write = lambda conn: visitors.add_vote(conn, question, person, T0)  # noqa: E731
     assert recorded(board, vote) == {changes.question(question), COUNTS}
     assert recorded(board, vote) == set()  # the same person again: nothing changed
+
+
+def test_a_taken_back_vote_records_its_question_and_the_counts_only(
+    board: Settings, question: int
+) -> None:
+    person = VoterKeys(board.secret_bytes).voter("192.0.2.1")
+    recorded(board, lambda conn: visitors.add_vote(conn, question, person, T0))
+    take_back: Write = lambda conn: visitors.take_back_vote(conn, question, person, T0)  # noqa: E731
+    assert recorded(board, take_back) == {changes.question(question), COUNTS}
+    assert recorded(board, take_back) == set()  # nothing left to take back: nothing changed
 
 
 def test_a_question_waiting_for_moderation_shows_only_in_the_log(board: Settings) -> None:

@@ -11,47 +11,11 @@ from typing import Any
 
 import pytest
 
+from support.axe import AXE_TAGS, RUN_AXE, describe
+
 pytestmark = pytest.mark.browser
 
 SCHEMES = ("light", "dark")
-
-AXE_TAGS = [
-    "wcag2a",
-    "wcag2aa",
-    "wcag21a",
-    "wcag21aa",
-    "wcag22aa",
-    "best-practice",
-]
-
-RUN_AXE = """async (tags) => {
-  const results = await axe.run(document, {
-    runOnly: {type: 'tag', values: tags},
-    resultTypes: ['violations', 'incomplete'],
-  });
-  const simplify = (rule) => ({
-    id: rule.id, impact: rule.impact, help: rule.help, helpUrl: rule.helpUrl,
-    nodes: rule.nodes.map((node) => ({
-      target: node.target.join(' '), html: node.html, summary: node.failureSummary,
-    })),
-  });
-  return {
-    version: axe.version,
-    violations: results.violations.map(simplify),
-    incomplete: results.incomplete.map(simplify),
-  };
-}"""
-
-
-def describe(rules: list[dict[str, Any]]) -> str:
-    lines = []
-    for rule in rules:
-        lines.append(f"[{rule['impact']}] {rule['id']}: {rule['help']} ({rule['helpUrl']})")
-        for node in rule["nodes"]:
-            lines.append(f"    at {node['target']}: {node['html'][:160]}")
-            for line in (node["summary"] or "").splitlines():
-                lines.append(f"      {line}")
-    return "\n".join(lines)
 
 
 def test_page_has_no_axe_violations_in_either_scheme(

@@ -45,7 +45,7 @@ from greenweb.staff import MODERATORE, REDATTORE
 from greenweb.staff import NAME as NAME_RE
 from greenweb.web.middleware.limits import DEFAULT_MAX_URL_BYTES
 from greenweb.web.session import COOKIE
-from greenweb.web.views.moderation import QUEUE_VIEWS
+from greenweb.web.views.moderation import QUEUE_VIEWS, parse_kept_id
 from greenweb.web.views.staff import safe_next
 from support import make_settings
 from support.board import (
@@ -492,6 +492,18 @@ def vote_expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
     return Expect(303, changes, check)
 
 
+def unvote_target(site: Site) -> Target:
+    qid = site.published()
+    fields = {"token": site.token(f"unvote-{qid}"), "sito_web": ""}
+    return Target(f"/domande/{qid}/anchio/ritira", fields, question_id=qid)
+
+
+def unvote_expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
+    """Every request comes from a new visitor, who never said "anch'io": through the gate,
+    409 (nothing to take back) and nothing changed, not even the token's nonce."""
+    return visitors_gate(target, fields) or Expect(409)
+
+
 def report_target(site: Site) -> Target:
     qid = site.published()
     fields = {"token": site.token(f"report-{qid}"), "sito_web": "", "motivo": "spam"}
@@ -549,6 +561,25 @@ def reason_expect(field_name: str, state: str) -> Callable[[Site, Target, dict[s
         return Expect(303, MOD_CHANGE, state_check(state, field_name))
 
     return expect
+
+
+def merge_target(site: Site) -> Target:
+    kept = site.published()
+    fields = {"doppione_di": str(kept), "motivo_unisci": "Stessa domanda"}
+    return mod_target(site, "unisci", site.pending(), **fields)
+
+
+def merge_expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
+    """A hostile kept number is never one (422), or names no published question (409)."""
+    if not token_ok(target, fields):
+        return Expect(403)
+    kept = parse_kept_id(fields.get("doppione_di"))
+    _, problem = moderation.check_reason(fields.get("motivo_unisci"))
+    if kept is None or problem:
+        return Expect(422)
+    if str(kept) != target.fields["doppione_di"]:
+        return Expect(409)
+    return Expect(303, MOD_CHANGE, state_check("respinta", "motivo_unisci"))
 
 
 def plain_expect(state: str) -> Callable[[Site, Target, dict[str, str]], Expect]:
@@ -791,6 +822,7 @@ FORMS: dict[str, Form] = {
             ("token", "testo", "nome", "tema", "sito_web", "anteprima"),
         ),
         Form("anchio", vote_target, vote_expect, ("token", "sito_web")),
+        Form("ritira-anchio", unvote_target, unvote_expect, ("token", "sito_web")),
         Form(
             "iscriviti",
             subscribe_target,
@@ -817,6 +849,7 @@ FORMS: dict[str, Form] = {
             reason_expect("motivo_ritira", "nascosta"),
             ("token", "motivo_ritira"),
         ),
+        Form("unisci", merge_target, merge_expect, ("token", "doppione_di", "motivo_unisci")),
         Form(
             "ripristina",
             lambda s: mod_target(s, "ripristina", s.hidden()),
@@ -1248,12 +1281,14 @@ def test_a_field_sent_twice_is_refused(site: Site, form_name: str, field_name: s
 MISSING_FIELDS = {
     "domanda": {"token": 403, "testo": 422, "nome": 303, "tema": 303, "sito_web": 303},
     "anchio": {"token": 403, "sito_web": 303},
+    "ritira-anchio": {"token": 403, "sito_web": 409},
     "iscriviti": {"token": 403, "indirizzo": 422, "scelta": 422, "tipi": 303, "sito_web": 303},
     "gestisci": {"token": 403, "indirizzo": 422, "sito_web": 303},
     "segnala": {"token": 403, "motivo": 422, "sito_web": 303},
     "approva": {"token": 403},
     "ripristina": {"token": 403},
     "respingi": {"token": 403, "motivo_respingi": 422},
+    "unisci": {"token": 403, "doppione_di": 422, "motivo_unisci": 422},
     "ritira": {"motivo_ritira": 422},
     "modifica": {"testo": 422, "motivo_modifica": 303},
     "rispondi": {"risposta": 422},

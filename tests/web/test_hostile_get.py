@@ -97,6 +97,15 @@ TARGETS = (
         # Without a token, "/iscriviti/gestisci/" is redirected to the form (and followed).
         for purpose, empty in (("conferma", 404), ("annulla", 404), ("gestisci", 200))
     ),
+    # The asker's private feed and the thank-you page that gives it: anything but a token
+    # of ours opens nothing, a clear 404 page.
+    Target("seguo-token", lambda c: f"/domande/seguo/{c.segment()}.xml", lambda t: 404),
+    Target(
+        "grazie-token",
+        lambda c: f"/domande/grazie?t={c.query()}",
+        lambda t: 404,
+    ),
+    Target("tema-feed", lambda c: f"/domande/temi/{c.segment()}/feed.xml", lambda t: 404),
     Target("unknown-path", lambda c: f"/pagina-{c.segment()}", lambda t: 404),
     Target("home-extra-param", lambda c: f"/?x={c.query()}", lambda t: 200),
 )

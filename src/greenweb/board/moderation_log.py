@@ -30,6 +30,7 @@ LOG_LABELS = {
     "piece": "diventata pillola teatrale",
     "resource_added": "risorsa aggiunta",
     "resource_edited": "risorsa modificata",
+    "merged": "unita come doppione a un'altra domanda",
 }
 
 
@@ -44,6 +45,7 @@ class LogEntry:
     moderator: str | None
     question_public: bool
     resource_title: str | None
+    kept_question_id: int | None = None  # 'merged': the question it went into
 
     @property
     def label(self) -> str:
@@ -61,6 +63,7 @@ async def log_action(
     moderator: str | None = None,
     changed: Collection[str] = (),
     record: bool = True,
+    kept_question_id: int | None = None,
 ) -> None:
     """Log a step of a write, and record that it changed the log (a public page too) and
     ``changed``: the names (:mod:`greenweb.changes`) of what else the step changed.
@@ -69,9 +72,10 @@ async def log_action(
     records the change for both.
     """
     await conn.execute(
-        "INSERT INTO moderation_log (at, action, question_id, resource_id, reason, moderator) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (int(now), action, question_id, resource_id, reason or None, moderator),
+        "INSERT INTO moderation_log "
+        "(at, action, question_id, resource_id, reason, moderator, kept_question_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (int(now), action, question_id, resource_id, reason or None, moderator, kept_question_id),
     )
     if record:
         await changes.record(conn, changes.LOG, *changed)
@@ -90,7 +94,8 @@ async def log_entries(
     rows = await fetch_all(
         conn,
         "SELECT l.id, l.at, l.action, l.question_id, l.resource_id, l.reason, l.moderator, "
-        "coalesce(q.state = 'pubblicata', 0) AS question_public, r.title AS resource_title "
+        "l.kept_question_id, coalesce(q.state = 'pubblicata', 0) AS question_public, "
+        "r.title AS resource_title "
         # The page's ids first, from the log alone: OFFSET then skips bare rowids instead
         # of joined rows (page 1,103 of 22,000 entries: 7.2 ms -> see benchmarks/README.md).
         f"FROM (SELECT id FROM moderation_log l WHERE {where} ORDER BY l.id DESC "
@@ -110,7 +115,33 @@ async def log_entries(
             moderator=row["moderator"],
             question_public=bool(row["question_public"]),
             resource_title=row["resource_title"],
+            kept_question_id=row["kept_question_id"],
         )
         for row in rows
     ]
     return Page(items=entries, number=page, per_page=per_page, total=int(total))
+
+
+async def question_history(conn: aiosqlite.Connection, question_id: int) -> list[LogEntry]:
+    """Every step of one question, oldest first: its feeds' entries."""
+    rows = await fetch_all(
+        conn,
+        "SELECT id, at, action, question_id, reason, moderator, kept_question_id "
+        "FROM moderation_log WHERE question_id = ? ORDER BY id",
+        (question_id,),
+    )
+    return [
+        LogEntry(
+            id=row["id"],
+            at=datetime.fromtimestamp(row["at"], UTC),
+            action=row["action"],
+            question_id=row["question_id"],
+            resource_id=None,
+            reason=row["reason"],
+            moderator=row["moderator"],
+            question_public=False,  # not asked: the feeds know the question
+            resource_title=None,
+            kept_question_id=row["kept_question_id"],
+        )
+        for row in rows
+    ]

@@ -77,6 +77,7 @@ class Question:
     piece_url: str | None = None
     piece_text: str | None = None
     open_reports: int = 0
+    duplicate_of: int | None = None  # the question it was merged into (board/duplicates.py)
 
     @property
     def is_public(self) -> bool:
@@ -125,7 +126,7 @@ SUMMARY_COLUMNS = (
 FULL_COLUMNS = (
     "q.id, q.text, q.display_name, q.topic, t.label AS topic_label, q.state, q.created_at, "
     "q.published_at, q.answered_at, q.piece_at, q.updated_at, q.me_too, q.original_text, "
-    "q.answer_md, q.answer_html, q.piece_title, q.piece_url, q.piece_text, "
+    "q.answer_md, q.answer_html, q.piece_title, q.piece_url, q.piece_text, q.duplicate_of, "
     "(SELECT count(*) FROM reports r WHERE r.question_id = q.id AND r.reviewed_at IS NULL) "
     "AS open_reports"
 )
@@ -204,6 +205,36 @@ async def list_pieces(
     return Page(items=items, number=page, per_page=per_page, total=int(total))
 
 
+async def latest_published(
+    conn: aiosqlite.Connection, *, topic: str | None = None, limit: int
+) -> list[Question]:
+    """The newest published questions (of a topic), in full: the feeds' entries."""
+    where, order = list_query(DEFAULT_SORT, topic)
+    return await _latest(conn, where, order, {"topic": topic, "limit": limit})
+
+
+async def latest_answered(conn: aiosqlite.Connection, *, limit: int) -> list[Question]:
+    """The published questions answered last, in full: the answers' feed."""
+    where, order = list_query("con-risposta", None)
+    return await _latest(conn, where, order, {"limit": limit})
+
+
+async def _latest(
+    conn: aiosqlite.Connection, where: str, order: str, params: dict[str, Any]
+) -> list[Question]:
+    # The ids from the list's own index first, as a page of the list does.
+    outer_order = ", ".join(f"q.{term}" for term in order.split(", "))
+    rows = await fetch_all(
+        conn,
+        f"SELECT {FULL_COLUMNS} FROM "
+        f"(SELECT id FROM questions WHERE {where} ORDER BY {order} LIMIT :limit) AS p "
+        "JOIN questions q ON q.id = p.id LEFT JOIN topics t ON t.slug = q.topic "
+        f"ORDER BY {outer_order}",
+        params,
+    )
+    return [question_from_row(row) for row in rows]
+
+
 async def get_question(conn: aiosqlite.Connection, question_id: int) -> Question | None:
     """Any question, whatever its state (moderators); visitors use get_public_question."""
     row = await fetch_one(
@@ -237,8 +268,8 @@ async def moderation_queue(
     )
     rows = await fetch_all(
         conn,
-        f"SELECT {SUMMARY_COLUMNS}, (SELECT count(*) FROM reports r WHERE r.question_id = q.id "
-        "AND r.reviewed_at IS NULL) AS open_reports "
+        f"SELECT {SUMMARY_COLUMNS}, q.duplicate_of, (SELECT count(*) FROM reports r "
+        "WHERE r.question_id = q.id AND r.reviewed_at IS NULL) AS open_reports "
         f"FROM questions q LEFT JOIN topics t ON t.slug = q.topic WHERE q.state IN ({marks}) "
         "ORDER BY q.created_at, q.id LIMIT ? OFFSET ?",
         [*states, per_page, offset_for(page, per_page)],

@@ -1,4 +1,5 @@
-"""What visitors do on the board: ask a question, say "anch'io", report a question.
+"""What visitors do on the board: ask a question, say "anch'io" or take it back, report a
+question.
 
 The writes take the connection of an open write transaction and never commit: the view
 groups them with the form's nonce and rate-limit record, so a request changes everything
@@ -16,7 +17,8 @@ from greenweb import changes
 from greenweb.board.moderation_log import log_action
 from greenweb.board.questions import state_of
 from greenweb.board.text import Checked, check_text, clean_line, clean_text
-from greenweb.db import fetch_one, fetch_value
+from greenweb.board.voters import Voter
+from greenweb.db import fetch_all, fetch_value
 from greenweb.italian import format_int
 
 REPORT_REASONS = {
@@ -85,13 +87,29 @@ async def _require_public(conn: aiosqlite.Connection, question_id: int) -> None:
         raise NotPublic(question_id)
 
 
-async def has_voted(conn: aiosqlite.Connection, question_id: int, voter_hash: str) -> bool:
-    row = await fetch_one(
-        conn,
-        "SELECT 1 FROM votes WHERE question_id = ? AND voter_hash = ?",
-        (question_id, voter_hash),
+async def merged_into(conn: aiosqlite.Connection, question_id: int) -> list[int]:
+    """The duplicates merged into the question: with it, its merge group."""
+    rows = await fetch_all(
+        conn, "SELECT id FROM questions WHERE duplicate_of = ? ORDER BY id", (question_id,)
     )
-    return row is not None
+    return [int(row[0]) for row in rows]
+
+
+async def _vote_rows(conn: aiosqlite.Connection, question_id: int, voter: Voter) -> list[str]:
+    """The stored values of this person's votes on the question (none or one, but for old
+    rows that a merge could not match: see greenweb.board.voters)."""
+    forms = voter.forms(question_id, await merged_into(conn, question_id))
+    marks = ", ".join("?" for _ in forms)
+    rows = await fetch_all(
+        conn,
+        f"SELECT voter_hash FROM votes WHERE question_id = ? AND voter_hash IN ({marks})",
+        (question_id, *forms),
+    )
+    return [str(row[0]) for row in rows]
+
+
+async def has_voted(conn: aiosqlite.Connection, question_id: int, voter: Voter) -> bool:
+    return bool(await _vote_rows(conn, question_id, voter))
 
 
 async def create_question(
@@ -128,24 +146,47 @@ async def create_question(
     return question_id
 
 
-async def add_vote(
-    conn: aiosqlite.Connection, question_id: int, voter_hash: str, now: float
-) -> bool:
+async def add_vote(conn: aiosqlite.Connection, question_id: int, voter: Voter, now: float) -> bool:
     """Count one "anch'io"; False when this person already said so for this question.
 
     Raises NotPublic when the question is not (or no longer) published.
     """
     await _require_public(conn, question_id)
-    cursor = await conn.execute(
-        "INSERT OR IGNORE INTO votes (question_id, voter_hash, created_at) VALUES (?, ?, ?)",
-        (question_id, voter_hash, int(now)),
-    )
-    if cursor.rowcount != 1:
+    if await _vote_rows(conn, question_id, voter):
         return False
-    await conn.execute("UPDATE questions SET me_too = me_too + 1 WHERE id = ?", (question_id,))
+    await conn.execute(
+        "INSERT INTO votes (question_id, voter_hash, created_at) VALUES (?, ?, ?)",
+        (question_id, voter.value(question_id), int(now)),
+    )
+    await _count_moved(conn, question_id, 1)
+    return True
+
+
+async def take_back_vote(
+    conn: aiosqlite.Connection, question_id: int, voter: Voter, now: float
+) -> bool:
+    """Take back this person's "anch'io"; False (nothing changed) when there was none.
+
+    Every row found for the person goes: one, or two old rows that a merge brought
+    together, whose person was counted twice until now. Raises NotPublic as add_vote.
+    """
+    await _require_public(conn, question_id)
+    found = await _vote_rows(conn, question_id, voter)
+    if not found:
+        return False
+    marks = ", ".join("?" for _ in found)
+    await conn.execute(
+        f"DELETE FROM votes WHERE question_id = ? AND voter_hash IN ({marks})",
+        (question_id, *found),
+    )
+    await _count_moved(conn, question_id, -len(found))
+    return True
+
+
+async def _count_moved(conn: aiosqlite.Connection, question_id: int, by: int) -> None:
+    await conn.execute("UPDATE questions SET me_too = me_too + ? WHERE id = ?", (by, question_id))
     # Its page and the counts the lists show; nothing else (no bulletin page, not the log).
     await changes.record(conn, changes.question(question_id), changes.COUNTS)
-    return True
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Atom feeds (items and numeri), iCalendar file and sitemap of the bulletin, as plain
-functions."""
+functions; the Atom writer itself is greenweb.atom, shared with the board."""
 
 from __future__ import annotations
 
@@ -9,63 +9,13 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
+from greenweb import atom
 from greenweb.bulletin.items import Item
 from greenweb.bulletin.numeri import Numero
 from greenweb.italian import ROME
 
-ATOM_NS = "http://www.w3.org/2005/Atom"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
-SITE_NAME = "greenweb"
 FEED_TITLE = "Bollettino dell'impatto sociale a Torino"
-
-
-def _utc(value: datetime) -> datetime:
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-def _rfc3339(value: datetime) -> str:
-    return _utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
-    if text is not None:
-        element.text = text
-    return element
-
-
-def _atom_feed(
-    title: str, *, feed_id: str, alternate: str, feed_url: str, updated: datetime
-) -> ET.Element:
-    """The head of an Atom 1.0 feed; its entries follow."""
-    ET.register_namespace("", ATOM_NS)
-    feed = ET.Element(f"{{{ATOM_NS}}}feed", {"xml:lang": "it"})
-    _sub(feed, "id", feed_id)
-    _sub(feed, "title", title)
-    _sub(feed, "link", rel="alternate", type="text/html", href=alternate)
-    _sub(feed, "link", rel="self", type="application/atom+xml", href=feed_url)
-    _sub(feed, "updated", _rfc3339(updated))
-    _sub(_sub(feed, "author"), "name", SITE_NAME)
-    return feed
-
-
-def _atom_bytes(feed: ET.Element) -> bytes:
-    body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
-    return body
-
-
-def _entry(
-    feed: ET.Element, url: str, title: str, updated: datetime, published: date | None
-) -> ET.Element:
-    """An entry with its id, title, link and dates; the caller adds the rest."""
-    entry = _sub(feed, "entry")
-    _sub(entry, "id", url)
-    _sub(entry, "title", title)
-    _sub(entry, "link", rel="alternate", type="text/html", href=url)
-    _sub(entry, "updated", _rfc3339(updated))
-    if published is not None:
-        _sub(entry, "published", f"{published.isoformat()}T00:00:00Z")
-    return entry
 
 
 # An empty feed's `updated`: before anything the bulletin holds.
@@ -75,7 +25,7 @@ _NO_UPDATE = datetime(2021, 1, 1, tzinfo=UTC)
 def atom_feed(items: Sequence[Item], *, base_url: str, item_url: str, feed_url: str) -> bytes:
     """An Atom 1.0 document; ``item_url`` has a ``{slug}`` placeholder."""
     updated = max((item.updated_at for item in items), default=_NO_UPDATE)
-    feed = _atom_feed(
+    root = atom.feed(
         FEED_TITLE,
         feed_id=f"{base_url}/",
         alternate=f"{base_url}/",
@@ -85,17 +35,17 @@ def atom_feed(items: Sequence[Item], *, base_url: str, item_url: str, feed_url: 
     for item in items:
         # Seed items carry no publication date; `updated` is when greenweb last imported a
         # change, which is the only honest timestamp we have.
-        entry = _entry(
-            feed, item_url.format(slug=item.slug), item.title, item.updated_at, item.published
+        entry = atom.entry(
+            root, item_url.format(slug=item.slug), item.title, item.updated_at, item.published
         )
         if item.author:
-            _sub(_sub(entry, "author"), "name", item.author)
-        _sub(entry, "category", term=item.kind, label=item.kind_label)
+            atom.sub(atom.sub(entry, "author"), "name", item.author)
+        atom.sub(entry, "category", term=item.kind, label=item.kind_label)
         for tag in item.tags:
-            _sub(entry, "category", term=tag)
-        _sub(entry, "summary", item.summary)
-        _sub(entry, "content", item.body_html, type="html")
-    return _atom_bytes(feed)
+            atom.sub(entry, "category", term=tag)
+        atom.sub(entry, "summary", item.summary)
+        atom.sub(entry, "content", item.body_html, type="html")
+    return atom.to_bytes(root)
 
 
 NUMERI_FEED_TITLE = "Numeri del bollettino dell'impatto sociale a Torino"
@@ -125,7 +75,7 @@ def numeri_atom_feed(
     """An Atom 1.0 document of published numeri; ``numero_url`` has a ``{number}``
     placeholder, ``item_url`` a ``{slug}`` one."""
     updated = max((numero.updated_at for numero in numeri), default=_NO_UPDATE)
-    feed = _atom_feed(
+    root = atom.feed(
         NUMERI_FEED_TITLE,
         feed_id=archive_url,
         alternate=archive_url,
@@ -136,10 +86,10 @@ def numeri_atom_feed(
         # The numero's own date, as items give theirs: a numero from a file that gives none
         # (the seed) has none, and its import time is no publication date.
         url = numero_url.format(number=numero.number)
-        entry = _entry(feed, url, numero.title, numero.updated_at, numero.issued)
-        _sub(entry, "summary", numero.summary)
-        _sub(entry, "content", _numero_html(numero, item_url), type="html")
-    return _atom_bytes(feed)
+        entry = atom.entry(root, url, numero.title, numero.updated_at, numero.issued)
+        atom.sub(entry, "summary", numero.summary)
+        atom.sub(entry, "content", _numero_html(numero, item_url), type="html")
+    return atom.to_bytes(root)
 
 
 # --- iCalendar (RFC 5545) ---------------------------------------------------------------
@@ -210,7 +160,7 @@ def _event(
     lines = [
         "BEGIN:VEVENT",
         f"UID:{uid}",
-        f"DTSTAMP:{_utc(stamp).strftime('%Y%m%dT%H%M%SZ')}",
+        f"DTSTAMP:{atom.utc(stamp).strftime('%Y%m%dT%H%M%SZ')}",
         f"DTSTART{start_param}:{start_value}",
         f"DTEND{end_param}:{end_value}",
         f"SUMMARY:{ical_escape(summary)}",
@@ -229,7 +179,7 @@ def icalendar(items: Iterable[Item], *, item_url: str, base_url: str) -> str:
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
-        f"PRODID:-//{SITE_NAME}//Bollettino//IT",
+        f"PRODID:-//{atom.SITE_NAME}//Bollettino//IT",
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
         f"X-WR-CALNAME:{ical_escape(FEED_TITLE)}",
@@ -270,6 +220,7 @@ def sitemap(urls: Iterable[tuple[str, datetime | None]]) -> bytes:
         url = ET.SubElement(root, f"{{{SITEMAP_NS}}}url")
         ET.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = loc
         if modified is not None:
-            ET.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = _utc(modified).date().isoformat()
+            lastmod = atom.utc(modified).date().isoformat()
+            ET.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = lastmod
     body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return body

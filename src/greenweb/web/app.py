@@ -33,6 +33,7 @@ from greenweb.web.static_files import AssetRegistry, load_assets
 from greenweb.web.templating import make_templates
 from greenweb.web.views import (
     assets,
+    board_feeds,
     bulletin,
     feeds,
     footprint,
@@ -64,6 +65,7 @@ def create_app(
         *footprint.routes,
         *assets.routes,
         *board_web.routes,
+        *board_feeds.routes,
         *staff.routes,
         *moderation.routes,
         *moderation_resources.routes,

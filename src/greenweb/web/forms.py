@@ -130,7 +130,7 @@ def _check_honeypot(form: Form) -> None:
         refuse(400, "Il modulo contiene un campo che deve restare vuoto: ricarica la pagina.")
 
 
-def _client_address(request: Request) -> str | None:
+def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
@@ -138,7 +138,7 @@ def client_hash(request: Request, purpose: str) -> str:
     """The client's keyed hash for one purpose (``vote:12``, ``rate``, ``login``): rate
     limits and votes count clients without keeping an address."""
     secret = site_of(request).settings.secret_bytes
-    return security.client_hash(secret, _client_address(request), purpose)
+    return security.client_hash(secret, client_address(request), purpose)
 
 
 @dataclass(frozen=True)

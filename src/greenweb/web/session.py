@@ -58,6 +58,7 @@ DONE = {
     "invariata": "Il testo era già questo: nulla da salvare.",
     "risposta": "Risposta salvata.",
     "pillola": "Pillola teatrale salvata.",
+    "unita": "Domanda unita come doppione: i suoi «anch'io» contano ora sulla domanda tenuta.",
     "risorsa": "Risorsa salvata.",
 }
 

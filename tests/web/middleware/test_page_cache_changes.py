@@ -71,6 +71,16 @@ class Board:
         location: str = answer.headers["location"]
         return location
 
+    def take_back(self) -> None:
+        """Take the "anch'io" back with the button the question page then shows."""
+        action = f"/domande/{self.question}/anchio/ritira"
+        page = self.client.get(f"/domande/{self.question}")
+        self.clock.advance(10)
+        answer = self.client.post(
+            action, data={"token": token_for(page.text, action)}, follow_redirects=False
+        )
+        assert answer.status_code == 303
+
 
 @pytest.fixture
 def board(seeded_settings: Settings) -> Iterator[Board]:
@@ -113,6 +123,25 @@ def test_a_vote_leaves_the_bulletin_cached_and_re_renders_its_question_and_the_l
     # The voter's page: their vote is counted there.
     assert target == f"/domande/{board.question}#anchio"
     assert "Hai detto «anch'io»: sei l'unica persona" in html.unescape(client.get(target).text)
+
+
+def test_a_taken_back_vote_changes_the_cached_list_counts_and_leaves_the_bulletin(
+    board: Board,
+) -> None:
+    client = board.client
+    board.vote()
+    for path in BULLETIN_PAGES + COUNTED_LISTS:
+        client.get(path, headers=BR)
+    assert all("1 anch'io" in client.get(path, headers=BR).text for path in COUNTED_LISTS)
+    board.take_back()
+    hits, misses = hits_and_misses(board.store)
+    for path in BULLETIN_PAGES:
+        client.get(path, headers=BR)
+    assert hits_and_misses(board.store) == (hits + len(BULLETIN_PAGES), misses)
+    for path in COUNTED_LISTS:
+        page = client.get(path, headers=BR).text
+        assert "0 anch'io" in page and "1 anch'io" not in page, path
+    assert board.store.stats.misses == misses + len(COUNTED_LISTS)
 
 
 def test_an_import_leaves_the_board_cached_and_re_renders_the_bulletin(

@@ -80,6 +80,14 @@ def post_vote(b: Board, token: str | None = None, qid: int | None = None, **fiel
     return b.client.post(f"/domande/{qid}/anchio", data=data, follow_redirects=False)
 
 
+def post_unvote(b: Board, token: str | None = None, qid: int | None = None, **fields: Any):  # type: ignore[no-untyped-def]
+    qid = qid or b.public_id
+    token = b.issue(f"unvote-{qid}") if token is None else token
+    b.clock.advance(5)
+    data = {"token": token, "sito_web": "", **fields}
+    return b.client.post(f"/domande/{qid}/anchio/ritira", data=data, follow_redirects=False)
+
+
 def post_report(b: Board, reason: str | None = "spam", qid: int | None = None, **kw: Any):  # type: ignore[no-untyped-def]
     qid = qid or b.public_id
     token = kw.pop("token", None) or b.issue(f"report-{qid}")
@@ -269,6 +277,31 @@ CASES: list[Case] = [
         "non è pubblicata",
     ),
     ("vote by GET", lambda b: b.client.get(f"/domande/{b.public_id}/anchio"), 405, ""),
+    (
+        "take-back of a vote never said",
+        lambda b: post_unvote(b, token=b.issue(f"unvote-{b.public_id}")),
+        409,
+        "non è cambiato nulla",
+    ),
+    (
+        "take-back with a vote token",
+        lambda b: post_unvote(b, token=b.issue(f"vote-{b.public_id}")),
+        403,
+        "altra pagina",
+    ),
+    (
+        "take-back token of another question",
+        lambda b: post_unvote(b, token=b.issue(f"unvote-{b.pending_id}")),
+        403,
+        "altra pagina",
+    ),
+    (
+        "take-back on a pending question",
+        lambda b: post_unvote(b, token=b.issue(f"unvote-{b.pending_id}"), qid=b.pending_id),
+        404,
+        "non è pubblicata",
+    ),
+    ("take-back honeypot", lambda b: post_unvote(b, sito_web="x"), 400, "deve restare vuoto"),
     ("report without reason", lambda b: post_report(b, reason=None), 422, "Scegli il motivo"),
     (
         "report with unknown reason",
@@ -396,6 +429,45 @@ def test_vote_too_fast_shows_the_question_again_with_a_message(board: Board) -> 
     assert response.status_code == 403
     assert "<h1>" in response.text and 'role="alert"' in response.text
     assert response.headers["cache-control"] == "no-store"
+
+
+def test_the_button_says_anchio_then_offers_to_take_it_back(board: Board) -> None:
+    page = board.client.get(f"/domande/{board.public_id}").text
+    assert "<button>Anch'io</button>" in page and "Ritira il mio" not in page
+    assert post_vote(board).status_code == 303
+    page = board.client.get(f"/domande/{board.public_id}").text
+    assert "Ritira il mio «anch'io»</button>" in page
+    assert f'action="/domande/{board.public_id}/anchio/ritira"' in page
+    assert "<button>Anch'io</button>" not in page
+
+
+def test_a_taken_back_vote_moves_the_count_down_by_one(board: Board) -> None:
+    other = as_client("192.0.2.77")
+    page = board.client.get(f"/domande/{board.public_id}", headers=other)
+    board.clock.advance(5)
+    action = f"/domande/{board.public_id}/anchio"
+    board.client.post(action, data={"token": token_for(page.text, action)}, headers=other)
+    assert post_vote(board).status_code == 303
+    assert query(
+        board.settings, "SELECT me_too FROM questions WHERE id = ?", (board.public_id,)
+    ) == [(2,)]
+    page = board.client.get(f"/domande/{board.public_id}")
+    board.clock.advance(5)
+    action = f"/domande/{board.public_id}/anchio/ritira"
+    response = board.client.post(
+        action, data={"token": token_for(page.text, action)}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/domande/{board.public_id}#anchio"
+    counted = (
+        "SELECT me_too, (SELECT count(*) FROM votes WHERE question_id = q.id) "
+        "FROM questions q WHERE id = ?"
+    )
+    assert query(board.settings, counted, (board.public_id,)) == [(1, 1)]
+    page = board.client.get(f"/domande/{board.public_id}").text
+    assert "<button>Anch'io</button>" in page and "1 persona ha lo stesso dubbio" in page
+    # The other person's "anch'io" stays.
+    assert "Ritira il mio" in board.client.get(f"/domande/{board.public_id}", headers=other).text
 
 
 def test_same_origin_post_is_accepted(board: Board) -> None:

@@ -1,10 +1,13 @@
-"""Pages of the question board: lists, a question, the question form, "anch'io", reports,
-the resources, the theatre pieces and the public moderation log.
+"""Pages of the question board: lists, a question, the question form, "anch'io" and its
+take-back, reports, the resources, the theatre pieces and the public moderation log (the
+feeds are in views/board_feeds.py).
 
 Caching: the lists (/domande, /risorse, /pillole, /moderazione/registro) and the thank-you
-pages are the same for everyone and carry no form token, so the page cache may keep them.
-The question page and the question form carry tokens (and the question page knows whether
-this visitor already said "anch'io"): they are sent with ``Cache-Control: no-store``.
+pages are the same for everyone and carry no form token, so the page cache may keep them;
+but the thank-you page that gives the asker their private feed address (``?t=``) is sent
+``no-store``. The question page and the question form carry tokens (and the question page
+knows whether this visitor already said "anch'io"): they are sent with
+``Cache-Control: no-store``. A merged duplicate's page answers 301 to the kept question.
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ from greenweb.board import (
     resources,
     visitors,
 )
+from greenweb.board.following import follow_token, followed_question
 from greenweb.board.questions import Question
 from greenweb.board.text import Checked
 from greenweb.board.topics import Topic, list_topics
+from greenweb.board.voters import Voter, VoterKeys
 from greenweb.security import RateLimited, RateRule, TokenProblem
 from greenweb.web.errors import bad_request
 from greenweb.web.forms import (
@@ -38,6 +43,7 @@ from greenweb.web.forms import (
     TokenRules,
     Tokens,
     admit,
+    client_address,
     client_hash,
     refuse,
     too_many,
@@ -48,10 +54,12 @@ from greenweb.web.params import ROW_ID, existing_page, page_number
 from greenweb.web.shows import shows
 from greenweb.web.site import site_of
 from greenweb.web.templating import render
-from greenweb.web.urls import url_for, url_pattern
+from greenweb.web.urls import absolute_url, url_for, url_pattern
+from greenweb.web.views.board_feeds import NO_PRIVATE_FEED, PRIVATE
 
 QUESTION_FORM = "question"
 NOT_PUBLISHED = "Questa domanda non esiste o non è pubblicata."
+NO_VOTE = "Non avevi detto «anch'io» per questa domanda: non è cambiato nulla."
 
 
 # --- lists -----------------------------------------------------------------------------------
@@ -134,6 +142,11 @@ async def log_GET(request: Request) -> Response:
     return render(request, "board/log.html", {"page": page})
 
 
+def voter_of(request: Request) -> Voter:
+    """The person behind the request, as the board's votes know them (board/voters.py)."""
+    return VoterKeys(site_of(request).settings.secret_bytes).voter(client_address(request))
+
+
 # --- one question ----------------------------------------------------------------------------
 
 
@@ -149,7 +162,7 @@ async def render_question(
     # Never kept (a token, and whether this visitor said "anch'io"), declared all the same.
     shows(request, changes.question(question.id))
     conn = site_of(request).db.reader
-    voter = client_hash(request, f"vote:{question.id}")
+    voted = await visitors.has_voted(conn, question.id, voter_of(request))
     tokens = Tokens.of(request)
     return render(
         request,
@@ -157,8 +170,8 @@ async def render_question(
         {
             "question": question,
             "links": await resources.resources_for_question(conn, question.id),
-            "voted": await visitors.has_voted(conn, question.id, voter),
-            "vote_token": tokens(f"vote-{question.id}"),
+            "voted": voted,
+            "vote_token": tokens(f"{'unvote' if voted else 'vote'}-{question.id}"),
             "report_token": tokens(f"report-{question.id}"),
             "reasons": visitors.REPORT_REASONS,
             "vote_notice": vote_notice,
@@ -181,7 +194,14 @@ async def _public_question(request: Request) -> Question:
 
 
 async def question_GET(request: Request) -> Response:
-    return await render_question(request, await _public_question(request))
+    question = await questions.get_question(site_of(request).db.reader, request.path_params["id"])
+    if question is not None and question.duplicate_of is not None:
+        # Merged into the question it repeated: for good, so permanently.
+        kept = url_for(request, "question", id=question.duplicate_of)
+        return RedirectResponse(kept, status_code=301, headers=NO_STORE)
+    if question is None or not question.is_public:
+        refuse(404, NOT_PUBLISHED)
+    return await render_question(request, question)
 
 
 async def _admit_question_form(
@@ -223,11 +243,29 @@ async def vote_POST(request: Request) -> Response:
     if isinstance(checked, Response):
         return checked
     admitted, question = checked
-    voter = client_hash(request, f"vote:{question.id}")
     rule = RateRule("vote", site_of(request).settings.rate_votes_per_hour)
     too_often = "Hai detto «anch'io» molte volte in poco tempo."
     async with _question_write(request, admitted, rule, too_often) as conn:
-        await visitors.add_vote(conn, question.id, voter, admitted.moment)
+        await visitors.add_vote(conn, question.id, voter_of(request), admitted.moment)
+    target = url_for(request, "question", id=question.id) + "#anchio"
+    return RedirectResponse(target, status_code=303, headers=NO_STORE)
+
+
+async def unvote_POST(request: Request) -> Response:
+    """Take back an "anch'io": the same gate and rate limit as saying it."""
+    checked = await _admit_question_form(request, "unvote", "vote_notice")
+    if isinstance(checked, Response):
+        return checked
+    admitted, question = checked
+    rule = RateRule("vote", site_of(request).settings.rate_votes_per_hour)
+    too_often = "Hai detto o ritirato «anch'io» molte volte in poco tempo."
+    async with _question_write(request, admitted, rule, too_often) as conn:
+        taken_back = await visitors.take_back_vote(
+            conn, question.id, voter_of(request), admitted.moment
+        )
+        if not taken_back:
+            # Raised inside the transaction: the token and the rate count roll back too.
+            refuse(409, NO_VOTE)
     target = url_for(request, "question", id=question.id) + "#anchio"
     return RedirectResponse(target, status_code=303, headers=NO_STORE)
 
@@ -351,7 +389,9 @@ async def new_question_POST(request: Request) -> Response:
     try:
         async with visitor_write(request, admitted, rule) as conn:
             publish = not settings.premoderation
-            await visitors.create_question(conn, draft, admitted.moment, publish=publish)
+            question_id = await visitors.create_question(
+                conn, draft, admitted.moment, publish=publish
+            )
     except RateLimited as limited:
         wait = limited.retry_after
         return await render_new(
@@ -363,13 +403,27 @@ async def new_question_POST(request: Request) -> Response:
             status_code=429,
             headers={"Retry-After": str(wait)},
         )
-    return RedirectResponse(url_for(request, "question_thanks"), status_code=303, headers=NO_STORE)
+    # The thank-you page carries the private feed's address: only in this 303's target,
+    # which nobody else is sent to, and on a page no cache keeps.
+    token = follow_token(settings.secret_bytes, question_id)
+    target = url_for(request, "question_thanks", {"t": token})
+    return RedirectResponse(target, status_code=303, headers=NO_STORE)
 
 
 async def question_thanks_GET(request: Request) -> Response:
     shows(request)  # the settings only
-    premoderation = site_of(request).settings.premoderation
-    return render(request, "board/thanks.html", {"premoderation": premoderation})
+    site = site_of(request)
+    context: dict[str, object] = {
+        "premoderation": site.settings.premoderation,
+        "private_feed": None,
+    }
+    token = request.query_params.get("t")
+    if token is None:  # the page without the address: the same for everyone, cacheable
+        return render(request, "board/thanks.html", context)
+    if followed_question(site.settings.secret_bytes, token) is None:
+        refuse(404, NO_PRIVATE_FEED, {"X-Robots-Tag": "noindex"})
+    context["private_feed"] = absolute_url(request, "private_feed", token=token)
+    return render(request, "board/thanks.html", context, headers=PRIVATE)
 
 
 # --- sitemap ----------------------------------------------------------------------------------
@@ -394,6 +448,7 @@ routes = [
     Route("/domande/segnalazione-ricevuta", report_thanks_GET, name="report_thanks"),
     Route(f"/domande/{ROW_ID}", question_GET, name="question"),
     Route(f"/domande/{ROW_ID}/anchio", vote_POST, name="vote", methods=["POST"]),
+    Route(f"/domande/{ROW_ID}/anchio/ritira", unvote_POST, name="unvote", methods=["POST"]),
     Route(f"/domande/{ROW_ID}/segnala", report_POST, name="report", methods=["POST"]),
     Route("/pillole", pieces_GET, name="pieces"),
     Route("/risorse", resources_GET, name="resources"),

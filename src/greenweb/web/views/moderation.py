@@ -1,5 +1,6 @@
 """The moderators' queue and what they do to one question: approve, reject, unpublish,
-restore, correct the text, answer, mark a theatre piece.
+restore, correct the text, answer, mark a theatre piece, merge it into the question it
+repeats.
 
 Every page here goes through the staff guard of web/session.py with the moderatore role
 (an editor who is not a moderator gets 403; login: views/staff.py;
@@ -19,8 +20,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from greenweb.board import moderation, moderation_log, questions, resources
+from greenweb.board import duplicates, moderation, moderation_log, questions, resources
 from greenweb.board.text import check_text, clean_text
+from greenweb.board.voters import VoterKeys
 from greenweb.markup import render_markdown
 from greenweb.staff import MODERATORE
 from greenweb.web.errors import bad_request
@@ -81,6 +83,8 @@ def question_values(question: questions.Question, linked: list[int]) -> dict[str
         "motivo_respingi": "",
         "motivo_ritira": "",
         "motivo_modifica": "",
+        KEPT_FIELD: "",
+        MERGE_REASON_FIELD: "",
     }
 
 
@@ -329,6 +333,50 @@ async def piece_POST(request: Request, session: Session) -> Response:
     return await apply(request, session, admitted, mark, done="pillola")
 
 
+KEPT_FIELD = "doppione_di"
+MERGE_REASON_FIELD = "motivo_unisci"
+
+
+def parse_kept_id(raw: str | None) -> int | None:
+    """The kept question's number as typed ("12", "n. 12"); None when it is not one."""
+    text = (raw or "").strip().removeprefix("n.").strip()
+    # ASCII digits only, no leading zero, within a row id: int() takes "²" and "٣".
+    if not (text.isascii() and text.isdigit() and not text.startswith("0") and len(text) < 19):
+        return None
+    return int(text)
+
+
+@staff_page(MODERATORE)
+async def merge_POST(request: Request, session: Session) -> Response:
+    admitted = await admit_action(request, session, "unisci")
+    form = admitted.form
+    raw_kept = form.get(KEPT_FIELD) or ""
+    kept_id = parse_kept_id(raw_kept)
+    reason, problem = moderation.check_reason(form.get(MERGE_REASON_FIELD))
+    errors = {}
+    if kept_id is None:
+        errors[KEPT_FIELD] = "Scrivi il numero della domanda pubblicata da tenere, per esempio 12."
+    if problem:
+        errors[MERGE_REASON_FIELD] = problem
+    if errors or kept_id is None:
+        return await render_question(
+            request,
+            session,
+            values={KEPT_FIELD: raw_kept[:40], MERGE_REASON_FIELD: reason},
+            errors=errors,
+            status_code=422,
+        )
+    keys = VoterKeys(site_of(request).settings.secret_bytes)
+    kept = kept_id
+
+    async def merge(
+        conn: aiosqlite.Connection, question_id: int, now: float, *, moderator: str
+    ) -> None:
+        await duplicates.merge(conn, question_id, kept, reason, now, keys=keys, moderator=moderator)
+
+    return await apply(request, session, admitted, merge, done="unita")
+
+
 Q = f"/moderazione/domande/{ROW_ID}"
 
 routes = [
@@ -341,4 +389,5 @@ routes = [
     Route(Q + "/modifica", edit_POST, name="edit_question", methods=["POST"]),
     Route(Q + "/rispondi", answer_POST, name="answer", methods=["POST"]),
     Route(Q + "/pillola", piece_POST, name="mark_piece", methods=["POST"]),
+    Route(Q + "/unisci", merge_POST, name="merge", methods=["POST"]),
 ]
