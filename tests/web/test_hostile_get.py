@@ -15,9 +15,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from greenweb.bulletin.items import KINDS
-from greenweb.bulletin.search import MAX_QUERY_CHARS
 from greenweb.config import Settings
 from greenweb.pagination import PageNumberError, parse_page
+from greenweb.search import MAX_QUERY_CHARS
 from greenweb.web.app import create_app
 from greenweb.web.middleware.limits import DEFAULT_MAX_URL_BYTES
 from support import SEED_TODAY

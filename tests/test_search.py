@@ -1,4 +1,5 @@
-"""/cerca: accent-blind full-text search, safe with any input, paginated."""
+"""/cerca over the bulletin (?in=bollettino): accent-blind full-text search, safe with any
+input, paginated. The questions and resources: tests/test_search_board.py."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from greenweb.bulletin.search import MARK_END, MARK_START, MAX_QUERY_CHARS, fts_query, search
 from greenweb.config import Settings
 from greenweb.db import Database
+from greenweb.search import MARK_END, MARK_START, MAX_QUERY_CHARS, fts_query, search
 from greenweb.web.app import create_app
 from support import SEED_TODAY, import_seed, make_settings
 from support.factory import write_item
@@ -24,9 +25,9 @@ SOSTENIBILITA = {
 
 
 def hits(client: TestClient, q: str) -> list[str]:
-    response = client.get("/cerca", params={"q": q})
+    response = client.get("/cerca", params={"q": q, "in": "bollettino"})
     assert response.status_code == 200, response.text[:300]
-    assert response.template.name == "bulletin/search.html"
+    assert response.template.name == "search.html"
     return [hit.item.slug for hit in response.context["page"].items]
 
 
@@ -41,7 +42,7 @@ def test_search_matches_words_by_prefix(client: TestClient) -> None:
 
 def test_search_needs_every_word(client: TestClient) -> None:
     assert hits(client, "bottega webinar") == ["bottega-digitale-per-la-pmi"]
-    response = client.get("/cerca", params={"q": "bottega horizon"})
+    response = client.get("/cerca", params={"q": "bottega horizon", "in": "bollettino"})
     assert response.context["page"].total == 0
     assert "Nessun risultato per «bottega horizon»." in response.text
 
@@ -51,7 +52,7 @@ def test_search_finds_words_of_titles(client: TestClient) -> None:
 
 
 def test_results_show_highlighted_snippets(client: TestClient) -> None:
-    response = client.get("/cerca", params={"q": "sostenibilita"})
+    response = client.get("/cerca", params={"q": "sostenibilita", "in": "bollettino"})
     html = response.text
     assert "<mark>Sostenibilità</mark>" in html
     assert "<mark>sostenibilità</mark>" in html
@@ -115,9 +116,16 @@ def test_fts_query_quotes_every_word_as_a_prefix() -> None:
 
 
 def test_a_query_without_words_finds_nothing(client: TestClient) -> None:
-    response = client.get("/cerca", params={"q": "!!! ???"})
+    response = client.get("/cerca", params={"q": "!!! ???", "in": "bollettino"})
     assert response.context["page"].total == 0
     assert "Nessun risultato" in response.text
+
+
+@pytest.mark.parametrize("where", [{}, {"in": "bollettino"}, {"in": "domande"}])
+def test_a_query_without_words_says_so(client: TestClient, where: dict[str, str]) -> None:
+    response = client.get("/cerca", params={"q": '"*" -- :^', **where})
+    assert response.status_code == 200
+    assert "la ricerca non contiene parole, solo segni" in response.text
 
 
 @pytest.mark.parametrize("path", ["/cerca", "/cerca?q=", "/cerca?q=%20%20"])
@@ -140,7 +148,7 @@ def test_an_overlong_query_is_400_with_an_italian_message_and_the_form(client: T
     q = "a" * (MAX_QUERY_CHARS + 1)
     response = client.get("/cerca", params={"q": q})
     assert response.status_code == 400
-    assert response.template.name == "bulletin/search.html"
+    assert response.template.name == "search.html"
     html = response.text
     assert "La ricerca può contenere al massimo 200 caratteri." in html
     assert '<form role="search" action="/cerca" class="search">' in html
@@ -168,7 +176,9 @@ def test_a_bad_results_page_is_400(client: TestClient, raw: str) -> None:
 def test_results_paginate(generated_client: TestClient) -> None:
     seen: list[str] = []
     for number, size in [(1, 20), (2, 20), (3, 5)]:
-        response = generated_client.get("/cerca", params={"q": "riciclo", "page": str(number)})
+        response = generated_client.get(
+            "/cerca", params={"q": "riciclo", "in": "bollettino", "page": str(number)}
+        )
         assert response.status_code == 200
         page = response.context["page"]
         assert (page.number, page.total, page.pages, len(page.items)) == (number, 45, 3, size)
@@ -178,15 +188,15 @@ def test_results_paginate(generated_client: TestClient) -> None:
 
 
 def test_results_pager_links_keep_the_query(generated_client: TestClient) -> None:
-    html = generated_client.get("/cerca?q=riciclo&page=2").text
-    assert '<link rel="prev" href="/cerca?q=riciclo">' in html
-    assert '<link rel="next" href="/cerca?q=riciclo&amp;page=3">' in html
-    assert '<a rel="prev" href="/cerca?q=riciclo">' in html
-    assert '<a rel="next" href="/cerca?q=riciclo&amp;page=3">' in html
+    html = generated_client.get("/cerca?q=riciclo&in=bollettino&page=2").text
+    assert '<link rel="prev" href="/cerca?q=riciclo&amp;in=bollettino">' in html
+    assert '<link rel="next" href="/cerca?q=riciclo&amp;in=bollettino&amp;page=3">' in html
+    assert '<a rel="prev" href="/cerca?q=riciclo&amp;in=bollettino">' in html
+    assert '<a rel="next" href="/cerca?q=riciclo&amp;in=bollettino&amp;page=3">' in html
 
 
 def test_a_results_page_past_the_end_is_404(generated_client: TestClient) -> None:
-    response = generated_client.get("/cerca?q=riciclo&page=4")
+    response = generated_client.get("/cerca?q=riciclo&in=bollettino&page=4")
     assert response.status_code == 404
     assert response.template.name == "error.html"
     assert "Questa pagina dei risultati non esiste." in response.text
