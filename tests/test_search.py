@@ -1,5 +1,6 @@
 """/cerca over the bulletin (?in=bollettino): accent-blind full-text search, safe with any
-input, paginated. The questions and resources: tests/test_search_board.py."""
+input, paginated; the draft questions' words and the similar questions; the query plans.
+The whole site's page: tests/web/views/test_search.py."""
 
 from __future__ import annotations
 
@@ -10,8 +11,17 @@ import pytest
 from starlette.testclient import TestClient
 
 from greenweb.config import Settings
-from greenweb.db import Database
-from greenweb.search import MARK_END, MARK_START, MAX_QUERY_CHARS, fts_query, search
+from greenweb.db import Database, fetch_all
+from greenweb.search import (
+    KINDS,
+    MARK_END,
+    MARK_START,
+    MAX_QUERY_CHARS,
+    Kind,
+    fts_query,
+    search,
+    similar_questions,
+)
 from greenweb.web.app import create_app
 from support import SEED_TODAY, import_seed, make_settings
 from support.factory import write_item
@@ -223,3 +233,72 @@ def test_a_query_with_control_characters_is_refused_before_searching(
     assert response.status_code == 400
     assert "<mark>" not in response.text
     assert client.get("/healthz").json()["bulletin_items"] == 12
+
+
+# --- the words of a draft, similar questions ------------------------------------------------
+
+
+def test_a_drafts_query_is_any_of_its_significant_words() -> None:
+    draft = "Perché i ghiacciai delle Alpi si sciolgono così in fretta? E i ghiacciai del Nord?"
+    assert fts_query(draft, any_word=True) == (
+        '"ghiacciai"* OR "alpi"* OR "sciolgono"* OR "fretta"* OR "nord"*'
+    )
+    assert fts_query("Perché è così? Io non so", any_word=True) is None
+    assert fts_query('NEAR("a" b) OR -c:d', any_word=True) == '"near"*'
+
+
+def test_the_similar_questions_are_published_best_first_and_at_most_three(
+    seeded_settings: Settings,
+) -> None:
+    settings = seeded_settings
+    from support.board import publish_directly
+
+    alpine = publish_directly(settings, 2, text="I ghiacciai delle Alpi spariranno?")
+    best = publish_directly(settings, text="Ghiacciai alpini: le Alpi senza ghiacciai, quando?")
+    publish_directly(settings, 3, text="Il mare di Genova si scalda?")
+    publish_directly(settings, text="I ghiacciai delle Alpi? (in attesa)", state="ricevuta")
+    publish_directly(settings, 2, text="Le Alpi d'inverno avranno neve?")
+
+    async def run() -> list[int]:
+        db = Database(settings.db_path)
+        await db.open()
+        try:
+            found = await similar_questions(
+                db.reader, "Quanto resisteranno i ghiacciai sulle Alpi?", limit=3
+            )
+            return [q.id for q in found]
+        finally:
+            await db.close()
+
+    found = asyncio.run(run())
+    assert found[0] == best[0]
+    assert set(found) == {*best, *alpine}
+
+
+@pytest.mark.parametrize("kind", list(KINDS.values()), ids=list(KINDS))
+def test_each_kinds_page_lets_fts5_order_by_rank_and_counts_from_the_index(
+    settings: Settings, kind: Kind
+) -> None:
+    """A later page costs what the first does: FTS5 orders by rank itself (no sort of the
+    hits) and OFFSET skips rows before their snippets are made; the count walks the index,
+    never every question."""
+    params = {"query": '"x"*', "start": "", "end": "", "limit": 20, "offset": 0}
+
+    async def plans() -> tuple[list[str], list[str]]:
+        db = Database(settings.db_path)
+        await db.open()
+        try:
+            count = await fetch_all(db.reader, f"EXPLAIN QUERY PLAN {kind.count_sql}", params)
+            page = await fetch_all(db.reader, f"EXPLAIN QUERY PLAN {kind.page_sql}", params)
+            return [row["detail"] for row in count], [row["detail"] for row in page]
+        finally:
+            await db.close()
+
+    count, page = asyncio.run(plans())
+    table = kind.count_sql.split(" FROM ")[1].split()[0]
+    assert count[0].startswith(f"SCAN {table} VIRTUAL TABLE INDEX 0:"), count
+    materialize = page.index("MATERIALIZE hit")
+    # idxNum 32: FTS5's own "ORDER BY rank"; the only sort is of the page's own rows.
+    assert page[materialize + 1].startswith(f"SCAN {table} VIRTUAL TABLE INDEX 32:"), page
+    assert page.count("USE TEMP B-TREE FOR ORDER BY") <= 2  # the page's rows, resource topics
+    assert page[-1] == "USE TEMP B-TREE FOR ORDER BY" or "subquery" in page[-1], page
