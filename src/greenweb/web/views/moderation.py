@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from greenweb.board import moderation, moderation_log, questions, resources
+from greenweb.board import counters, moderation, moderation_log, questions, resources
 from greenweb.board.text import check_text, clean_text
 from greenweb.markup import render_markdown
 from greenweb.staff import MODERATORE
@@ -63,6 +63,7 @@ async def queue_GET(request: Request, session: Session) -> Response:
             "view": view,
             "views": QUEUE_VIEWS,
             "counts": await questions.state_counts(conn),
+            "preview_joins": await counters.value(conn, counters.PREVIEW_JOINS),
         },
     )
 
