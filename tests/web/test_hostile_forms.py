@@ -558,14 +558,19 @@ def state_check(state: str, logged: str | None = None) -> Callable[[Site, Target
     return check
 
 
-def reason_expect(field_name: str, state: str) -> Callable[[Site, Target, dict[str, str]], Expect]:
+def reason_expect(
+    field_name: str, state: str, search_entries: int = 0
+) -> Callable[[Site, Target, dict[str, str]], Expect]:
+    """``search_entries``: how the move changes the count of questions in the search."""
+
     def expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
         if not token_ok(target, fields):
             return Expect(403)
         _, problem = moderation.check_reason(fields.get(field_name))
         if problem:
             return Expect(422)
-        return Expect(303, MOD_CHANGE, state_check(state, field_name))
+        changes = {**MOD_CHANGE, "question_search": search_entries}
+        return Expect(303, changes, state_check(state, field_name))
 
     return expect
 
@@ -838,7 +843,7 @@ FORMS: dict[str, Form] = {
         Form(
             "ritira",
             lambda s: mod_target(s, "ritira", s.published(), motivo_ritira="Dati personali"),
-            reason_expect("motivo_ritira", "nascosta"),
+            reason_expect("motivo_ritira", "nascosta", search_entries=-1),
             ("token", "motivo_ritira"),
         ),
         Form(

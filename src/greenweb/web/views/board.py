@@ -333,7 +333,7 @@ class SimilarQuestion:
 
 
 async def _similar_to(request: Request, draft: visitors.QuestionDraft) -> list[SimilarQuestion]:
-    """ "Forse è già stata fatta": the published questions most like the draft."""
+    """«Forse è già stata fatta»: the published questions most like the draft."""
     conn = site_of(request).db.reader
     tokens = Tokens.of(request)
     found = await similar_questions(conn, draft.text, limit=SIMILAR_SHOWN)
