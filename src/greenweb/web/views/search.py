@@ -15,7 +15,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from greenweb import changes, search
-from greenweb.board.questions import STAGE_LABELS
 from greenweb.search import KINDS, MAX_QUERY_CHARS, fts_query
 from greenweb.web.errors import bad_request, not_found
 from greenweb.web.params import page_number
@@ -39,7 +38,6 @@ async def search_GET(request: Request) -> Response:
         "query": query,
         "scope": scope,
         "kinds": KINDS,
-        "stage_labels": STAGE_LABELS,
         "groups": None,
         "page": None,
         "error": None,
