@@ -5,15 +5,24 @@ The bulletin's own search cases: tests/test_search.py."""
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
 from greenweb.config import Settings
+from greenweb.markup import render_markdown
 from greenweb.web.site import site_of
 from support import SEED_TODAY
-from support.board import cheap_password_hashing, publish_directly, query
+from support.board import (
+    brotli_size,
+    cheap_password_hashing,
+    dom_elements,
+    publish_directly,
+    query,
+)
 from support.moderation import Desk, moderator_desk
 
 
@@ -135,6 +144,32 @@ def test_the_header_box_searches_the_whole_site(client: TestClient) -> None:
         "Cerca nel sito: bollettino, domande e risorse</label>" in html
     )
     assert "<button>Cerca nel sito</button>" in html
+
+
+def test_a_full_page_of_long_hits_is_within_the_page_budget(site: Settings) -> None:
+    """The footprint measures the groups (its "search" target) and the bulletin's last page;
+    a page of 20 long questions with long answers, the most a kind's page shows, is held to
+    the same limits here."""
+    from greenweb.web.app import create_app
+
+    repo = Path(__file__).resolve().parents[3]
+    limits = tomllib.loads((repo / "footprint-budget.toml").read_text(encoding="utf-8"))["page"]
+    answer = "Le **morene** raccontano dove arrivava il ghiaccio. " * 60
+    publish_directly(
+        site,
+        20,
+        text="Le morene dei ghiacciai del Monte Rosa si vedranno dalla pianura? " * 14,
+        answer_md=answer,
+        answer_html=render_markdown(answer),
+        answered_at=1_630_000_000,
+    )
+    with TestClient(create_app(site, today=lambda: SEED_TODAY)) as client:
+        for path in ("/cerca?q=morene%20ghiacciai&in=domande", "/cerca?q=morene%20ghiacciai"):
+            page = client.get(path, headers={"accept-encoding": "identity"})
+            assert page.status_code == 200
+            assert brotli_size(page.content) <= limits["document_br_bytes"], path
+            assert dom_elements(page.text) <= limits["dom_elements"], path
+        assert len(client.get("/cerca?q=morene&in=domande").context["page"].items) == 20
 
 
 # --- the page cache -------------------------------------------------------------------------
