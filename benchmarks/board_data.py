@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from greenweb import changes
+from greenweb.board import search_entries
 from greenweb.board.seed import load_board_data
 from greenweb.db import Database, fetch_all, fetch_value
 from greenweb.markup import render_markdown
@@ -280,6 +281,7 @@ async def add_questions(
             "VALUES (?, ?, ?, ?, ?)",
             log,
         )
+        await search_entries.rebuild(conn)  # the rows above came in without the board's writes
         await changes.record(conn, changes.EVERYTHING)
     await check_invariants(db)
     result = BoardData(

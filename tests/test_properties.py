@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, assume, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from greenweb.bulletin.search import fts_query
 from greenweb.bulletin.syndication import fold, ical_escape
 from greenweb.config import SETTINGS, Settings, SettingsError
 from greenweb.footprint.carbon import parse_grid
 from greenweb.pagination import MAX_PAGE, PageNumberError, parse_page
+from greenweb.search import fts_query
 from greenweb.web.middleware.access_log import MAX_LOGGED_PATH, loggable_path
 from greenweb.web.middleware.limits import valid_url_part, valid_urlencoded
 from greenweb.web.static_files import fingerprint

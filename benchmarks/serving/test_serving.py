@@ -68,7 +68,9 @@ LISTS = [
     "/bollettino",
     "/bollettino?tipo=bando",
     "/bollettino?tag=clima",
-    "/cerca?q=territorio",
+    # The search's groups are one page; each kind's hits are paginated.
+    "/cerca?q=territorio&in=bollettino",
+    "/cerca?q=ispra&in=domande",
     *BOARD_LISTS,
 ]
 

@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from greenweb.markup import plain_text
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -69,6 +71,12 @@ async def schema_version(conn: aiosqlite.Connection) -> int:
     return int(row[0]) if row else 0
 
 
+# SQL functions a migration may call to fill a table from existing rows with the same
+# Python the writes use (0008 fills the search index with the text of rendered answers).
+# Lent for the migrations only: no schema object (trigger, view, index) may depend on them.
+MIGRATION_FUNCTIONS: dict[str, Callable[[str], str]] = {"plain_text": plain_text}
+
+
 async def migrate(conn: aiosqlite.Connection) -> list[str]:
     """Apply the migrations the database has not seen yet; return their names.
 
@@ -76,6 +84,8 @@ async def migrate(conn: aiosqlite.Connection) -> list[str]:
     ``user_version``, so a crash leaves the database at a whole step.
     """
     applied: list[str] = []
+    for function_name, function in MIGRATION_FUNCTIONS.items():
+        await conn.create_function(function_name, 1, function, deterministic=True)
     for number, name, sql in migration_scripts():
         if number <= await schema_version(conn):
             continue

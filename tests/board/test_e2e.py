@@ -234,3 +234,95 @@ def test_a_question_from_preview_to_answer_to_review(
     assert records[0]["resources"] == [ipcc[1]]
     assert records[0]["display_name"] == "Giulia"
     assert not any("hash" in key for key in records[0])
+
+
+def test_a_visitor_finds_an_answer_joins_a_similar_question_and_never_a_withdrawn_one(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    assert add_moderator(monkeypatch, settings) == 0
+    with board_client(settings, clock) as client:
+
+        def ask_as(address: str, text: str) -> int:
+            form = client.get("/domande/nuova", headers=as_client(address))
+            clock.advance(30)
+            data = {"token": token_for(form.text, "/domande/nuova"), "testo": text}
+            sent = client.post(
+                "/domande/nuova", data=data, headers=as_client(address), follow_redirects=False
+            )
+            assert sent.status_code == 303
+            return int(query(settings, "SELECT max(id) FROM questions")[0][0])
+
+        def moderate(question_id: int, action: str, **fields: str) -> None:
+            base = f"/moderazione/domande/{question_id}"
+            page = client.get(base)
+            token = token_for(page.text, f"{base}/{action}")
+            done = client.post(
+                f"{base}/{action}", data={"token": token, **fields}, follow_redirects=False
+            )
+            assert done.status_code == 303, done.text[-300:]
+
+        asked = ask_as("198.51.100.1", "Il permafrost che si scioglie libera davvero metano?")
+        rejected = ask_as("198.51.100.2", "Il permafrost e i clatrati: una domanda da respingere")
+        withdrawn = ask_as("198.51.100.3", "Il permafrost e i clatrati: una domanda da ritirare")
+        assert login(client, clock).status_code == 303
+        moderate(asked, "approva")
+        moderate(asked, "rispondi", risposta="Sì: la *tundra* che si scalda libera metano.")
+        moderate(rejected, "respingi", motivo_respingi="Doppione dei clatrati")
+        moderate(withdrawn, "approva")
+        moderate(withdrawn, "ritira", motivo_ritira="Contiene dati personali")
+
+        # --- a visitor searches from the header's box, by a word only in the answer -----
+        visitor = as_client("203.0.113.40")
+        home = client.get("/", headers=visitor)
+        assert '<form role="search" action="/cerca">' in home.text
+        found = client.get("/cerca", params={"q": "tundra"}, headers=visitor)
+        assert found.status_code == 200
+        assert f'<a href="/domande/{asked}">' in found.text
+        assert "la <mark>tundra</mark> che si scalda libera metano." in found.text
+        # Nor the rejected nor the withdrawn one, nor a moderator's reason.
+        for words in ("clatrati", "doppione", "personali"):
+            for where in ({}, {"in": "domande"}):
+                nothing = client.get("/cerca", params={"q": words, **where}, headers=visitor)
+                assert f"Nessun risultato per «{words}»." in nothing.text
+
+        # --- another visitor previews a similar question and says "anch'io" there -------
+        form = client.get("/domande/nuova", headers=visitor)
+        clock.advance(30)
+        draft = {
+            "token": token_for(form.text, "/domande/nuova"),
+            "testo": "Quanto metano libera il permafrost quando si scioglie?",
+            "anteprima": "1",
+        }
+        preview = client.post("/domande/nuova", data=draft, headers=visitor)
+        assert "Forse è già stata fatta" in preview.text
+        assert f'<a href="/domande/{asked}">' in preview.text
+        assert "Con risposta" in preview.text
+        assert f"/domande/{rejected}" not in preview.text
+        assert f"/domande/{withdrawn}" not in preview.text
+        before = query(settings, "SELECT me_too FROM questions WHERE id = ?", (asked,))[0][0]
+        clock.advance(30)
+        joined = client.post(
+            f"/domande/{asked}/anchio",
+            data={
+                "token": token_for(preview.text, f"/domande/{asked}/anchio"),
+                "da": "anteprima",
+            },
+            headers=visitor,
+            follow_redirects=False,
+        )
+        assert joined.status_code == 303
+        assert joined.headers["location"] == f"/domande/{asked}#anchio"
+        page = client.get(joined.headers["location"], headers=visitor)
+        assert "Hai detto «anch'io»" in page.text
+        assert query(settings, "SELECT me_too FROM questions WHERE id = ?", (asked,)) == [
+            (before + 1,)
+        ]
+        assert query(settings, "SELECT name, value FROM board_counters") == [
+            ("anchio_da_anteprima", 1)
+        ]
+        queue = client.get("/moderazione")
+        assert "Domande simili: 1 persona ha detto «anch'io» invece di scriverne una nuova." in (
+            queue.text
+        )
+        assert query(settings, "SELECT count(*) FROM questions") == [(3,)], "no copy was sent"

@@ -428,6 +428,8 @@ ITEM_OF_KIND = {
 PREVIEW_TEXT = (
     "Perché si parla di «giustizia climatica»?\n\nChi inquina di meno non dovrebbe pagare di meno?"
 )
+# Like the seed's published questions about summer nights in Turin: the preview shows them.
+SIMILAR_TEXT = "A Torino d'estate fa così caldo anche di notte: perché?"
 # 16 characters for the browser (minlength 15), 9 once the server trims the blank lines.
 TOO_SHORT_TEXT = "Fa caldo?" + "\n" * 7
 
@@ -456,6 +458,11 @@ SITE_PAGES: tuple[SitePage, ...] = (
     SitePage("cerca-risultati", "/cerca?q=sostenibilit%C3%A0", keyboard=True),
     SitePage("cerca-nessun-risultato", "/cerca?q=zanzibar"),
     SitePage("cerca-errore-400", "/cerca?q=" + "a" * 201, status=400),
+    # The one search: its groups (bulletin, questions, resources), one kind paginated.
+    SitePage("cerca-gruppi", "/cerca?q=clima"),
+    SitePage("cerca-domande", "/cerca?q=davvero&in=domande", keyboard=True),
+    SitePage("cerca-risorse", "/cerca?q=clima&in=risorse"),
+    SitePage("cerca-tipo-sconosciuto-400", "/cerca?q=clima&in=altro", status=400),
     SitePage("errore-400", "/bollettino?page=0", status=400),
     SitePage("errore-404", "/pagina-che-non-esiste", status=404, keyboard=True),
     SitePage("impronta", "/impronta"),
@@ -482,6 +489,11 @@ SITE_PAGES: tuple[SitePage, ...] = (
             (("testo", PREVIEW_TEXT), ("nome", "Sara"), ("tema", "politica-e-societa")),
             ("anteprima", "1"),
         ),
+    ),
+    SitePage(
+        "domanda-anteprima-simili",
+        "/domande/nuova",
+        form=FormState((("testo", SIMILAR_TEXT),), ("anteprima", "1")),
     ),
     SitePage(
         "domanda-da-correggere",

@@ -107,13 +107,13 @@ def test_visitor_opens_a_seed_call_from_the_kind_filter_and_sees_amounts_and_bud
 
 def search_results(page: Page) -> tuple[str, list[str]]:
     status = page.get_by_role("status").inner_text()
-    return status, page.locator("main article.card h2 a").all_inner_texts()
+    return status, page.locator("main article.card h3 a").all_inner_texts()
 
 
 def test_search_finds_the_same_items_with_and_without_accents(visitor: Page, server: Any) -> None:
     visitor.goto("/")
-    visitor.get_by_label("Cerca nel bollettino").fill(SEARCH_WITH_ACCENT)
-    visitor.get_by_label("Cerca nel bollettino").press("Enter")
+    visitor.get_by_label("Cerca nel sito").fill(SEARCH_WITH_ACCENT)
+    visitor.get_by_label("Cerca nel sito").press("Enter")
     path, query = path_and_query(visitor)
     assert (path, query) == ("/cerca", {"q": [SEARCH_WITH_ACCENT]})
     status_accent, titles_accent = search_results(visitor)

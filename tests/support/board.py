@@ -3,10 +3,12 @@ form tokens out of pages, row counts, page weight and DOM size."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import sqlite3
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,7 +21,9 @@ from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from greenweb import cli, security
+from greenweb.board import search_entries
 from greenweb.config import Settings
+from greenweb.db import connect
 from greenweb.web.app import create_app
 
 # The tables the question board owns: a refused form must leave every count as it was.
@@ -247,7 +251,26 @@ def publish_directly(settings: Settings, count: int = 1, **columns: Any) -> list
             )
             assert cursor.lastrowid is not None
             ids.append(cursor.lastrowid)
+    index_board(settings.db_path)
     return ids
+
+
+def index_board(db_path: Path) -> None:
+    """Rebuild the board's search entries of a database that a fixture wrote with SQL."""
+
+    async def rebuild() -> None:
+        conn = await connect(db_path)
+        try:
+            await conn.execute("BEGIN IMMEDIATE")
+            await search_entries.rebuild(conn)
+            await conn.execute("COMMIT")
+        finally:
+            await conn.close()
+
+    # In a thread of its own: the browser suite's driver keeps an event loop running in
+    # the main thread, where asyncio.run() refuses to start.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, rebuild()).result()
 
 
 def db_text(settings: Settings) -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from greenweb.markup import render_markdown
+from support.board import index_board
 
 MODERATOR = "redazione"
 # The browser suite's account holding the redattore role alone.
@@ -203,6 +204,7 @@ def seed_board(db_path: Path, now: float) -> None:
             "VALUES (?, ?, ?, ?, ?)",
             events,
         )
+    index_board(db_path)
 
 
 def _history(

@@ -149,6 +149,13 @@ def _cases() -> tuple[Hostile, ...]:
         h("fts-syntax", 'clima NEAR("a" b) OR title:* ^x -y', "sql"),
         h("fts-unbalanced", '"clima', "sql"),
         h("fts-star", "*", "sql"),
+        # The one search's columns and operators (question_search: text, answer).
+        h("fts-column-filter", "{text answer}: clima", "sql"),
+        h("fts-column-minus", "- answer : clima", "sql"),
+        h("fts-near-open", "NEAR(clima", "sql"),
+        h("fts-and-not", "clima AND NOT caldo", "sql"),
+        h("fts-prefix-only", 'clima* ^ + ""', "sql"),
+        h("fts-rank-match", "rank MATCH 'bm25(10.0)'", "sql"),
         # --- control characters and CRLF ------------------------------------------------
         h("nul-inside", "clima\x00energia", "control"),
         h("nul-only", "\x00", "control"),

@@ -41,6 +41,8 @@ from greenweb.config import Settings
 from greenweb.newsletter.addresses import AddressError, clean_address
 from greenweb.newsletter.subscribers import CHOICES, clean_kinds
 from greenweb.pagination import PageNumberError, parse_page
+from greenweb.search import KINDS as SEARCH_KINDS
+from greenweb.search import MAX_QUERY_CHARS
 from greenweb.staff import MODERATORE, REDATTORE
 from greenweb.staff import NAME as NAME_RE
 from greenweb.web.middleware.limits import DEFAULT_MAX_URL_BYTES
@@ -107,13 +109,21 @@ def counts(conn: sqlite3.Connection) -> dict[str, int]:
     """Rows of every table, and the content version (bumped by public changes): what
     hostile.table_counts gives, on the test's own connection (it runs twice a request).
     The change log's rows (one per name ever changed) stand with the version: which names
-    each write records is checked by tests/board/test_recorded_changes.py."""
+    each write records is checked by tests/board/test_recorded_changes.py. The search
+    indexes count as their entries: their FTS5 shadow tables hold as many rows as the
+    tokenizer makes of the text."""
+    shadows = {
+        f"{row[0]}_{part}"
+        for row in conn.execute("SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL%'")
+        for part in ("data", "idx", "content", "docsize", "config")
+    }
     names = [
         row[0]
         for row in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
             "AND name != 'content_changes'"
         )
+        if row[0] not in shadows
     ]
     values = {name: conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in names}
     values[VERSION] = conn.execute("SELECT version FROM content_version").fetchone()[0]
@@ -183,12 +193,18 @@ class Site:
     def question(self, state: str) -> int:
         """A question inserted directly (what the forms act on, not what they test)."""
         at = int(T0) - 1000
+        text = self.unique(VALID_TEXT)
         cursor = self.conn.execute(
             "INSERT INTO questions (text, state, created_at, published_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?)",
-            (self.unique(VALID_TEXT), state, at, None if state == "ricevuta" else at, at),
+            (text, state, at, None if state == "ricevuta" else at, at),
         )
         assert cursor.lastrowid is not None
+        if state == "pubblicata":  # its search entry, as the board's writes would make it
+            self.conn.execute(
+                "INSERT INTO question_search (rowid, text, answer) VALUES (?, ?, '')",
+                (cursor.lastrowid, text),
+            )
         return cursor.lastrowid
 
     def published(self) -> int:
@@ -475,13 +491,16 @@ def manage_expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
 
 def vote_target(site: Site) -> Target:
     qid = site.published()
-    fields = {"token": site.token(f"vote-{qid}"), "sito_web": ""}
+    # As the question form's preview sends it (a similar question's own "anch'io").
+    fields = {"token": site.token(f"vote-{qid}"), "sito_web": "", "da": "anteprima"}
     return Target(f"/domande/{qid}/anchio", fields, question_id=qid)
 
 
 def vote_expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
     if (refused := visitors_gate(target, fields)) is not None:
         return refused
+    if fields.get("da") not in (None, "", "anteprima"):
+        return Expect(400)  # a provenance no page of the site sends
 
     def check(site: Site, target: Target, case: Hostile) -> None:
         assert one(
@@ -551,14 +570,19 @@ def state_check(state: str, logged: str | None = None) -> Callable[[Site, Target
     return check
 
 
-def reason_expect(field_name: str, state: str) -> Callable[[Site, Target, dict[str, str]], Expect]:
+def reason_expect(
+    field_name: str, state: str, search_entries: int = 0
+) -> Callable[[Site, Target, dict[str, str]], Expect]:
+    """``search_entries``: how the move changes the count of questions in the search."""
+
     def expect(site: Site, target: Target, fields: dict[str, str]) -> Expect:
         if not token_ok(target, fields):
             return Expect(403)
         _, problem = moderation.check_reason(fields.get(field_name))
         if problem:
             return Expect(422)
-        return Expect(303, MOD_CHANGE, state_check(state, field_name))
+        changes = {**MOD_CHANGE, "question_search": search_entries}
+        return Expect(303, changes, state_check(state, field_name))
 
     return expect
 
@@ -712,7 +736,12 @@ def resource_expect(site: Site, target: Target, fields: dict[str, str]) -> Expec
         assert_page_safe(site, f"/moderazione/risorse/{rid}", case)
 
     if target.resource_id is None:
-        changes = {"resources": 1, "resource_topics": len(draft.topics), **MOD_CHANGE}
+        changes = {
+            "resources": 1,
+            "resource_topics": len(draft.topics),
+            "resource_search": 1,
+            **MOD_CHANGE,
+        }
     else:
         linked = one(
             site.conn,
@@ -821,7 +850,7 @@ FORMS: dict[str, Form] = {
             question_expect,
             ("token", "testo", "nome", "tema", "sito_web", "anteprima"),
         ),
-        Form("anchio", vote_target, vote_expect, ("token", "sito_web")),
+        Form("anchio", vote_target, vote_expect, ("token", "sito_web", "da")),
         Form("ritira-anchio", unvote_target, unvote_expect, ("token", "sito_web")),
         Form(
             "iscriviti",
@@ -846,7 +875,7 @@ FORMS: dict[str, Form] = {
         Form(
             "ritira",
             lambda s: mod_target(s, "ritira", s.published(), motivo_ritira="Dati personali"),
-            reason_expect("motivo_ritira", "nascosta"),
+            reason_expect("motivo_ritira", "nascosta", search_entries=-1),
             ("token", "motivo_ritira"),
         ),
         Form("unisci", merge_target, merge_expect, ("token", "doppione_di", "motivo_unisci")),
@@ -1130,6 +1159,10 @@ def page_status(site: Site, text: str) -> int:
     return 200
 
 
+def search_status(site: Site, text: str) -> int:
+    return 400 if len(text.strip()) > MAX_QUERY_CHARS else 200
+
+
 def first_question(site: Site) -> int:
     return int(
         site.conn.execute("SELECT min(id) FROM questions WHERE state = 'pubblicata'").fetchone()[0]
@@ -1165,6 +1198,11 @@ PAGES = (
     Page("risorse-tema", lambda s, c: f"/risorse?tema={c.query()}", choice(lambda s: s.topics)),
     Page("risorse-page", lambda s, c: f"/risorse?page={c.query()}", page_status),
     Page("pillole-page", lambda s, c: f"/pillole?page={c.query()}", page_status),
+    # The one search, over a board with questions in every state.
+    Page("cerca-domande-q", lambda s, c: f"/cerca?in=domande&q={c.query()}", search_status),
+    Page("cerca-q", lambda s, c: f"/cerca?q={c.query()}", search_status),
+    Page("cerca-in", lambda s, c: f"/cerca?q=clima&in={c.query()}", choice(lambda s: SEARCH_KINDS)),
+    Page("cerca-in-page", lambda s, c: f"/cerca?q=clima&in=domande&page={c.query()}", page_status),
     Page("registro-page", lambda s, c: f"/moderazione/registro?page={c.query()}", page_status),
     Page(
         "moderazione-stato",
@@ -1280,7 +1318,7 @@ def test_a_field_sent_twice_is_refused(site: Site, form_name: str, field_name: s
 # text.
 MISSING_FIELDS = {
     "domanda": {"token": 403, "testo": 422, "nome": 303, "tema": 303, "sito_web": 303},
-    "anchio": {"token": 403, "sito_web": 303},
+    "anchio": {"token": 403, "sito_web": 303, "da": 303},
     "ritira-anchio": {"token": 403, "sito_web": 409},
     "iscriviti": {"token": 403, "indirizzo": 422, "scelta": 422, "tipi": 303, "sito_web": 303},
     "gestisci": {"token": 403, "indirizzo": 422, "sito_web": 303},

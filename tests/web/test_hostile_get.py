@@ -15,9 +15,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from greenweb.bulletin.items import KINDS
-from greenweb.bulletin.search import MAX_QUERY_CHARS
 from greenweb.config import Settings
 from greenweb.pagination import PageNumberError, parse_page
+from greenweb.search import KINDS as SEARCH_KINDS
+from greenweb.search import MAX_QUERY_CHARS
 from greenweb.web.app import create_app
 from greenweb.web.middleware.limits import DEFAULT_MAX_URL_BYTES
 from support import SEED_TODAY
@@ -58,6 +59,10 @@ def q_status(text: str) -> int:
     return 400 if len(text.strip()) > MAX_QUERY_CHARS else 200
 
 
+def in_status(text: str) -> int:
+    return 200 if text == "" or text in SEARCH_KINDS else 400
+
+
 @dataclass(frozen=True)
 class Target:
     name: str
@@ -79,6 +84,25 @@ TARGETS = (
     Target("cerca-q", lambda c: f"/cerca?q={c.query()}", q_status),
     Target("cerca-page", lambda c: f"/cerca?page={c.query()}", lambda t: page_status(t, 10**9)),
     Target("cerca-repeated-q", lambda c: f"/cerca?q=clima&q={c.query()}", q_status),
+    Target("cerca-in", lambda c: f"/cerca?q=clima&in={c.query()}", in_status),
+    Target("cerca-domande-q", lambda c: f"/cerca?in=domande&q={c.query()}", q_status),
+    Target("cerca-risorse-q", lambda c: f"/cerca?in=risorse&q={c.query()}", q_status),
+    # The groups are one page; a kind's hits for "clima" in the seed fit in one page too.
+    Target(
+        "cerca-groups-page",
+        lambda c: f"/cerca?q=clima&page={c.query()}",
+        lambda t: page_status(t, 1),
+    ),
+    Target(
+        "cerca-in-page",
+        lambda c: f"/cerca?q=clima&in=risorse&page={c.query()}",
+        lambda t: page_status(t, 1),
+    ),
+    Target(
+        "cerca-in-and-page",
+        lambda c: f"/cerca?q=clima&in={c.query()}&page={c.query()}",
+        lambda t: 200 if t == "" else 400 if in_status(t) == 400 else page_status(t, 1),
+    ),
     # "/bollettino/" is redirected to "/bollettino" (and followed).
     Target(
         "bollettino-slug",

@@ -29,6 +29,7 @@ from greenweb import changes
 from greenweb.board.moderation import ModerationError
 from greenweb.board.moderation_log import log_action
 from greenweb.board.questions import STATE_LABELS
+from greenweb.board.search_entries import index_question
 from greenweb.board.voters import VoterKeys, is_rekeyable
 from greenweb.db import fetch_all, fetch_one
 
@@ -119,6 +120,7 @@ async def merge(
         "WHERE id = ?",
         (kept_id, at, duplicate_id),
     )
+    await index_question(conn, duplicate_id)  # out of the search with its publication
     await conn.execute(
         "UPDATE questions SET me_too = ?, updated_at = ? WHERE id = ?", (after, at, kept_id)
     )

@@ -18,6 +18,7 @@ import aiosqlite
 from greenweb import changes
 from greenweb.board.moderation_log import log_action
 from greenweb.board.questions import STATE_LABELS, state_of
+from greenweb.board.search_entries import index_question
 from greenweb.board.text import (
     Checked,
     check_http_url,
@@ -173,6 +174,7 @@ async def move(
             "UPDATE reports SET reviewed_at = ? WHERE question_id = ? AND reviewed_at IS NULL",
             (int(now), question_id),
         )
+    await index_question(conn, question_id)
     await log_action(
         conn,
         step.action,
@@ -233,6 +235,7 @@ async def edit_text(
     )
     if cursor.rowcount != 1:
         return False
+    await index_question(conn, question_id)
     await log_action(
         conn,
         "edited",
@@ -283,6 +286,7 @@ async def answer(
         "INSERT INTO question_resources (question_id, resource_id, position) VALUES (?, ?, ?)",
         [(question_id, rid, n) for n, rid in enumerate(wanted, start=1)],
     )
+    await index_question(conn, question_id)
     await log_action(
         conn,
         "answered",
@@ -313,6 +317,9 @@ async def mark_piece(
         "piece_at = coalesce(piece_at, ?), updated_at = ? WHERE id = ?",
         (piece.title, piece.url, piece.text, int(now), int(now), question_id),
     )
+    # The piece is not in the entry; called all the same, so that no question write is
+    # left out when the entry one day says more.
+    await index_question(conn, question_id)
     await log_action(
         conn,
         "piece",

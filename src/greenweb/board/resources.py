@@ -16,6 +16,7 @@ import aiosqlite
 
 from greenweb import changes
 from greenweb.board.moderation_log import log_action
+from greenweb.board.search_entries import index_resource
 from greenweb.board.text import Checked, check_http_url, check_length, clean_line
 from greenweb.db import fetch_all, fetch_one, fetch_value, record_from_row
 from greenweb.markup import slugify
@@ -248,6 +249,7 @@ async def insert_resource(
     resource_id = cursor.lastrowid
     assert resource_id is not None
     await _write_topics(conn, resource_id, draft.topics)
+    await index_resource(conn, resource_id)
     return resource_id
 
 
@@ -270,6 +272,7 @@ async def overwrite_resource(
     if cursor.rowcount != 1:
         return False
     await _write_topics(conn, resource_id, draft.topics)
+    await index_resource(conn, resource_id)
     return True
 
 

@@ -16,6 +16,7 @@ import aiosqlite
 from greenweb import changes
 from greenweb.board.moderation_log import log_action
 from greenweb.board.questions import state_of
+from greenweb.board.search_entries import index_question
 from greenweb.board.text import Checked, check_text, clean_line, clean_text
 from greenweb.board.voters import Voter
 from greenweb.db import fetch_all, fetch_value
@@ -132,6 +133,7 @@ async def create_question(
     )
     question_id = cursor.lastrowid
     assert question_id is not None
+    await index_question(conn, question_id)
     # Received and waiting, a question shows only in the log; published, everywhere.
     await log_action(conn, "received", now, question_id=question_id, record=not publish)
     if publish:
@@ -230,6 +232,7 @@ async def add_report(
     )
     if cursor.rowcount != 1:
         return ReportOutcome(counted=True, hidden=False)
+    await index_question(conn, question_id)
     await log_action(
         conn,
         "reported",

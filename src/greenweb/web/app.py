@@ -43,6 +43,7 @@ from greenweb.web.views import (
     newsroom_mail,
     newsroom_numeri,
     numeri,
+    search,
     staff,
     subscription,
     wellknown,
@@ -61,6 +62,7 @@ def create_app(
     routes: list[BaseRoute] = [
         *numeri.routes,  # before the bulletin's: /bollettino/{slug} would take its paths
         *bulletin.routes,
+        *search.routes,
         *feeds.routes,
         *footprint.routes,
         *assets.routes,

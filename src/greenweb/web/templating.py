@@ -13,8 +13,8 @@ from starlette.routing import Router
 from starlette.templating import Jinja2Templates
 
 from greenweb import italian
-from greenweb.bulletin.search import MARK_END, MARK_START
 from greenweb.paths import templates_dir
+from greenweb.search import MARK_END, MARK_START
 from greenweb.web.site import site_of
 from greenweb.web.urls import path_for
 

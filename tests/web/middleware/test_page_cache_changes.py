@@ -168,7 +168,7 @@ DECLARED = {
     "/bollettino?tipo=bando": {BULLETIN},
     "/scadenze": {BULLETIN},
     "/eventi": {BULLETIN},
-    "/cerca?q=bando": {BULLETIN},
+    "/cerca?q=bando": {BULLETIN, QUESTIONS, RESOURCES},
     "/feed.xml": {BULLETIN},
     "/calendario.ics": {BULLETIN},
     "/sitemap.xml": {BULLETIN, QUESTIONS, NUMERI},

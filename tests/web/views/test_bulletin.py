@@ -47,8 +47,8 @@ PAGES = {
     "/bollettino?tipo=evento&tag=pmi": "bulletin/list.html",
     "/scadenze": "bulletin/deadlines.html",
     "/eventi": "bulletin/events.html",
-    "/cerca": "bulletin/search.html",
-    "/cerca?q=bando": "bulletin/search.html",
+    "/cerca": "search.html",
+    "/cerca?q=bando": "search.html",
     **{f"/bollettino/{slug}": "bulletin/item.html" for slug in SLUGS},
 }
 ERROR_PAGES = {

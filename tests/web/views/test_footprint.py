@@ -183,7 +183,7 @@ def test_long_lists_add_their_last_page(settings: Settings, tmp_path: Path) -> N
     by_id = {t.id: t.path for t in asyncio.run(targets())}
     assert by_id["bulletin_deep"] == "/bollettino?page=3"
     assert by_id["search"] == "/cerca?q=sostenibilit%C3%A0"
-    assert by_id["search_deep"] == "/cerca?q=sostenibilit%C3%A0&page=3"
+    assert by_id["search_deep"] == "/cerca?q=sostenibilit%C3%A0&in=bollettino&page=3"
 
 
 def test_an_empty_database_is_measured_with_what_exists(settings: Settings) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 
 import aiosqlite
@@ -23,6 +24,7 @@ from starlette.routing import Route
 
 from greenweb import changes
 from greenweb.board import (
+    counters,
     moderation_log,
     questions,
     resources,
@@ -33,6 +35,7 @@ from greenweb.board.questions import Question
 from greenweb.board.text import Checked
 from greenweb.board.topics import Topic, list_topics
 from greenweb.board.voters import Voter, VoterKeys
+from greenweb.search import similar_questions
 from greenweb.security import RateLimited, RateRule, TokenProblem
 from greenweb.web.errors import bad_request
 from greenweb.web.forms import (
@@ -60,6 +63,9 @@ from greenweb.web.views.board_feeds import NO_PRIVATE_FEED, PRIVATE
 QUESTION_FORM = "question"
 NOT_PUBLISHED = "Questa domanda non esiste o non è pubblicata."
 NO_VOTE = "Non avevi detto «anch'io» per questa domanda: non è cambiato nulla."
+# The "anch'io" forms of the question form's preview say where they come from (``da``).
+FROM_PREVIEW = "anteprima"
+SIMILAR_SHOWN = 3
 
 
 # --- lists -----------------------------------------------------------------------------------
@@ -245,8 +251,11 @@ async def vote_POST(request: Request) -> Response:
     admitted, question = checked
     rule = RateRule("vote", site_of(request).settings.rate_votes_per_hour)
     too_often = "Hai detto «anch'io» molte volte in poco tempo."
+    from_preview = _from_preview(admitted.form)
     async with _question_write(request, admitted, rule, too_often) as conn:
-        await visitors.add_vote(conn, question.id, voter_of(request), admitted.moment)
+        counted = await visitors.add_vote(conn, question.id, voter_of(request), admitted.moment)
+        if counted and from_preview:
+            await counters.bump(conn, counters.PREVIEW_JOINS)
     target = url_for(request, "question", id=question.id) + "#anchio"
     return RedirectResponse(target, status_code=303, headers=NO_STORE)
 
@@ -268,6 +277,15 @@ async def unvote_POST(request: Request) -> Response:
             refuse(409, NO_VOTE)
     target = url_for(request, "question", id=question.id) + "#anchio"
     return RedirectResponse(target, status_code=303, headers=NO_STORE)
+
+
+def _from_preview(form: Form) -> bool:
+    """Whether an "anch'io" came from the similar questions of the question form's preview
+    (``da=anteprima``); any other ``da`` is refused before anything is written."""
+    origin = form.get("da")
+    if origin not in (None, "", FROM_PREVIEW):
+        refuse(400, "Il modulo «anch'io» indica una provenienza sconosciuta: ricarica la pagina.")
+    return origin == FROM_PREVIEW
 
 
 async def report_POST(request: Request) -> Response:
@@ -314,6 +332,7 @@ async def render_new(
     errors: dict[str, str] | None = None,
     token: str | None = None,
     preview: visitors.QuestionDraft | None = None,
+    similar: list[SimilarQuestion] | None = None,
     notice: str | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
@@ -329,6 +348,8 @@ async def render_new(
             "errors": errors or {},
             "token": token or Tokens.of(request)(QUESTION_FORM),
             "preview": preview,
+            "similar": similar or [],
+            "from_preview": FROM_PREVIEW,
             "notice": notice,
             "topics": topics,
             "topic_labels": {t.slug: t.label for t in topics},
@@ -338,6 +359,31 @@ async def render_new(
         status_code=status_code,
         headers={**NO_STORE, **(headers or {})},
     )
+
+
+@dataclass(frozen=True)
+class SimilarQuestion:
+    """A published question like the draft, with this visitor's "anch'io" form for it."""
+
+    question: Question
+    vote_token: str
+    voted: bool
+
+
+async def _similar_to(request: Request, draft: visitors.QuestionDraft) -> list[SimilarQuestion]:
+    """«Forse è già stata fatta»: the published questions most like the draft."""
+    conn = site_of(request).db.reader
+    tokens = Tokens.of(request)
+    voter = voter_of(request)
+    found = await similar_questions(conn, draft.text, limit=SIMILAR_SHOWN)
+    return [
+        SimilarQuestion(
+            question,
+            tokens(f"vote-{question.id}"),
+            await visitors.has_voted(conn, question.id, voter),
+        )
+        for question in found
+    ]
 
 
 async def new_question_GET(request: Request) -> Response:
@@ -384,7 +430,10 @@ async def new_question_POST(request: Request) -> Response:
             request, values=result.values, errors=result.errors, token=sent, status_code=422
         )
     if "anteprima" in admitted.form:
-        return await render_new(request, values=result.values, token=sent, preview=draft)
+        similar = await _similar_to(request, draft)
+        return await render_new(
+            request, values=result.values, token=sent, preview=draft, similar=similar
+        )
     rule = RateRule("question", settings.rate_questions_per_hour)
     try:
         async with visitor_write(request, admitted, rule) as conn:

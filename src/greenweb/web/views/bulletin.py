@@ -1,4 +1,4 @@
-"""Pages of the bulletin: home, list, item, deadlines, events, search."""
+"""Pages of the bulletin: home, list, item, deadlines, events (its search: views/search.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from greenweb.bulletin import queries, search
+from greenweb.bulletin import queries
 from greenweb.bulletin.items import KINDS
-from greenweb.bulletin.search import MAX_QUERY_CHARS
 from greenweb.changes import BULLETIN
 from greenweb.web.errors import bad_request, gone, not_found
 from greenweb.web.params import existing_page, page_number
@@ -117,32 +116,10 @@ async def events_GET(request: Request) -> Response:
     return await _dated_list_GET(request, queries.events_page, "events", names)
 
 
-async def search_GET(request: Request) -> Response:
-    shows(request, BULLETIN)
-    query = request.query_params.get("q", "").strip()
-    if len(query) > MAX_QUERY_CHARS:
-        return render(
-            request,
-            "bulletin/search.html",
-            {
-                "query": query[:MAX_QUERY_CHARS],
-                "page": None,
-                "error": f"La ricerca può contenere al massimo {MAX_QUERY_CHARS} caratteri.",
-            },
-            status_code=400,
-        )
-    number = page_number(request)
-    page = await search.search(site_of(request).db.reader, query, page=number) if query else None
-    if page is not None and not page.exists:
-        raise not_found("Questa pagina dei risultati non esiste.")
-    return render(request, "bulletin/search.html", {"query": query, "page": page, "error": None})
-
-
 routes = [
     Route("/", home_GET, name="home"),
     Route("/bollettino", bulletin_GET, name="bulletin"),
     Route("/bollettino/{slug}", item_GET, name="bulletin_item"),
     Route("/scadenze", deadlines_GET, name="deadlines"),
     Route("/eventi", events_GET, name="events"),
-    Route("/cerca", search_GET, name="search"),
 ]

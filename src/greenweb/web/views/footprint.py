@@ -31,9 +31,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from greenweb import search
 from greenweb.asgi_client import request
 from greenweb.bulletin import queries
-from greenweb.bulletin.search import search
 from greenweb.changes import EVERYTHING
 from greenweb.db import content_version
 from greenweb.footprint import carbon
@@ -106,14 +106,16 @@ async def bulletin_targets(app: Starlette) -> list[Target | Skipped]:
     found.append(Target("deadlines", path_for(app, "deadlines"), "Scadenze"))
     found.append(Target("events", path_for(app, "events"), "Eventi"))
     word = _search_word(latest[0].title if latest else "")
+    # The search of the whole site (its groups), and the last page of the bulletin's hits.
     found.append(Target("search", path_for(app, "search", {"q": word}), f"Ricerca «{word}»"))
-    results = await search(conn, word)
+    results = await search.search(conn, word, search.BULLETIN)
     if results.pages > 1:
+        where = {"q": word, "in": search.BULLETIN.name, "page": results.pages}
         found.append(
             Target(
                 "search_deep",
-                path_for(app, "search", {"q": word, "page": results.pages}),
-                f"Ricerca «{word}», pagina {results.pages}",
+                path_for(app, "search", where),
+                f"Ricerca «{word}» nel bollettino, pagina {results.pages}",
             )
         )
     else:

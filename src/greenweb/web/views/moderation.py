@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from greenweb.board import duplicates, moderation, moderation_log, questions, resources
+from greenweb.board import counters, duplicates, moderation, moderation_log, questions, resources
 from greenweb.board.text import check_text, clean_text
 from greenweb.board.voters import VoterKeys
 from greenweb.markup import render_markdown
@@ -65,6 +65,7 @@ async def queue_GET(request: Request, session: Session) -> Response:
             "view": view,
             "views": QUEUE_VIEWS,
             "counts": await questions.state_counts(conn),
+            "preview_joins": await counters.value(conn, counters.PREVIEW_JOINS),
         },
     )
 

@@ -1,4 +1,6 @@
-"""/cerca: accent-blind full-text search, safe with any input, paginated."""
+"""/cerca over the bulletin (?in=bollettino): accent-blind full-text search, safe with any
+input, paginated; the draft questions' words and the similar questions; the query plans.
+The whole site's page: tests/web/views/test_search.py."""
 
 from __future__ import annotations
 
@@ -8,9 +10,18 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from greenweb.bulletin.search import MARK_END, MARK_START, MAX_QUERY_CHARS, fts_query, search
 from greenweb.config import Settings
-from greenweb.db import Database
+from greenweb.db import Database, fetch_all
+from greenweb.search import (
+    KINDS,
+    MARK_END,
+    MARK_START,
+    MAX_QUERY_CHARS,
+    Kind,
+    fts_query,
+    search,
+    similar_questions,
+)
 from greenweb.web.app import create_app
 from support import SEED_TODAY, import_seed, make_settings
 from support.factory import write_item
@@ -24,9 +35,9 @@ SOSTENIBILITA = {
 
 
 def hits(client: TestClient, q: str) -> list[str]:
-    response = client.get("/cerca", params={"q": q})
+    response = client.get("/cerca", params={"q": q, "in": "bollettino"})
     assert response.status_code == 200, response.text[:300]
-    assert response.template.name == "bulletin/search.html"
+    assert response.template.name == "search.html"
     return [hit.item.slug for hit in response.context["page"].items]
 
 
@@ -41,7 +52,7 @@ def test_search_matches_words_by_prefix(client: TestClient) -> None:
 
 def test_search_needs_every_word(client: TestClient) -> None:
     assert hits(client, "bottega webinar") == ["bottega-digitale-per-la-pmi"]
-    response = client.get("/cerca", params={"q": "bottega horizon"})
+    response = client.get("/cerca", params={"q": "bottega horizon", "in": "bollettino"})
     assert response.context["page"].total == 0
     assert "Nessun risultato per «bottega horizon»." in response.text
 
@@ -51,7 +62,7 @@ def test_search_finds_words_of_titles(client: TestClient) -> None:
 
 
 def test_results_show_highlighted_snippets(client: TestClient) -> None:
-    response = client.get("/cerca", params={"q": "sostenibilita"})
+    response = client.get("/cerca", params={"q": "sostenibilita", "in": "bollettino"})
     html = response.text
     assert "<mark>Sostenibilità</mark>" in html
     assert "<mark>sostenibilità</mark>" in html
@@ -115,9 +126,16 @@ def test_fts_query_quotes_every_word_as_a_prefix() -> None:
 
 
 def test_a_query_without_words_finds_nothing(client: TestClient) -> None:
-    response = client.get("/cerca", params={"q": "!!! ???"})
+    response = client.get("/cerca", params={"q": "!!! ???", "in": "bollettino"})
     assert response.context["page"].total == 0
     assert "Nessun risultato" in response.text
+
+
+@pytest.mark.parametrize("where", [{}, {"in": "bollettino"}, {"in": "domande"}])
+def test_a_query_without_words_says_so(client: TestClient, where: dict[str, str]) -> None:
+    response = client.get("/cerca", params={"q": '"*" -- :^', **where})
+    assert response.status_code == 200
+    assert "la ricerca non contiene parole, solo segni" in response.text
 
 
 @pytest.mark.parametrize("path", ["/cerca", "/cerca?q=", "/cerca?q=%20%20"])
@@ -140,7 +158,7 @@ def test_an_overlong_query_is_400_with_an_italian_message_and_the_form(client: T
     q = "a" * (MAX_QUERY_CHARS + 1)
     response = client.get("/cerca", params={"q": q})
     assert response.status_code == 400
-    assert response.template.name == "bulletin/search.html"
+    assert response.template.name == "search.html"
     html = response.text
     assert "La ricerca può contenere al massimo 200 caratteri." in html
     assert '<form role="search" action="/cerca" class="search">' in html
@@ -168,7 +186,9 @@ def test_a_bad_results_page_is_400(client: TestClient, raw: str) -> None:
 def test_results_paginate(generated_client: TestClient) -> None:
     seen: list[str] = []
     for number, size in [(1, 20), (2, 20), (3, 5)]:
-        response = generated_client.get("/cerca", params={"q": "riciclo", "page": str(number)})
+        response = generated_client.get(
+            "/cerca", params={"q": "riciclo", "in": "bollettino", "page": str(number)}
+        )
         assert response.status_code == 200
         page = response.context["page"]
         assert (page.number, page.total, page.pages, len(page.items)) == (number, 45, 3, size)
@@ -178,15 +198,15 @@ def test_results_paginate(generated_client: TestClient) -> None:
 
 
 def test_results_pager_links_keep_the_query(generated_client: TestClient) -> None:
-    html = generated_client.get("/cerca?q=riciclo&page=2").text
-    assert '<link rel="prev" href="/cerca?q=riciclo">' in html
-    assert '<link rel="next" href="/cerca?q=riciclo&amp;page=3">' in html
-    assert '<a rel="prev" href="/cerca?q=riciclo">' in html
-    assert '<a rel="next" href="/cerca?q=riciclo&amp;page=3">' in html
+    html = generated_client.get("/cerca?q=riciclo&in=bollettino&page=2").text
+    assert '<link rel="prev" href="/cerca?q=riciclo&amp;in=bollettino">' in html
+    assert '<link rel="next" href="/cerca?q=riciclo&amp;in=bollettino&amp;page=3">' in html
+    assert '<a rel="prev" href="/cerca?q=riciclo&amp;in=bollettino">' in html
+    assert '<a rel="next" href="/cerca?q=riciclo&amp;in=bollettino&amp;page=3">' in html
 
 
 def test_a_results_page_past_the_end_is_404(generated_client: TestClient) -> None:
-    response = generated_client.get("/cerca?q=riciclo&page=4")
+    response = generated_client.get("/cerca?q=riciclo&in=bollettino&page=4")
     assert response.status_code == 404
     assert response.template.name == "error.html"
     assert "Questa pagina dei risultati non esiste." in response.text
@@ -213,3 +233,72 @@ def test_a_query_with_control_characters_is_refused_before_searching(
     assert response.status_code == 400
     assert "<mark>" not in response.text
     assert client.get("/healthz").json()["bulletin_items"] == 12
+
+
+# --- the words of a draft, similar questions ------------------------------------------------
+
+
+def test_a_drafts_query_is_any_of_its_significant_words() -> None:
+    draft = "Perché i ghiacciai delle Alpi si sciolgono così in fretta? E i ghiacciai del Nord?"
+    assert fts_query(draft, any_word=True) == (
+        '"ghiacciai"* OR "alpi"* OR "sciolgono"* OR "fretta"* OR "nord"*'
+    )
+    assert fts_query("Perché è così? Io non so", any_word=True) is None
+    assert fts_query('NEAR("a" b) OR -c:d', any_word=True) == '"near"*'
+
+
+def test_the_similar_questions_are_published_best_first_and_at_most_three(
+    seeded_settings: Settings,
+) -> None:
+    settings = seeded_settings
+    from support.board import publish_directly
+
+    alpine = publish_directly(settings, 2, text="I ghiacciai delle Alpi spariranno?")
+    best = publish_directly(settings, text="Ghiacciai alpini: le Alpi senza ghiacciai, quando?")
+    publish_directly(settings, 3, text="Il mare di Genova si scalda?")
+    publish_directly(settings, text="I ghiacciai delle Alpi? (in attesa)", state="ricevuta")
+    publish_directly(settings, 2, text="Le Alpi d'inverno avranno neve?")
+
+    async def run() -> list[int]:
+        db = Database(settings.db_path)
+        await db.open()
+        try:
+            found = await similar_questions(
+                db.reader, "Quanto resisteranno i ghiacciai sulle Alpi?", limit=3
+            )
+            return [q.id for q in found]
+        finally:
+            await db.close()
+
+    found = asyncio.run(run())
+    assert found[0] == best[0]
+    assert set(found) == {*best, *alpine}
+
+
+@pytest.mark.parametrize("kind", list(KINDS.values()), ids=list(KINDS))
+def test_each_kinds_page_lets_fts5_order_by_rank_and_counts_from_the_index(
+    settings: Settings, kind: Kind
+) -> None:
+    """A later page costs what the first does: FTS5 orders by rank itself (no sort of the
+    hits) and OFFSET skips rows before their snippets are made; the count walks the index,
+    never every question."""
+    params = {"query": '"x"*', "start": "", "end": "", "limit": 20, "offset": 0}
+
+    async def plans() -> tuple[list[str], list[str]]:
+        db = Database(settings.db_path)
+        await db.open()
+        try:
+            count = await fetch_all(db.reader, f"EXPLAIN QUERY PLAN {kind.count_sql}", params)
+            page = await fetch_all(db.reader, f"EXPLAIN QUERY PLAN {kind.page_sql}", params)
+            return [row["detail"] for row in count], [row["detail"] for row in page]
+        finally:
+            await db.close()
+
+    count, page = asyncio.run(plans())
+    table = kind.count_sql.split(" FROM ")[1].split()[0]
+    assert count[0].startswith(f"SCAN {table} VIRTUAL TABLE INDEX 0:"), count
+    materialize = page.index("MATERIALIZE hit")
+    # idxNum 32: FTS5's own "ORDER BY rank"; the only sort is of the page's own rows.
+    assert page[materialize + 1].startswith(f"SCAN {table} VIRTUAL TABLE INDEX 32:"), page
+    assert page.count("USE TEMP B-TREE FOR ORDER BY") <= 2  # the page's rows, resource topics
+    assert page[-1] == "USE TEMP B-TREE FOR ORDER BY" or "subquery" in page[-1], page
