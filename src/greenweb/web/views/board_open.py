@@ -1,0 +1,151 @@
+"""The question board in the open: its data set (/domande/dati, .csv, .json), its e-book
+(/domande/ebook.epub) and its moderation rules (/domande/regole).
+
+Everything here is the same for every visitor and cached by the page cache until what it
+shows changes (the e-book: a question or a resource; the data: the counts too); the
+conditional middleware answers a matching If-None-Match with 304. The files' bytes depend
+only on the content (no clock), so every worker serves the same ETag.
+
+Also what the area adds to the site's registries (:func:`register`): the sitemap, the
+addresses ``greenweb export`` writes and the footprint's measured targets (the two pages
+and the e-book, a file held to its own line of ``footprint-budget.toml``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from greenweb import changes
+from greenweb.board.ebook import build_ebook
+from greenweb.board.epub import MEDIA_TYPE as EPUB_MEDIA_TYPE
+from greenweb.board.export import (
+    RESOURCE_COLUMNS,
+    DataSet,
+    export_questions,
+    licence_url,
+    to_csv,
+    to_json,
+)
+from greenweb.footprint.measure import Skipped, Target
+from greenweb.web.shows import shows
+from greenweb.web.site import Site, site_of
+from greenweb.web.templating import render
+from greenweb.web.urls import path_for
+
+CSV_NAME = "dubbi-sul-clima.csv"
+JSON_NAME = "dubbi-sul-clima.json"
+EBOOK_NAME = "dubbi-sul-clima.epub"
+
+
+async def _data(request: Request) -> DataSet:
+    shows(request, changes.QUESTIONS, changes.COUNTS, changes.RESOURCES)
+    site = site_of(request)
+    return await export_questions(site.db.reader, licence=site.settings.data_license)
+
+
+def _licence_link(data: DataSet) -> str:
+    return f'<{licence_url(data.licence)}>; rel="license"'
+
+
+async def open_data_GET(request: Request) -> Response:
+    data = await _data(request)
+    return render(
+        request,
+        "board/open_data.html",
+        {
+            "data": data,
+            "licence_url": licence_url(data.licence),
+            "resource_columns": list(RESOURCE_COLUMNS),
+        },
+    )
+
+
+async def data_csv_GET(request: Request) -> Response:
+    data = await _data(request)
+    return Response(
+        to_csv(data),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{CSV_NAME}"',
+            "Link": _licence_link(data),
+        },
+    )
+
+
+async def data_json_GET(request: Request) -> Response:
+    data = await _data(request)
+    return Response(
+        to_json(data),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'inline; filename="{JSON_NAME}"',
+            "Link": _licence_link(data),
+        },
+    )
+
+
+async def ebook_GET(request: Request) -> Response:
+    shows(request, changes.QUESTIONS, changes.RESOURCES)
+    site = site_of(request)
+    settings = site.settings
+    body = await build_ebook(
+        site.db.reader,
+        base_url=settings.base_url,
+        licence=settings.data_license,
+        model=settings.carbon_model,
+    )
+    return Response(
+        body,
+        media_type=EPUB_MEDIA_TYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="{EBOOK_NAME}"',
+            "Link": f'<{licence_url(settings.data_license)}>; rel="license"',
+        },
+    )
+
+
+async def rules_GET(request: Request) -> Response:
+    shows(request)  # the rules file and the settings, both read at start
+    return render(request, "board/rules.html", {"rules_html": site_of(request).board_rules_html})
+
+
+# --- the site's registries --------------------------------------------------------------
+
+PAGES = ("open_data", "board_rules")
+FILES = ("open_data_csv", "open_data_json", "ebook")
+
+
+async def export_paths(app: Starlette) -> Iterable[str]:
+    return [path_for(app, name) for name in (*PAGES, *FILES)]
+
+
+async def footprint_targets(app: Starlette) -> list[Target | Skipped]:
+    """The open-data page, the rules and the e-book (a file, with a budget of its own)."""
+    return [
+        Target("open_data", path_for(app, "open_data"), "Dati aperti delle domande"),
+        Target("board_rules", path_for(app, "board_rules"), "Regole della moderazione"),
+        Target("ebook", path_for(app, "ebook"), "E-book delle risposte (EPUB)"),
+    ]
+
+
+def register(site: Site) -> None:
+    """Add the pages to the sitemap, the pages and files to the export, and the footprint's
+    targets."""
+    site.sitemap_pages.extend(PAGES)
+    site.export_sources.append(export_paths)
+    site.footprint_targets.append(footprint_targets)
+
+
+# Before the board's routes, to be safe from any pattern under /domande.
+routes = [
+    Route("/domande/dati", open_data_GET, name="open_data"),
+    Route("/domande/dati.csv", data_csv_GET, name="open_data_csv"),
+    Route("/domande/dati.json", data_json_GET, name="open_data_json"),
+    Route("/domande/ebook.epub", ebook_GET, name="ebook"),
+    Route("/domande/regole", rules_GET, name="board_rules"),
+]
