@@ -133,7 +133,7 @@ async def export_questions(
     linked = await _linked_resources(conn, states)
     records = []
     for row in rows:
-        values: dict[str, Any] = {name: row[name] for name in row.keys()}  # noqa: SIM118
+        values: dict[str, Any] = dict(row)
         values["stage"] = _stage(values)
         values["resources"] = linked.get(row["id"], [])
         for name in _TIMES:

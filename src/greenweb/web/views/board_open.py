@@ -14,6 +14,7 @@ and the e-book, a file held to its own line of ``footprint-budget.toml``).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -59,6 +60,7 @@ async def open_data_GET(request: Request) -> Response:
         "board/open_data.html",
         {
             "data": data,
+            "modified": datetime.fromisoformat(data.version) if data.version else None,
             "licence_url": licence_url(data.licence),
             "resource_columns": list(RESOURCE_COLUMNS),
         },
