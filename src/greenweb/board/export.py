@@ -145,6 +145,11 @@ async def export_questions(
     return DataSet(records, fields, version, licence)
 
 
+async def published_count(conn: aiosqlite.Connection) -> int:
+    """How many questions the open data holds, without reading them (the data page)."""
+    return int(await fetch_value(conn, "SELECT count(*) FROM questions WHERE state = 'pubblicata'"))
+
+
 def csv_columns(fields: Mapping[str, str]) -> list[str]:
     return [name for name in fields if name != "resources"] + list(RESOURCE_COLUMNS)
 
