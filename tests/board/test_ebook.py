@@ -199,3 +199,18 @@ def test_epubcheck_finds_no_error_and_no_warning(
     report = done.stdout + done.stderr
     assert done.returncode == 0, report
     assert "0 fatals / 0 errors / 0 warnings" in report, report
+
+
+def test_characters_xml_cannot_hold_are_left_out(settings: Settings, board: OpenBoard) -> None:
+    from support.board import publish_directly
+
+    publish_directly(
+        settings,
+        text="Una domanda con \ufffe e \uffff dentro: si legge?",
+        answer_md="Sì.",
+        answer_html="<p>Sì \uffff.</p>",
+        answered_at=1,
+        topic="cibo",
+    )
+    chapter = entries(ebook_of(settings))["EPUB/tema-cibo.xhtml"]
+    assert "Una domanda con  e  dentro: si legge?" in text_of(chapter)

@@ -20,12 +20,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from html import escape
 from typing import Final
 
 import aiosqlite
 
-from greenweb.board.epub import Book, Document, write_epub, xhtml_fragment
+from greenweb.board.epub import Book, Document, write_epub, xhtml_fragment, xml_text
 from greenweb.board.export import content_modified, licence_url
 from greenweb.board.resources import COLUMNS, Resource, resource_from_row
 from greenweb.board.topics import list_topics
@@ -140,7 +139,7 @@ async def ebook_contents(conn: aiosqlite.Connection) -> Contents:
 
 
 def _text(value: str) -> str:
-    return escape(value, quote=False)
+    return xml_text(value)
 
 
 def _paragraphs(text: str) -> str:
@@ -153,7 +152,7 @@ def _paragraphs(text: str) -> str:
 
 
 def _link(url: str, label: str) -> str:
-    return f'<a href="{escape(url)}">{_text(label)}</a>'
+    return f'<a href="{xml_text(url, quote=True)}">{_text(label)}</a>'
 
 
 def _source(resource: Resource) -> str:

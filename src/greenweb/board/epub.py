@@ -13,6 +13,7 @@ unclosed, as HTML allows) into well-formed XHTML.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,6 +37,17 @@ CONTAINER_XML: Final = """\
 </rootfiles>
 </container>
 """
+
+
+# What XML 1.0 cannot hold at all, even escaped. The board's text cleaning drops control
+# characters already; U+FFFE and U+FFFF (unassigned, not controls) would still get through.
+_NOT_XML: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: str, *, quote: bool = False) -> str:
+    """``value`` escaped for XHTML text (``quote``: for an attribute), without the
+    characters XML forbids."""
+    return escape(_NOT_XML.sub("", value), quote=quote)
 
 
 @dataclass(frozen=True)
@@ -67,14 +79,14 @@ def page(title: str, body: str, language: str) -> str:
         '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE html>\n'
         f'<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops" '
         f'lang="{language}" xml:lang="{language}">\n'
-        f'<head>\n<meta charset="UTF-8"/>\n<title>{escape(title)}</title>\n</head>\n'
+        f'<head>\n<meta charset="UTF-8"/>\n<title>{xml_text(title)}</title>\n</head>\n'
         f"<body>\n{body}</body>\n</html>\n"
     )
 
 
 def _nav(book: Book) -> str:
     entries = "".join(
-        f'<li><a href="{escape(d.name)}">{escape(d.title)}</a></li>\n' for d in book.documents
+        f'<li><a href="{xml_text(d.name)}">{xml_text(d.title)}</a></li>\n' for d in book.documents
     )
     body = f'<nav epub:type="toc" id="toc">\n<h1>Indice</h1>\n<ol>\n{entries}</ol>\n</nav>\n'
     return page("Indice", body, book.language)
@@ -82,7 +94,7 @@ def _nav(book: Book) -> str:
 
 def _package(book: Book) -> str:
     items = "".join(
-        f'<item id="d{n}" href="{escape(d.name)}" media-type="application/xhtml+xml"/>\n'
+        f'<item id="d{n}" href="{xml_text(d.name)}" media-type="application/xhtml+xml"/>\n'
         for n, d in enumerate(book.documents, start=1)
     )
     spine = "".join(f'<itemref idref="d{n}"/>\n' for n in range(1, len(book.documents) + 1))
@@ -92,11 +104,11 @@ def _package(book: Book) -> str:
         '<package xmlns="http://www.idpf.org/2007/opf" version="3.0" '
         f'unique-identifier="book-id" xml:lang="{book.language}">\n'
         '<metadata xmlns:dc="http://purl.org/dc/elements/1.1/">\n'
-        f'<dc:identifier id="book-id">{escape(book.identifier)}</dc:identifier>\n'
-        f"<dc:title>{escape(book.title)}</dc:title>\n"
+        f'<dc:identifier id="book-id">{xml_text(book.identifier)}</dc:identifier>\n'
+        f"<dc:title>{xml_text(book.title)}</dc:title>\n"
         f"<dc:language>{book.language}</dc:language>\n"
-        f"<dc:publisher>{escape(book.publisher)}</dc:publisher>\n"
-        f"<dc:rights>{escape(book.rights)}</dc:rights>\n"
+        f"<dc:publisher>{xml_text(book.publisher)}</dc:publisher>\n"
+        f"<dc:rights>{xml_text(book.rights)}</dc:rights>\n"
         f"<dc:date>{modified}</dc:date>\n"
         f'<meta property="dcterms:modified">{modified}</meta>\n'
         "</metadata>\n<manifest>\n"
@@ -133,7 +145,9 @@ class _XhtmlWriter(HTMLParser):
         self.open: list[str] = []
 
     def _start(self, tag: str, attrs: list[tuple[str, str | None]], *, close: bool) -> None:
-        rendered = "".join(f' {name}="{escape(value or name)}"' for name, value in attrs)
+        rendered = "".join(
+            f' {name}="{xml_text(value or name, quote=True)}"' for name, value in attrs
+        )
         if close or tag in _VOID:
             self.parts.append(f"<{tag}{rendered}/>")
         else:
@@ -156,7 +170,7 @@ class _XhtmlWriter(HTMLParser):
                 break
 
     def handle_data(self, data: str) -> None:
-        self.parts.append(escape(data, quote=False))
+        self.parts.append(xml_text(data))
 
     def close(self) -> None:
         super().close()
