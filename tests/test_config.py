@@ -65,6 +65,7 @@ DISCLOSURE = {
     "GREENWEB_GREEN_HOSTING": "yes",
     "GREENWEB_HOSTING_PROVIDER": " host.example ",
     "GREENWEB_SECURITY_CONTACT": "mailto:sicurezza@example.org",
+    "GREENWEB_DATA_LICENSE": "ODbL-1.0",
 }
 
 
@@ -82,6 +83,7 @@ def test_every_variable_is_read_from_the_environment(tmp_path: Path) -> None:
     assert settings.green_hosting is True
     assert settings.hosting_provider == "host.example"
     assert settings.security_contact == "mailto:sicurezza@example.org"
+    assert settings.data_license == "ODbL-1.0"
     assert settings.page_cache_bytes == 1024
     assert settings.page_max_age == 0
 
@@ -249,6 +251,14 @@ def test_readme_defaults_match_the_declared_defaults() -> None:
         ("GREENWEB_SECURITY_CONTACT", "mailto:a@b.it\nExpires: never"),
         ("GREENWEB_SECURITY_CONTACT", "chiamateci"),
         ("GREENWEB_SECURITY_CONTACT", "mailto:"),
+        ("GREENWEB_DATA_LICENSE", "CC BY 4.0"),
+        ("GREENWEB_DATA_LICENSE", "x"),
+        ("GREENWEB_DATA_LICENSE", "4.0-CC-BY"),
+        ("GREENWEB_DATA_LICENSE", "CC--BY"),
+        ("GREENWEB_DATA_LICENSE", "<CC-BY-4.0>"),
+        ("GREENWEB_DATA_LICENSE", "CC-BY-4.0>; rel=x"),
+        ("GREENWEB_DATA_LICENSE", "CC-BY-4.0\nLink: x"),
+        ("GREENWEB_DATA_LICENSE", "CC-BY-4.0-"),
     ],
 )
 def test_unusable_value_is_a_settings_error(tmp_path: Path, name: str, value: str) -> None:
@@ -380,3 +390,8 @@ def test_mail_settings_that_need_each_other(
 def test_background_delivery_needs_an_smtp_host(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="^GREENWEB_MAIL_DELIVERY:"):
         Settings.from_env(env(tmp_path, GREENWEB_MAIL_DELIVERY="serve"))
+
+
+@pytest.mark.parametrize("value", ["CC-BY-4.0", "CC0-1.0", "ODbL-1.0", "CC-BY-SA-4.0", "GPL-2.0+"])
+def test_data_licence_takes_spdx_ids(tmp_path: Path, value: str) -> None:
+    assert Settings.from_env(env(tmp_path, GREENWEB_DATA_LICENSE=value)).data_license == value

@@ -19,6 +19,7 @@ SHIPPED = [
     "greenweb/static/style.css",
     "greenweb/migrations/0001_bulletin.sql",
     "greenweb/web/app.py",
+    "greenweb/data/regole.md",
 ]
 
 

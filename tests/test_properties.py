@@ -178,6 +178,7 @@ env_values = st.one_of(
         ["", " ", "0", "1", "-1", "65536", "http://[::1", "https://x.it:99999", "HTTPS://["]
     ),
     st.sampled_from(["global", "ITA", "ita", "494", "bogus", "-3", "nan", "inf"]),
+    st.sampled_from(["CC-BY-4.0", "CC BY", "ODbL-1.0", "CC0-1.0>;", "-x", "GPL-2.0+"]),
     st.from_regex(r"\A(https?|ftp)://[a-z.:\[\]0-9]{0,20}/?\Z"),
 )
 
@@ -205,6 +206,9 @@ def test_from_env_gives_settings_or_settings_error_only(env: dict[str, str], sec
     assert contact == "" or (contact.isprintable() and not any(c.isspace() for c in contact))
     assert settings.host and not any(c.isspace() for c in settings.host)
     parse_grid(settings.grid_intensity)  # what the footprint figures will read: no ValueError
+    # The licence goes into an HTTP Link header and a URL as it is.
+    licence = settings.data_license
+    assert licence.isascii() and all(c.isalnum() or c in ".-+" for c in licence)
 
 
 @few_examples

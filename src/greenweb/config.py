@@ -9,6 +9,7 @@ read that one declaration (the habit of datasette's ``SETTINGS``).
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -165,6 +166,17 @@ def _mail_from(env: str, raw: str) -> str:
         raise SettingsError(
             f"{env}: expected one address such as Bollettino <bollettino@example.org>, got {raw!r}"
         )
+    return raw
+
+
+# An SPDX licence identifier as the SPDX list spells them (CC-BY-4.0, ODbL-1.0, CC0-1.0):
+# letters, digits, dots, hyphens and a trailing "+", starting with a letter.
+_SPDX_ID: Final = re.compile(r"[A-Za-z][A-Za-z0-9.-]{1,62}[A-Za-z0-9+]")
+
+
+def _licence(env: str, raw: str) -> str:
+    if not _SPDX_ID.fullmatch(raw) or ".." in raw or "--" in raw:
+        raise SettingsError(f"{env}: expected an SPDX licence id such as CC-BY-4.0, got {raw!r}")
     return raw
 
 
@@ -390,6 +402,13 @@ class Settings:
         _choice("cron", "serve"),
         "`cron`: `greenweb newsletter send` delivers the outbox, from cron; `serve`: "
         "`greenweb serve` also delivers it in the background.",
+    )
+    data_license: str = setting(
+        "GREENWEB_DATA_LICENSE",
+        "CC-BY-4.0",
+        _licence,
+        "SPDX id of the licence of the board's open data and e-book (/domande/dati), "
+        "stated on the page and in the files.",
     )
 
     @property

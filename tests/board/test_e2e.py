@@ -222,16 +222,16 @@ def test_a_question_from_preview_to_answer_to_review(
     monkeypatch.setenv("GREENWEB_SECRET", settings.secret)
     capsys.readouterr()
     assert cli.main(["questions", "export", "--format", "csv"]) == 0
-    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out.removeprefix("\ufeff"))))
     assert len(rows) == 1
     assert rows[0]["text"] == QUESTION
     assert rows[0]["me_too"] == "1"
-    assert rows[0]["resources"] == ipcc[1]
+    assert rows[0]["resource_urls"] == ipcc[1]
     assert rows[0]["state"] == "pubblicata"
     assert cli.main(["questions", "export", "--format", "json"]) == 0
-    records = json.loads(capsys.readouterr().out)
+    records = json.loads(capsys.readouterr().out)["questions"]
     assert records[0]["answer_md"] == answer
-    assert records[0]["resources"] == [ipcc[1]]
+    assert [r["url"] for r in records[0]["resources"]] == [ipcc[1]]
     assert records[0]["display_name"] == "Giulia"
     assert not any("hash" in key for key in records[0])
 

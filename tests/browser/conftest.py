@@ -501,6 +501,8 @@ SITE_PAGES: tuple[SitePage, ...] = (
         status=422,
         form=FormState((("testo", TOO_SHORT_TEXT),), ("invia", "1")),
     ),
+    SitePage("domande-dati", "/domande/dati"),
+    SitePage("domande-regole", "/domande/regole"),
     SitePage("domanda-grazie", "/domande/grazie"),
     SitePage("segnalazione-ricevuta", "/domande/segnalazione-ricevuta"),
     SitePage("risorse", "/risorse", keyboard=True),

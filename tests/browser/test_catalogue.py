@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from starlette.routing import Route
 
-from greenweb.web.views import board, moderation, moderation_resources, staff
+from greenweb.web.views import board, board_open, moderation, moderation_resources, staff
 
 pytestmark = pytest.mark.browser
 
@@ -23,11 +23,15 @@ def page_routes() -> list[Route]:
         route
         for route in [
             *board.routes,
+            *board_open.routes,
             *staff.routes,
             *moderation.routes,
             *moderation_resources.routes,
         ]
-        if isinstance(route, Route) and "GET" in (route.methods or set())
+        if isinstance(route, Route)
+        and "GET" in (route.methods or set())
+        # Files, not pages (dati.csv, ebook.epub): tests/web/views/test_board_open.py.
+        and "." not in route.path
     ]
 
 

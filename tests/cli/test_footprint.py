@@ -121,3 +121,20 @@ def test_the_newest_numeros_email_is_measured_and_checked(
     tight = f"schema = 1\n[email]\nnumero_bytes = {bytes_each - 1}\n"
     assert check_against(tmp_path / "tight.toml", tight) == 1
     assert "email-numero-1 (e-mail): numero_bytes" in capsys.readouterr().err
+
+
+def test_the_boards_ebook_is_measured_and_checked(
+    cli_env: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main([*ARGS, "--check"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    found = [
+        re.fullmatch(r"e-book /domande/ebook\.epub: ([\d,]+) bytes, [\d.]+ g CO2e a download", line)
+        for line in lines
+    ]
+    (size,) = [match for match in found if match]
+    book = int(size.group(1).replace(",", ""))
+    assert 0 < book <= 102_400
+    tight = f"schema = 1\n[ebook]\nbytes = {book - 1}\n"
+    assert check_against(tmp_path / "tight.toml", tight) == 1
+    assert f"ebook (/domande/ebook.epub): bytes {book:,} > {book - 1:,}" in capsys.readouterr().err

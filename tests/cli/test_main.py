@@ -233,6 +233,7 @@ BAD_VALUES = {
     "GREENWEB_MAIL_FROM": "a@example.org, b@example.org",
     "GREENWEB_MAIL_RATE_PER_MINUTE": "0",
     "GREENWEB_MAIL_DELIVERY": "sempre",
+    "GREENWEB_DATA_LICENSE": "CC BY 4.0",
 }
 
 
@@ -255,6 +256,7 @@ COMMAND_LINES = {
     "moderator list": ["moderator", "list"],
     "moderator remove": ["moderator", "remove", "anna"],
     "questions export": ["questions", "export"],
+    "ebook": ["ebook", "dubbi.epub"],
     "footprint": ["footprint"],
     "backup": ["backup", "copia.db"],
     "restore": ["restore", "copia.db"],

@@ -20,6 +20,7 @@ from greenweb.footprint.budget import (
     Budget,
     BudgetError,
     check,
+    check_ebook,
     check_email,
     default_budget_path,
     load_budget,
@@ -79,6 +80,7 @@ def test_the_repository_budget_holds_the_numbers_of_budget_md() -> None:
     assert repo.routes["home"] == {"transfer_bytes": 10_240}
     assert repo.resource["cookies"] == 0 and repo.resource["third_party"] == 0
     assert repo.email == {"numero_bytes": 20_000}  # issue 13: a numero e-mail of the seed
+    assert repo.ebook == {"bytes": 102_400}
 
 
 def test_the_default_budget_is_the_repository_one_in_a_checkout() -> None:
@@ -97,6 +99,7 @@ def test_the_default_budget_is_the_repository_one_in_a_checkout() -> None:
         ("schema = 1\npage = 3\n", "page: expected a table"),
         ("schema = 1\n[email]\ntransfer_bytes = 1\n", "email.transfer_bytes: unknown key"),
         ("schema = 1\n[email]\nnumero_bytes = -1\n", "email.numero_bytes: expected a whole"),
+        ("schema = 1\n[ebook]\ntransfer_bytes = 1\n", "ebook.transfer_bytes: unknown key"),
         ("[page]\n", "schema: expected 1"),
         ("schema = [", "not valid TOML"),
     ],
@@ -181,3 +184,12 @@ def test_a_numero_email_over_its_limit_is_a_violation() -> None:
     assert violation is not None
     assert str(violation) == "email-numero-1 (e-mail): numero_bytes 101 > 100 (over by 1)"
     assert check_email(10**6, 1, parse_budget("schema = 1\n")) is None
+
+
+def test_an_ebook_over_its_limit_is_a_violation() -> None:
+    budget = parse_budget("schema = 1\n[ebook]\nbytes = 100\n")
+    assert check_ebook(100, budget) is None
+    violation = check_ebook(101, budget)
+    assert violation is not None
+    assert str(violation) == "ebook (/domande/ebook.epub): bytes 101 > 100 (over by 1)"
+    assert check_ebook(10**6, parse_budget("schema = 1\n")) is None

@@ -130,6 +130,21 @@ TARGETS = (
         lambda t: 404,
     ),
     Target("tema-feed", lambda c: f"/domande/temi/{c.segment()}/feed.xml", lambda t: 404),
+    # The board in the open: no parameter means anything, so every value gets the page.
+    *(
+        Target(
+            f"domande-{name}",
+            lambda c, path=path: f"{path}?x={c.query()}&page={c.query()}",
+            lambda t: 200,
+        )
+        for name, path in (
+            ("dati", "/domande/dati"),
+            ("dati-csv", "/domande/dati.csv"),
+            ("dati-json", "/domande/dati.json"),
+            ("ebook", "/domande/ebook.epub"),
+            ("regole", "/domande/regole"),
+        )
+    ),
     Target("unknown-path", lambda c: f"/pagina-{c.segment()}", lambda t: 404),
     Target("home-extra-param", lambda c: f"/?x={c.query()}", lambda t: 200),
 )

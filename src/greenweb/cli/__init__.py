@@ -11,9 +11,11 @@ import argparse
 from collections.abc import Callable, Sequence
 
 from greenweb import __version__
+from greenweb.board.data_files import DataFileError
 from greenweb.cli import backup, database, serve
 from greenweb.cli import board as board_cli
 from greenweb.cli import bulletin as bulletin_cli
+from greenweb.cli import ebook as ebook_cli
 from greenweb.cli import footprint as footprint_cli
 from greenweb.cli import newsletter as newsletter_cli
 from greenweb.cli import staff as staff_cli
@@ -31,6 +33,7 @@ COMMAND_GROUPS: tuple[Register, ...] = (
     staff_cli.register,
     bulletin_cli.register,
     board_cli.register,
+    ebook_cli.register,
     footprint_cli.register,
     newsletter_cli.register,
     backup.register,
@@ -68,4 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         return complain("", f"configuration: {error}", status=EXIT_USAGE)
     handler: Handler = args.handler
-    return handler(args, settings)
+    try:
+        return handler(args, settings)
+    except DataFileError as error:
+        # A board data file the app reads when it starts (data/regole.md, for one).
+        return complain(args.command, error)

@@ -10,9 +10,9 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from greenweb.board.export import export_questions, to_csv, to_json
+from greenweb.board.export import DataSet, export_questions, to_csv, to_json
 from greenweb.board.questions import STATES
 from greenweb.board.seed import SeedReport, load_board_data
 from greenweb.cli.commands import Subcommands, add_command_group
@@ -43,25 +43,32 @@ def describe_seed(report: SeedReport) -> str:
 # --- export -------------------------------------------------------------------------------
 
 
-def export_records(settings: Settings, states: list[str]) -> list[dict[str, Any]]:
-    return _with_db(settings, lambda db: export_questions(db.reader, states))
+def export_records(settings: Settings, states: list[str]) -> DataSet:
+    return _with_db(
+        settings,
+        lambda db: export_questions(db.reader, states, licence=settings.data_license),
+    )
 
 
 def questions_command(args: argparse.Namespace, settings: Settings) -> int:
     """Export the question board's questions.
 
-    Export questions for the people who write the theatre pieces."""
+    Export questions for the people who write the theatre pieces. By default the
+    published ones, exactly as /domande/dati.csv and /domande/dati.json serve them; with
+    --all or --state also when each arrived and its text as sent."""
     states = list(STATES) if args.all else list(dict.fromkeys(args.state or ["pubblicata"]))
-    records = export_records(settings, states)
-    text = to_csv(records) if args.format == "csv" else to_json(records)
+    data = export_records(settings, states)
+    body = to_csv(data) if args.format == "csv" else to_json(data)
     if args.output is None:
-        sys.stdout.write(text)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(body)
+        sys.stdout.buffer.flush()
     else:
         try:
-            args.output.write_text(text, encoding="utf-8")
+            args.output.write_bytes(body)
         except OSError as error:
             return complain("questions export", f"{args.output}: {error.strerror}")
-        print(f"{args.output}: {len(records)} questions", file=sys.stderr)
+        print(f"{args.output}: {len(data.records)} questions", file=sys.stderr)
     return 0
 
 

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from greenweb.asgi_client import running
+from greenweb.board.ebook import PATH as EBOOK_PATH
+from greenweb.board.ebook import build_ebook
 from greenweb.cli.commands import Subcommands, add_command
 from greenweb.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, complain
 from greenweb.config import Settings
@@ -28,6 +30,7 @@ from greenweb.db import with_database
 from greenweb.footprint.budget import (
     Budget,
     BudgetError,
+    check_ebook,
     check_email,
     default_budget_path,
     load_budget,
@@ -121,6 +124,7 @@ def footprint_command(args: argparse.Namespace, settings: Settings) -> int:
     )
     if fmt == "json":
         return status
+    status = _report_ebook(settings, budget, check=args.check, status=status)
     email = with_database(settings.db_path, lambda db: newest_numero_email(db.reader, settings))
     if email is None:
         print("e-mail: no numero published yet, nothing to measure")
@@ -135,6 +139,33 @@ def footprint_command(args: argparse.Namespace, settings: Settings) -> int:
         return status
     print(f"over budget: {violation}")
     if args.check:
+        complain("footprint", f"over budget: {violation}")
+        return EXIT_OVER_BUDGET
+    return status
+
+
+def _report_ebook(settings: Settings, budget: Budget | None, *, check: bool, status: int) -> int:
+    """The board's e-book as /domande/ebook.epub serves it: its bytes and grams, and its
+    [ebook] limit. A file people download once, not a page: a line of its own, like the
+    e-mail (a row on /impronta would take that page past its DOM budget)."""
+    size = len(
+        with_database(
+            settings.db_path,
+            lambda db: build_ebook(
+                db.reader,
+                base_url=settings.base_url,
+                licence=settings.data_license,
+                model=settings.carbon_model,
+            ),
+        )
+    )
+    grams = settings.carbon_model.grams(size)
+    print(f"e-book {EBOOK_PATH}: {size:,} bytes, {grams:.7f} g CO2e a download")
+    violation = check_ebook(size, budget) if budget else None
+    if violation is None:
+        return status
+    print(f"over budget: {violation}")
+    if check:
         complain("footprint", f"over budget: {violation}")
         return EXIT_OVER_BUDGET
     return status

@@ -7,6 +7,7 @@ import asyncio
 import signal
 from types import FrameType
 
+from greenweb.board.rules import load_rules
 from greenweb.cli.commands import Subcommands, add_command
 from greenweb.cli.database import apply_migrations
 from greenweb.cli.output import EXIT_OK
@@ -48,6 +49,9 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> int:
     # process would die of the signal (status 143) after a perfectly clean stop. This one
     # turns that stop, and a SIGTERM before uvicorn takes over, into exit status 0.
     signal.signal(signal.SIGTERM, _stopped)
+    # Each worker reads the rules file in create_app: a problem with it is one line here,
+    # before uvicorn, instead of a traceback per worker.
+    load_rules()
     asyncio.run(apply_migrations(settings))
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port

@@ -36,6 +36,11 @@ EMAIL_LIMITS: Final = {
 }
 """The limits of ``[email]``: the e-mail bulletin's messages."""
 
+EBOOK_LIMITS: Final = {
+    "bytes": "bytes of the board's e-book (EPUB) of the measured database",
+}
+"""The limits of ``[ebook]``: the board's e-book, a download rather than a page."""
+
 _SECTIONS: Final = ("page", "resource")
 
 
@@ -52,6 +57,7 @@ class Budget:
     routes: dict[str, dict[str, int]]
     source: str = "footprint-budget.toml"
     email: dict[str, int] = field(default_factory=dict)
+    ebook: dict[str, int] = field(default_factory=dict)
 
     def limits_for(self, result: PageResult) -> dict[str, int]:
         base = self.page if result.is_html else self.resource
@@ -80,9 +86,10 @@ def parse_budget(text: str, source: str = "footprint-budget.toml") -> Budget:
     except tomllib.TOMLDecodeError as error:
         raise BudgetError(f"{source}: not valid TOML: {error}") from None
     for key in data:
-        if key not in ("schema", *_SECTIONS, "routes", "email"):
+        if key not in ("schema", *_SECTIONS, "routes", "email", "ebook"):
             raise BudgetError(
-                f"{source}: {key}: unknown key (known: schema, page, resource, routes, email)"
+                f"{source}: {key}: unknown key "
+                "(known: schema, page, resource, routes, email, ebook)"
             )
     if data.get("schema") != 1:
         raise BudgetError(f"{source}: schema: expected 1, got {data.get('schema')!r}")
@@ -97,6 +104,7 @@ def parse_budget(text: str, source: str = "footprint-budget.toml") -> Budget:
         },
         source=source,
         email=_limits(data.get("email", {}), "email", source, EMAIL_LIMITS),
+        ebook=_limits(data.get("ebook", {}), "ebook", source, EBOOK_LIMITS),
     )
 
 
@@ -168,6 +176,14 @@ def check_email(numero_bytes: int, number: int, budget: Budget) -> Violation | N
     if maximum is None or numero_bytes <= maximum:
         return None
     return Violation(f"email-numero-{number}", "e-mail", "numero_bytes", numero_bytes, maximum)
+
+
+def check_ebook(size: int, budget: Budget) -> Violation | None:
+    """The violation of ``[ebook]`` by an e-book of ``size`` bytes, if any."""
+    maximum = budget.ebook.get("bytes")
+    if maximum is None or size <= maximum:
+        return None
+    return Violation("ebook", "/domande/ebook.epub", "bytes", size, maximum)
 
 
 def default_budget_path() -> Path:

@@ -15,6 +15,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from greenweb import __version__
+from greenweb.board.rules import load_rules
 from greenweb.board.seed import load_board_data
 from greenweb.changes import ChangeLog
 from greenweb.config import Settings
@@ -34,6 +35,7 @@ from greenweb.web.templating import make_templates
 from greenweb.web.views import (
     assets,
     board_feeds,
+    board_open,
     bulletin,
     feeds,
     footprint,
@@ -66,6 +68,7 @@ def create_app(
         *feeds.routes,
         *footprint.routes,
         *assets.routes,
+        *board_open.routes,
         *board_web.routes,
         *board_feeds.routes,
         *staff.routes,
@@ -179,8 +182,10 @@ def create_app(
         footprint_budget=footprint.load_site_budget(),
         # Other areas append async callables (app -> URL paths) for `greenweb export`.
         export_sources=[],
+        board_rules_html=load_rules(),
     )
     numeri.register(site)
+    board_open.register(site)
     subscription.register(site)
     site.install(app)
     return app

@@ -61,6 +61,8 @@ class Site:
     footprint_budget: Budget | None
     # `greenweb export`: async callables (app -> URL paths), one per area.
     export_sources: list[ExportSource]
+    # /domande/regole: data/regole.md rendered, read once at start (board/rules.py).
+    board_rules_html: str
 
     @property
     def question_limits(self) -> visitors.Limits:

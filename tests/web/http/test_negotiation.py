@@ -261,3 +261,17 @@ def test_raw_bytes_decode_to_the_same_page_in_every_coding(client: TestClient) -
         # Only the footer's own weight differs between codings.
         texts[coding] = re.sub(rb"Questa pagina: .*?CO2e", b"", decoded)
     assert texts["br"] == texts["gzip"] == texts["identity"]
+
+
+def test_a_large_body_to_keep_gets_the_fast_brotli_setting() -> None:
+    # Brotli 11 on a 10 MB file costs seconds (see compression.py): not worth it.
+    body = "".join(f"riga {n}: domanda sul clima numero {n * 7919 % 10007}\n" for n in range(4000))
+    large = body.encode()
+    assert len(large) > compression.LARGE_BODY
+    assert compression.encode_body(large, "br", stored=True) == compression.encode_body(
+        large, "br", stored=False
+    )
+    small = large[: compression.LARGE_BODY]
+    assert compression.encode_body(small, "br", stored=True) != compression.encode_body(
+        small, "br", stored=False
+    )
