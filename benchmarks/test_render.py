@@ -52,6 +52,8 @@ TARGET_IDS = (
     "resources",
     "pills",
     "moderation_log",
+    "open_data",
+    "board_rules",
     # Added by conftest.board_bench_targets: each list's page 1 and last page.
     "questions_recenti",
     "questions_recenti_deep",

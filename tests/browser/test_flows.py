@@ -95,7 +95,10 @@ def test_visitor_opens_a_seed_call_from_the_kind_filter_and_sees_amounts_and_bud
     visitor.get_by_role("navigation", name="Filtra per tipo").get_by_role(
         "link", name="Bandi"
     ).click()
+    # The call is on the unfiltered list too: wait for the filtered one before clicking it.
+    visitor.wait_for_url(lambda url: "tipo=" in urlsplit(url).query)
     visitor.get_by_role("link", name="Al via la nuova edizione della Call Tecnologie").click()
+    visitor.wait_for_url(lambda url: urlsplit(url).path.endswith("-sviluppo-sostenibile"))
     assert urlsplit(visitor.url).path == "/bollettino/call-tecnologie-sviluppo-sostenibile"
     box = facts(visitor)
     assert box["Scadenza"] == "15 settembre 2021 · scaduto"

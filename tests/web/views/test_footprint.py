@@ -255,12 +255,25 @@ def test_impronta_lists_every_page_with_real_figures(impronta: TestClient) -> No
     cells = re.findall(r"<td>(.*?)</td>", home)
     assert re.fullmatch(r"\d\.\d{3}", cells[1])  # e.g. 8.171 bytes, Italian thousands
     assert cells[2] == "2 (1)"
-    assert re.fullmatch(r"0,\d+", cells[3]) and cells[4] == "A+" and cells[5] == "rispettato"
+    assert re.fullmatch(r"0,\d+", cells[3]) and cells[4] == "A+" and len(cells) == 5
+    # The budget is one sentence for every row, not a column: a row costs fewer elements.
+    assert f"Tutti i {len(rows)} indirizzi misurati rispettano il budget" in html
     assert "Sustainable Web Design v4" in html and "CO2.js 0.19.0" in html
     assert "494 g CO2e/kWh" in html and "Hosting alimentato da energia rinnovabile: no" in html
     assert "Web Almanac 2025" in html and "«Page Weight»" in html and "«Sustainability»" in html
     assert "2.412 KB su desktop" in html and "0,36 g" in html
     assert "Nessuna pagina usa JavaScript, cookie, font web o risorse di altri siti." in html
+
+
+def test_impronta_names_the_pages_over_the_budget_in_one_sentence(
+    seeded_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    budget = parse_budget("schema = 1\n[routes.home]\ndocument_br_bytes = 10\n")
+    monkeypatch.setattr("greenweb.web.views.footprint.load_site_budget", lambda: budget)
+    with TestClient(create_app(seeded_settings)) as client:
+        html = client.get("/impronta").text
+    assert "Superano il budget di carbonio del progetto: Pagina iniziale." in html
+    assert "rispettano il budget" not in html
 
 
 def test_impronta_is_measured_once_per_content_version(

@@ -420,7 +420,7 @@ def load_site_budget() -> Budget | None:
     """The budget /impronta holds the pages to, read when the app is built.
 
     Read then, so a broken budget file stops the app at start-up; without one (an install
-    that does not ship it), /impronta leaves out its "budget" column.
+    that does not ship it), /impronta leaves out its sentence on the budget.
     """
     path = default_budget_path()
     return load_budget(path) if path.is_file() else None
