@@ -61,8 +61,13 @@ ROUTES = [
     "/robots.txt",
     *BOARD_LISTS,
     QUESTION,
+    f"{QUESTION}/feed.xml",
     "/domande/nuova",
     "/risorse",
+    "/domande/risposte.xml",
+    "/domande/temi/clima/feed.xml",
+    "/domande/dati",
+    "/domande/regole",
 ]
 LISTS = [
     "/bollettino",

@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import json
+import sqlite3
 
 import pytest
 
@@ -14,6 +15,7 @@ from greenweb.board.export import (
     PUBLIC_FIELDS,
     STAFF_FIELDS,
     DataSet,
+    content_modified,
     csv_columns,
     export_questions,
     to_csv,
@@ -21,7 +23,7 @@ from greenweb.board.export import (
 )
 from greenweb.board.questions import STATES
 from greenweb.config import Settings
-from greenweb.db import Database
+from greenweb.db import Database, with_database
 from support import board_seed
 from support.board import query
 from support.open_board import ACCENTED, OpenBoard, open_board
@@ -161,3 +163,21 @@ def test_a_staff_export_adds_arrival_and_the_text_as_sent(
     assert list(data.fields) == [*PUBLIC_FIELDS, *STAFF_FIELDS]
     states = {record["state"] for record in data.records}
     assert states == {"pubblicata", "ricevuta", "respinta", "nascosta", "segnalata"}
+
+
+def test_the_data_set_is_dated_from_an_index_not_a_scan_of_every_question(
+    settings: Settings,
+) -> None:
+    """content_modified runs on every uncached render of /domande/dati and the e-book."""
+    seen: list[str] = []
+
+    async def traced(db: Database) -> None:
+        await db.reader.set_trace_callback(seen.append)
+        await content_modified(db.reader)
+        await db.reader.set_trace_callback(None)
+
+    with_database(settings.db_path, traced)
+    (statement,) = [s for s in seen if "updated_at" in s]
+    with sqlite3.connect(settings.db_path) as conn:
+        steps = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}")]
+    assert "SEARCH questions USING INDEX questions_public_updated" in steps, steps
