@@ -244,20 +244,28 @@ async def _question_write(
         refuse(404, NOT_PUBLISHED)
 
 
+def _me_too_rule(request: Request) -> RateRule:
+    """Saying and taking back "anch'io" share one rate limit."""
+    return RateRule("vote", site_of(request).settings.rate_votes_per_hour)
+
+
+def _back_to_me_too(request: Request, question: Question) -> Response:
+    target = url_for(request, "question", id=question.id) + "#anchio"
+    return RedirectResponse(target, status_code=303, headers=NO_STORE)
+
+
 async def vote_POST(request: Request) -> Response:
     checked = await _admit_question_form(request, "vote", "vote_notice")
     if isinstance(checked, Response):
         return checked
     admitted, question = checked
-    rule = RateRule("vote", site_of(request).settings.rate_votes_per_hour)
-    too_often = "Hai detto «anch'io» molte volte in poco tempo."
     from_preview = _from_preview(admitted.form)
-    async with _question_write(request, admitted, rule, too_often) as conn:
+    too_often = "Hai detto «anch'io» molte volte in poco tempo."
+    async with _question_write(request, admitted, _me_too_rule(request), too_often) as conn:
         counted = await visitors.add_vote(conn, question.id, voter_of(request), admitted.moment)
         if counted and from_preview:
             await counters.bump(conn, counters.PREVIEW_JOINS)
-    target = url_for(request, "question", id=question.id) + "#anchio"
-    return RedirectResponse(target, status_code=303, headers=NO_STORE)
+    return _back_to_me_too(request, question)
 
 
 async def unvote_POST(request: Request) -> Response:
@@ -266,17 +274,13 @@ async def unvote_POST(request: Request) -> Response:
     if isinstance(checked, Response):
         return checked
     admitted, question = checked
-    rule = RateRule("vote", site_of(request).settings.rate_votes_per_hour)
     too_often = "Hai detto o ritirato «anch'io» molte volte in poco tempo."
-    async with _question_write(request, admitted, rule, too_often) as conn:
-        taken_back = await visitors.take_back_vote(
-            conn, question.id, voter_of(request), admitted.moment
-        )
-        if not taken_back:
+    async with _question_write(request, admitted, _me_too_rule(request), too_often) as conn:
+        voter = voter_of(request)
+        if not await visitors.take_back_vote(conn, question.id, voter, admitted.moment):
             # Raised inside the transaction: the token and the rate count roll back too.
             refuse(409, NO_VOTE)
-    target = url_for(request, "question", id=question.id) + "#anchio"
-    return RedirectResponse(target, status_code=303, headers=NO_STORE)
+    return _back_to_me_too(request, question)
 
 
 def _from_preview(form: Form) -> bool:

@@ -13,7 +13,7 @@ addresses ``greenweb export`` writes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from starlette.applications import Starlette
@@ -78,28 +78,26 @@ async def open_data_GET(request: Request) -> Response:
     )
 
 
-async def data_csv_GET(request: Request) -> Response:
+async def _data_file(
+    request: Request, write: Callable[[DataSet], bytes], media_type: str, disposition: str
+) -> Response:
+    """One of the data set's files, with its licence in a ``Link`` header."""
     data = await _data(request)
     return Response(
-        to_csv(data),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{CSV_NAME}"',
-            "Link": _licence_link(data),
-        },
+        write(data),
+        media_type=media_type,
+        headers={"Content-Disposition": disposition, "Link": _licence_link(data)},
     )
+
+
+async def data_csv_GET(request: Request) -> Response:
+    disposition = f'attachment; filename="{CSV_NAME}"'
+    return await _data_file(request, to_csv, "text/csv; charset=utf-8", disposition)
 
 
 async def data_json_GET(request: Request) -> Response:
-    data = await _data(request)
-    return Response(
-        to_json(data),
-        media_type="application/json",
-        headers={
-            "Content-Disposition": f'inline; filename="{JSON_NAME}"',
-            "Link": _licence_link(data),
-        },
-    )
+    disposition = f'inline; filename="{JSON_NAME}"'
+    return await _data_file(request, to_json, "application/json", disposition)
 
 
 async def ebook_GET(request: Request) -> Response:
