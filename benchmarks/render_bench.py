@@ -183,6 +183,28 @@ def small_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     yield from _open_site("small", tmp_path_factory.mktemp("small"))
 
 
+# Questions of the board-only database with GREENWEB_BENCH_DATA=small (make test's quick pass).
+SMALL_BOARD_QUESTIONS = 400
+
+
+@pytest.fixture(scope="session")
+def board_db(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Database, asyncio.AbstractEventLoop]]:
+    """The board alone, from the shared generator (10,000 questions with the large data set,
+    SMALL_BOARD_QUESTIONS otherwise), and the loop its connections run on: the list and
+    search benchmarks read it, domain queries only."""
+    count = LARGE_QUESTIONS if "large" in selected_data_sets() else SMALL_BOARD_QUESTIONS
+    path = Path(tmp_path_factory.mktemp("bench-board")) / "board.db"
+    loop = asyncio.new_event_loop()
+    database = Database(path)
+    loop.run_until_complete(database.open())
+    loop.run_until_complete(board_data.add_questions(database, count, quiet=True))
+    yield database, loop
+    loop.run_until_complete(database.close())
+    loop.close()
+
+
 @pytest.fixture(scope="session")
 def large_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     yield from _open_site("large", tmp_path_factory.mktemp("large"))

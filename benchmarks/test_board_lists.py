@@ -10,44 +10,25 @@ pages, web layer included, are timed by ``test_render.py`` and ``serving/test_se
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-import board_data
 from greenweb.board import questions
 from greenweb.db import Database
 from greenweb.pagination import Page
-from render_bench import LARGE_QUESTIONS, rounds, selected_data_sets
+from render_bench import rounds
 
-SMALL_QUESTIONS = 400
 # Median seconds of page 1 per sort, for the last page's ratio.
 FIRST_PAGE: dict[str, float] = {}
-
-
-@pytest.fixture(scope="module")
-def db(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[Database, asyncio.AbstractEventLoop]]:
-    count = LARGE_QUESTIONS if "large" in selected_data_sets() else SMALL_QUESTIONS
-    path = Path(tmp_path_factory.mktemp("bench")) / "board.db"
-    loop = asyncio.new_event_loop()
-    database = Database(path)
-    loop.run_until_complete(database.open())
-    loop.run_until_complete(board_data.add_questions(database, count, quiet=True))
-    yield database, loop
-    loop.run_until_complete(database.close())
-    loop.close()
 
 
 @pytest.mark.parametrize("sort", list(questions.SORTS))
 @pytest.mark.parametrize("where", ["first", "last"])
 def test_list_page(
-    benchmark: Any, db: tuple[Database, asyncio.AbstractEventLoop], sort: str, where: str
+    benchmark: Any, board_db: tuple[Database, asyncio.AbstractEventLoop], sort: str, where: str
 ) -> None:
-    database, loop = db
+    database, loop = board_db
 
     def run(number: int) -> Page[questions.Question]:
         return loop.run_until_complete(

@@ -10,45 +10,26 @@ questions with the large data set, 400 with ``GREENWEB_BENCH_DATA=small``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-import board_data
 from greenweb import search
 from greenweb.db import Database
 from greenweb.pagination import Page
-from render_bench import LARGE_QUESTIONS, rounds, selected_data_sets
+from render_bench import rounds
 
-SMALL_QUESTIONS = 400
 # "ispra": in every generated answer; "clima": in a sixth of the questions and many answers.
 QUERIES = ("ispra", "clima")
 FIRST_PAGE: dict[str, float] = {}
 
 
-@pytest.fixture(scope="module")
-def db(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[Database, asyncio.AbstractEventLoop]]:
-    count = LARGE_QUESTIONS if "large" in selected_data_sets() else SMALL_QUESTIONS
-    path = Path(tmp_path_factory.mktemp("bench-search")) / "board.db"
-    loop = asyncio.new_event_loop()
-    database = Database(path)
-    loop.run_until_complete(database.open())
-    loop.run_until_complete(board_data.add_questions(database, count, quiet=True))
-    yield database, loop
-    loop.run_until_complete(database.close())
-    loop.close()
-
-
 @pytest.mark.parametrize("words", QUERIES)
 @pytest.mark.parametrize("where", ["first", "last"])
 def test_search_page(
-    benchmark: Any, db: tuple[Database, asyncio.AbstractEventLoop], words: str, where: str
+    benchmark: Any, board_db: tuple[Database, asyncio.AbstractEventLoop], words: str, where: str
 ) -> None:
-    database, loop = db
+    database, loop = board_db
 
     def run(number: int) -> Page[search.Hit]:
         return loop.run_until_complete(

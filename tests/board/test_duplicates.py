@@ -17,7 +17,7 @@ from greenweb.board.voters import VoterKeys
 from greenweb.config import Settings
 from greenweb.db import Database, content_version, with_database
 from greenweb.security import client_hash
-from support.board import T0, publish_directly, query, row_counts
+from support.board import T0, count_and_rows, publish_directly, query, row_counts
 
 Write = Callable[[aiosqlite.Connection], Awaitable[Any]]
 
@@ -48,16 +48,6 @@ def merge(settings: Settings, keys: VoterKeys, duplicate: int, kept: int) -> Any
             c, duplicate, kept, "Stessa domanda", T0, keys=keys, moderator="anna"
         ),
     )
-
-
-def count_and_rows(settings: Settings, question_id: int) -> tuple[int, int]:
-    ((me_too, rows),) = query(
-        settings,
-        "SELECT me_too, (SELECT count(*) FROM votes WHERE question_id = q.id) "
-        "FROM questions q WHERE id = ?",
-        (question_id,),
-    )
-    return me_too, rows
 
 
 def test_a_person_who_voted_on_both_questions_is_counted_once(

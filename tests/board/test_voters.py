@@ -12,7 +12,7 @@ from greenweb.board import visitors
 from greenweb.board.voters import LEGACY_CHARS, VALUE_CHARS, VoterKeys, is_rekeyable
 from greenweb.config import Settings
 from greenweb.db import Database, content_version, with_database
-from support.board import T0, publish_directly, query
+from support.board import T0, count_and_rows, publish_directly, query
 
 SECRET = b"test-secret-not-for-production"
 KEYS = VoterKeys(SECRET)
@@ -74,16 +74,6 @@ def run(settings: Settings, write: object) -> object:
             return await write(conn)  # type: ignore[operator]
 
     return with_database(settings.db_path, work)
-
-
-def count_and_rows(settings: Settings, question_id: int) -> tuple[int, int]:
-    ((me_too, rows),) = query(
-        settings,
-        "SELECT me_too, (SELECT count(*) FROM votes WHERE question_id = q.id) "
-        "FROM questions q WHERE id = ?",
-        (question_id,),
-    )
-    return me_too, rows
 
 
 @pytest.fixture

@@ -136,6 +136,17 @@ def query(settings: Settings, sql: str, params: Any = ()) -> list[tuple[Any, ...
         return conn.execute(sql, params).fetchall()
 
 
+def count_and_rows(settings: Settings, question_id: int) -> tuple[int, int]:
+    """A question's "anch'io" count and its votes rows: the two must always agree."""
+    ((me_too, rows),) = query(
+        settings,
+        "SELECT me_too, (SELECT count(*) FROM votes WHERE question_id = q.id) "
+        "FROM questions q WHERE id = ?",
+        (question_id,),
+    )
+    return me_too, rows
+
+
 def brotli_size(body: bytes) -> int:
     return len(brotli.compress(body, quality=11))
 

@@ -28,6 +28,7 @@ from greenweb.board.epub import Book, Document, write_epub, xhtml_fragment, xml_
 from greenweb.board.export import content_modified, licence_url
 from greenweb.board.resources import COLUMNS, Resource, resource_from_row
 from greenweb.board.topics import list_topics
+from greenweb.config import Settings
 from greenweb.db import fetch_all
 from greenweb.footprint.carbon import CarbonModel
 from greenweb.italian import ROME, format_date, format_grams, format_int
@@ -268,3 +269,14 @@ async def build_ebook(
     conn: aiosqlite.Connection, *, base_url: str, licence: str, model: CarbonModel
 ) -> bytes:
     return ebook_bytes(await ebook_contents(conn), base_url=base_url, licence=licence, model=model)
+
+
+async def site_ebook(conn: aiosqlite.Connection, settings: Settings) -> bytes:
+    """The e-book as the site serves it (/domande/ebook.epub, ``greenweb ebook``, the
+    footprint's line), from the site's address, data licence and carbon model."""
+    return await build_ebook(
+        conn,
+        base_url=settings.base_url,
+        licence=settings.data_license,
+        model=settings.carbon_model,
+    )

@@ -123,16 +123,7 @@ def question_feed(
     """A public question's story: published, answered, answer changed, theatre piece."""
     steps = [step for step in history if step.action in STORY_ACTIONS]
     page = links.of(question.id)
-    updated = max((step.at for step in steps), default=question.updated_at)
-    root = atom.feed(
-        _question_title(question),
-        feed_id=feed_url,
-        alternate=page,
-        feed_url=feed_url,
-        updated=updated,
-    )
-    _steps(root, question, steps, links=links, link_for=page)
-    return atom.to_bytes(root)
+    return _story(_question_title(question), question, steps, links, page, feed_url)
 
 
 def private_feed(
@@ -141,15 +132,22 @@ def private_feed(
     """The asker's feed: every step of their question from *ricevuta* on, whatever its
     state, with the moderators' public reasons; the question's page while it is public."""
     page = links.of(question.id) if question.is_public else links.board
-    updated = max((step.at for step in history), default=question.updated_at)
-    root = atom.feed(
-        f"La tua domanda n. {question.id}",
-        feed_id=feed_url,
-        alternate=page,
-        feed_url=feed_url,
-        updated=updated,
-    )
-    _steps(root, question, history, links=links, link_for=page)
+    title = f"La tua domanda n. {question.id}"
+    return _story(title, question, history, links, page, feed_url)
+
+
+def _story(
+    title: str,
+    question: Question,
+    steps: Sequence[LogEntry],
+    links: Links,
+    page: str,
+    feed_url: str,
+) -> bytes:
+    """One question's ``steps`` as a feed, updated with the newest of them."""
+    updated = max((step.at for step in steps), default=question.updated_at)
+    root = atom.feed(title, feed_id=feed_url, alternate=page, feed_url=feed_url, updated=updated)
+    _steps(root, question, steps, links=links, link_for=page)
     return atom.to_bytes(root)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from greenweb.board.ebook import build_ebook
+from greenweb.board.ebook import site_ebook
 from greenweb.cli.commands import Subcommands, add_command
 from greenweb.cli.output import EXIT_OK, complain
 from greenweb.config import Settings
@@ -22,15 +22,7 @@ def ebook_command(args: argparse.Namespace, settings: Settings) -> int:
     out: Path = args.output
     if not out.parent.is_dir():
         return complain("ebook", f"{out}: the folder {out.parent} does not exist")
-    data = with_database(
-        settings.db_path,
-        lambda db: build_ebook(
-            db.reader,
-            base_url=settings.base_url,
-            licence=settings.data_license,
-            model=settings.carbon_model,
-        ),
-    )
+    data = with_database(settings.db_path, lambda db: site_ebook(db.reader, settings))
     try:
         out.write_bytes(data)
     except OSError as error:

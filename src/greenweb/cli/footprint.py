@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from greenweb.asgi_client import running
 from greenweb.board.ebook import PATH as EBOOK_PATH
-from greenweb.board.ebook import build_ebook
+from greenweb.board.ebook import site_ebook
 from greenweb.cli.commands import Subcommands, add_command
 from greenweb.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, complain
 from greenweb.config import Settings
@@ -148,17 +148,7 @@ def _report_ebook(settings: Settings, budget: Budget | None, *, check: bool, sta
     """The board's e-book as /domande/ebook.epub serves it: its bytes and grams, and its
     [ebook] limit. A file people download once, not a page: a line of its own, like the
     e-mail (a row on /impronta would take that page past its DOM budget)."""
-    size = len(
-        with_database(
-            settings.db_path,
-            lambda db: build_ebook(
-                db.reader,
-                base_url=settings.base_url,
-                licence=settings.data_license,
-                model=settings.carbon_model,
-            ),
-        )
-    )
+    size = len(with_database(settings.db_path, lambda db: site_ebook(db.reader, settings)))
     grams = settings.carbon_model.grams(size)
     print(f"e-book {EBOOK_PATH}: {size:,} bytes, {grams:.7f} g CO2e a download")
     violation = check_ebook(size, budget) if budget else None

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from greenweb import changes
-from greenweb.board.ebook import build_ebook
+from greenweb.board.ebook import site_ebook
 from greenweb.board.epub import MEDIA_TYPE as EPUB_MEDIA_TYPE
 from greenweb.board.export import (
     PUBLIC_FIELDS,
@@ -52,8 +52,8 @@ async def _data(request: Request) -> DataSet:
     return await export_questions(site.db.reader, licence=site.settings.data_license)
 
 
-def _licence_link(data: DataSet) -> str:
-    return f'<{licence_url(data.licence)}>; rel="license"'
+def _licence_link(licence: str) -> str:
+    return f'<{licence_url(licence)}>; rel="license"'
 
 
 async def open_data_GET(request: Request) -> Response:
@@ -86,7 +86,7 @@ async def _data_file(
     return Response(
         write(data),
         media_type=media_type,
-        headers={"Content-Disposition": disposition, "Link": _licence_link(data)},
+        headers={"Content-Disposition": disposition, "Link": _licence_link(data.licence)},
     )
 
 
@@ -103,19 +103,13 @@ async def data_json_GET(request: Request) -> Response:
 async def ebook_GET(request: Request) -> Response:
     shows(request, changes.QUESTIONS, changes.RESOURCES)
     site = site_of(request)
-    settings = site.settings
-    body = await build_ebook(
-        site.db.reader,
-        base_url=settings.base_url,
-        licence=settings.data_license,
-        model=settings.carbon_model,
-    )
+    body = await site_ebook(site.db.reader, site.settings)
     return Response(
         body,
         media_type=EPUB_MEDIA_TYPE,
         headers={
             "Content-Disposition": f'attachment; filename="{EBOOK_NAME}"',
-            "Link": f'<{licence_url(settings.data_license)}>; rel="license"',
+            "Link": _licence_link(site.settings.data_license),
         },
     )
 
